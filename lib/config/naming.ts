@@ -1,0 +1,79 @@
+/**
+ * Every physical name and ARN ferry uses, derived from config. The CDK app and the cdk8s app
+ * both call these functions, so a role ARN on a ServiceAccount is the ARN CloudFormation creates.
+ *
+ * Names are fixed and deterministic (no CloudFormation-generated suffixes) so that ARNs are known
+ * before anything is deployed, and so that the Kubernetes side needs no deploy outputs.
+ */
+import { version } from '../../package.json';
+import type { Cluster, FerryConfig, Target } from './model';
+import { arnPrefix, ecrRegistryHost } from './partitions';
+
+export const PROJECT = 'ferry';
+
+/** The repository the pipeline builds the pusher image into, in the build account. */
+export const PUSHER_REPOSITORY = `${PROJECT}/${PROJECT}`;
+
+export function allTargets(config: FerryConfig): readonly Target[] {
+  return [config.build, ...config.destinations];
+}
+
+/** `cdk deploy <stackName>` deploys exactly this target's account and region. */
+export function stackName(target: Target): string {
+  return `${PROJECT}-${target.name}`;
+}
+
+/** The IAM role and the Kubernetes ServiceAccount share this name: one identity, one name. */
+export function identityName(target: Target): string {
+  return `${PROJECT}-${target.kind === 'build' ? 'builder' : 'pusher'}-${target.name}`;
+}
+
+export const roleName = identityName;
+export const serviceAccountName = identityName;
+
+export function roleArn(target: Target): string {
+  return `${arnPrefix(target.partition.id)}iam::${target.account}:role${target.rolePath}${roleName(target)}`;
+}
+
+/** The `sub` claim of the projected token of this target's ServiceAccount. */
+export function serviceAccountSubject(cluster: Cluster, target: Target): string {
+  return `system:serviceaccount:${cluster.namespace}:${serviceAccountName(target)}`;
+}
+
+/** Issuer without scheme: the IAM provider's name and the prefix of its condition keys. */
+export function issuerHostPath(cluster: Cluster): string {
+  return cluster.issuerUrl.replace(/^https:\/\//, '');
+}
+
+export function oidcProviderArn(cluster: Cluster, target: Target): string {
+  return target.oidcProviderArn ?? `${arnPrefix(target.partition.id)}iam::${target.account}:oidc-provider/${issuerHostPath(cluster)}`;
+}
+
+export function registryHost(target: Target): string {
+  return ecrRegistryHost(target.account, target.region, { fips: target.fips });
+}
+
+export function repositoryArn(target: Target, repository: string): string {
+  return `${arnPrefix(target.partition.id)}ecr:${target.region}:${target.account}:repository/${repository}`;
+}
+
+/** `host/repository`, without tag: the image name in that target's registry. */
+export function imageName(target: Target, repository: string): string {
+  return `${registryHost(target)}/${repository}`;
+}
+
+/** Repositories created in a target's account: every configured one, plus the build-only ones. */
+export function repositoriesOf(config: FerryConfig, target: Target): readonly string[] {
+  const shared = config.repositories.map((r) => r.name);
+  return target.kind === 'build' ? [...shared, config.cacheRepository, ...(config.images.pusher ? [] : [PUSHER_REPOSITORY])] : shared;
+}
+
+/** The `ferry push` image: configured, or built by the pipeline into the build registry. */
+export function pusherImage(config: FerryConfig): string {
+  return config.images.pusher ?? `${imageName(config.build, PUSHER_REPOSITORY)}:${version}`;
+}
+
+/** The Argo DAG task that delivers to this destination. */
+export function pushTaskName(target: Target): string {
+  return `push-${target.name}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * One line per bad value: `file:line: field.path = value: what is wrong (what would be valid)`.
+ * Config errors are collected, not thrown one at a time, so a user fixes a file in one pass.
+ */
+import { Document, isMap, isNode, isPair, isScalar, LineCounter, Node, parseDocument } from 'yaml';
+
+export type FieldPath = readonly (string | number)[];
+
+export interface Problem {
+  readonly file: string;
+  readonly path: FieldPath;
+  /** The value as written in the file, or undefined when it is missing. */
+  readonly value?: string;
+  readonly message: string;
+  readonly line?: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly Problem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatPath(path: FieldPath): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+export function formatProblem(p: Problem): string {
+  const where = p.line ? `${p.file}:${p.line}` : p.file;
+  const field = p.path.length ? ` ${formatPath(p.path)}` : '';
+  const value = p.value !== undefined ? ` = ${p.value}` : '';
+  return `${where}:${field}${value}: ${p.message}`;
+}
+
+/** A parsed YAML file that can say where a field is and how its value was written. */
+export class SourceFile {
+  private readonly lines = new LineCounter();
+  readonly doc: Document;
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+  }
+
+  /** The nearest node that exists along the path (the parent map when a key is missing). */
+  private nearest(path: FieldPath): Node | undefined {
+    let node: unknown = this.doc.contents;
+    for (const key of path) {
+      if (!isNode(node) || !('get' in node)) break;
+      const next = (node as { get(k: unknown, keepScalar: boolean): unknown }).get(key, true);
+      if (!isNode(next)) break;
+      node = next;
+    }
+    return isNode(node) ? node : undefined;
+  }
+
+  line(path: FieldPath, key?: string): number | undefined {
+    const node = this.nearest(path);
+    let offset = node?.range?.[0];
+    if (key !== undefined && isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+      if (pair && isScalar(pair.key)) offset = pair.key.range?.[0];
+    }
+    return offset === undefined ? undefined : this.lines.linePos(offset).line;
+  }
+
+  /** The value as the user wrote it (so an unquoted 012345678901 shows as such, not 12345678901). */
+  written(path: FieldPath): string | undefined {
+    const node = this.doc.getIn(path, true);
+    if (node === undefined) return undefined;
+    if (isScalar(node) && node.range) {
+      const raw = this.text.slice(node.range[0], node.range[1]).trim();
+      return typeof node.value === 'string' && !/^["']/.test(raw) ? JSON.stringify(node.value) : raw;
+    }
+    return JSON.stringify((node as Node).toJSON?.() ?? node);
+  }
+
+  problem(path: FieldPath, message: string, opts: { key?: string; showValue?: boolean } = {}): Problem {
+    const fullPath = opts.key !== undefined ? [...path, opts.key] : path;
+    return {
+      file: this.file,
+      path: fullPath,
+      line: this.line(path, opts.key),
+      value: opts.showValue === false ? undefined : this.written(fullPath),
+      message,
+    };
+  }
+}

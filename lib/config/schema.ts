@@ -1,0 +1,191 @@
+/**
+ * The shape of ferry's config files. zod checks structure and single values here;
+ * checks that span fields or files (region in partition, duplicates) live in validate.ts.
+ *
+ * Every message is written as "what is wrong (what would be valid)" so that the loader can
+ * prefix it with file, line, field path and the value as written.
+ */
+import { z } from 'zod';
+import { PARTITIONS, SUPPORTED_PARTITION_IDS } from './partitions';
+
+const required = (hint: string) => (iss: { input?: unknown }) => (iss.input === undefined ? `missing (required: ${hint})` : `wrong type (expected ${hint})`);
+
+export const ACCOUNT_HINT = 'a 12-digit AWS account ID in quotes, e.g. "123456789012"';
+
+export const accountId = z
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? 'is an unquoted YAML number, and numbers lose leading zeros (write the 12-digit account ID in quotes, e.g. account: "012345678901")'
+        : required(ACCOUNT_HINT)(iss),
+  })
+  .regex(/^\d{12}$/, { error: `is not a 12-digit account ID (expected ${ACCOUNT_HINT})` })
+  .describe('AWS account ID: exactly 12 digits, quoted so that YAML keeps leading zeros.');
+
+export const partitionId = z
+  .enum(SUPPORTED_PARTITION_IDS as [string, ...string[]], {
+    error: (iss) =>
+      iss.input === undefined
+        ? `missing (required: one of ${SUPPORTED_PARTITION_IDS.join(', ')})`
+        : PARTITIONS.has(String(iss.input))
+          ? `is an isolated partition that cannot reach a public OIDC issuer, so IRSA cannot work there (supported: ${SUPPORTED_PARTITION_IDS.join(', ')})`
+          : `is not a known partition (valid: ${SUPPORTED_PARTITION_IDS.join(', ')})`,
+  })
+  .describe(`AWS partition: ${SUPPORTED_PARTITION_IDS.join(', ')}.`);
+
+export const regionName = z
+  .string({ error: required('an AWS region, e.g. us-east-1') })
+  .regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, { error: 'is not an AWS region name (expected e.g. us-east-1, us-gov-west-1, cn-north-1)' })
+  .describe('AWS region of this account. Must belong to the file\'s partition.');
+
+/** A name that becomes part of stack, role, ServiceAccount and Argo task names. */
+export const targetName = z
+  .string({ error: required('a short lowercase name, e.g. govcloud-prod') })
+  .regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, {
+    error: 'is not a valid name (expected 2-24 characters: lowercase letters, digits and inner hyphens, starting with a letter, e.g. govcloud-prod)',
+  })
+  .describe('Short unique name. ferry derives the stack, IAM role, ServiceAccount and Argo task names from it.');
+
+// ECR's own pattern for repository names, and its 2-256 length limit.
+const ECR_REPOSITORY = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const repositoryName = z
+  .string({ error: required('an ECR repository name, e.g. team/app') })
+  .regex(ECR_REPOSITORY, {
+    error: 'is not a name ECR accepts (expected 2-256 characters of lowercase letters, digits, and . _ - / between them, e.g. team/app)',
+  })
+  .describe('ECR repository name, e.g. team/app.');
+
+const arn = (what: string, example: string) =>
+  z
+    .string({ error: required(`${what} ARN, e.g. ${example}`) })
+    .regex(/^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, { error: `is not an ARN (expected ${what} ARN, e.g. ${example})` });
+
+export const oidcProviderArn = arn('an IAM OIDC provider', 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE').describe(
+  'Import this existing IAM OIDC provider instead of creating one. Use it when the account already has a provider for the cluster issuer (a second one for the same URL cannot be created).',
+);
+
+const rolePath = z
+  .string({ error: required('an IAM path such as /ferry/') })
+  .regex(/^\/([\x21-\x7e]+\/)?$/, { error: 'is not an IAM path (expected / or a path that starts and ends with /, e.g. /ferry/)' })
+  .describe('IAM path for the role ferry creates. Default: /.');
+
+const tags = z
+  .record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: 'is not a valid tag key' }), z.string().max(256), {
+    error: required('a map of tag keys to string values'),
+  })
+  .describe('Tags for every resource in this account\'s stack.');
+
+/** Settings common to the build account and every destination account. */
+const targetFields = {
+  name: targetName,
+  account: accountId,
+  region: regionName,
+  fips: z.boolean({ error: required('true or false') }).optional().describe('Push through the FIPS ECR endpoint (dkr.ecr-fips). Default: false.'),
+  oidcProviderArn: oidcProviderArn.optional(),
+  kmsKeyArn: arn('a KMS key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-...')
+    .optional()
+    .describe('Encrypt the repositories with this KMS key. Default: AES256 (ECR-managed keys).'),
+  permissionsBoundaryArn: arn('an IAM managed policy', 'arn:aws:iam::123456789012:policy/boundary')
+    .optional()
+    .describe('Permissions boundary attached to the IAM role ferry creates.'),
+  rolePath: rolePath.optional(),
+  tags: tags.optional(),
+  synthesizer: z
+    .enum(['bootstrapped', 'cli-credentials'], { error: required('bootstrapped or cli-credentials') })
+    .optional()
+    .describe(
+      'How `cdk deploy` reaches this account. bootstrapped (default): the account has run `cdk bootstrap`, deploys assume its roles. cli-credentials: no bootstrap needed, deploys use your own credentials directly.',
+    ),
+};
+
+export const destinationSchema = z.strictObject(targetFields).describe('One destination: an account and region that receives every image.');
+
+export const partitionFileSchema = z
+  .strictObject({
+    partition: partitionId,
+    destinations: z.array(destinationSchema, { error: required('a list of destinations') }).describe('Accounts and regions in this partition that receive the images.'),
+  })
+  .describe('Destinations in one AWS partition. One file per partition.');
+
+export const buildFileSchema = z
+  .strictObject({
+    partition: partitionId,
+    ...targetFields,
+    cluster: z
+      .strictObject({
+        issuerUrl: z
+          .string({ error: required('the EKS OIDC issuer URL, e.g. https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE') })
+          .regex(/^https:\/\/[a-z0-9.-]+(:\d+)?(\/[^\s?#]*)?$/i, {
+            error: 'is not an https URL (expected the EKS OIDC issuer, e.g. https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE; IAM only trusts https issuers)',
+          })
+          .describe('OIDC issuer URL of the build cluster (aws eks describe-cluster --query cluster.identity.oidc.issuer).'),
+        namespace: z
+          .string({ error: required('a Kubernetes namespace, e.g. ci') })
+          .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'is not a Kubernetes namespace name (expected a DNS label, e.g. ci)' })
+          .describe('Namespace where the Argo workflows and ServiceAccounts run.'),
+        audience: z.string().min(1).optional().describe('Token audience the roles trust. Default: sts.amazonaws.com (also in China).'),
+      })
+      .describe('The EKS cluster that runs the builds.'),
+  })
+  .describe('The build account: where the EKS cluster runs and Kaniko pushes first.');
+
+const tagMutability = z.enum(['MUTABLE', 'IMMUTABLE', 'IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'], {
+  error: required('MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION'),
+});
+
+const image = (what: string) =>
+  z
+    .string({ error: required(`${what} image reference`) })
+    .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, { error: `is not an image reference (expected registry/repository:tag, optionally @sha256:...)` });
+
+export const sharedFileSchema = z
+  .strictObject({
+    repositories: z
+      .array(
+        z.strictObject({
+          name: repositoryName,
+          tagMutability: tagMutability.optional().describe('Default: IMMUTABLE_WITH_EXCLUSION.'),
+          tagMutabilityExclusions: z
+            .array(z.string().min(1))
+            .optional()
+            .describe('Tag filters exempt from the mutability setting (wildcard * allowed). Default: [latest].'),
+        }),
+        { error: required('a list of repositories') },
+      )
+      .min(1, { error: 'is empty (list at least one repository)' })
+      .describe('Repositories created in every account; the pipeline builds into one of them per run.'),
+    untaggedImageExpiryDays: z.number().int().min(1).max(3650).optional().describe('Days before untagged images expire. Default: 14.'),
+    cacheRepository: repositoryName.optional().describe('Kaniko layer cache repository in the build account. Default: ferry/kaniko-cache.'),
+    images: z
+      .strictObject({
+        kaniko: image('the Kaniko executor').optional().describe('Default: the maintained fork, ghcr.io/osscontainertools/kaniko at a pinned version.'),
+        pusher: image('the ferry pusher').optional().describe('Default: ferry/ferry in the build account\'s registry, at this package\'s version.'),
+        git: image('a git').optional().describe('Image that clones the source. Default: a pinned alpine/git.'),
+        notify: image('a curl').optional().describe('Image that posts notifications. Default: a pinned curlimages/curl.'),
+      })
+      .optional()
+      .describe('Container images the pipeline runs.'),
+    notifications: z
+      .strictObject({
+        slack: z
+          .strictObject({
+            secretName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).describe('Kubernetes Secret that holds the Slack incoming webhook URL. You create it.'),
+            secretKey: z.string().min(1).optional().describe('Key in that Secret. Default: url.'),
+          })
+          .describe('Slack incoming webhook, read from a Kubernetes Secret at run time.'),
+      })
+      .optional()
+      .describe('Where the pipeline reports each run.'),
+  })
+  .describe('Settings shared by every account: repositories, images, notifications.');
+
+export type DestinationFile = z.infer<typeof destinationSchema>;
+export type PartitionFile = z.infer<typeof partitionFileSchema>;
+export type BuildFile = z.infer<typeof buildFileSchema>;
+export type SharedFile = z.infer<typeof sharedFileSchema>;
+
+/** The file kinds in a config directory, by file name. Every other *.yaml is a partition file. */
+export const FILE_SCHEMAS = {
+  'build.yaml': buildFileSchema,
+  'shared.yaml': sharedFileSchema,
+} as const;
