@@ -153,6 +153,11 @@ function resolve(dir: string, buildSource: SourceFile, build: BuildFile, partiti
       git: shared.images?.git ?? DEFAULTS.images.git,
       notify: shared.images?.notify ?? DEFAULTS.images.notify,
     },
+    workspace: {
+      size: shared.workspace?.size ?? DEFAULTS.workspace.size,
+      storageClassName: shared.workspace?.storageClassName,
+      accessMode: shared.workspace?.accessMode ?? DEFAULTS.workspace.accessMode,
+    },
     slack: shared.notifications?.slack && { secretName: shared.notifications.slack.secretName, secretKey: shared.notifications.slack.secretKey ?? DEFAULTS.slackSecretKey },
   };
 }

@@ -52,6 +52,12 @@ export interface SlackNotification {
   readonly secretKey: string;
 }
 
+export interface Workspace {
+  readonly size: string;
+  readonly storageClassName?: string;
+  readonly accessMode: 'ReadWriteOnce' | 'ReadWriteMany';
+}
+
 export interface FerryConfig {
   /** The directory the config was read from. */
   readonly dir: string;
@@ -63,6 +69,7 @@ export interface FerryConfig {
   readonly untaggedImageExpiryDays: number;
   readonly cacheRepository: string;
   readonly images: Images;
+  readonly workspace: Workspace;
   readonly slack?: SlackNotification;
 }
 
@@ -76,6 +83,7 @@ export const DEFAULTS = {
   untaggedImageExpiryDays: 14,
   cacheRepository: 'ferry/kaniko-cache',
   slackSecretKey: 'url',
+  workspace: { size: '20Gi', accessMode: 'ReadWriteOnce' },
   images: {
     kaniko: 'ghcr.io/osscontainertools/kaniko:v1.28.3',
     git: 'alpine/git:v2.49.1',

@@ -165,6 +165,21 @@ export const sharedFileSchema = z
       })
       .optional()
       .describe('Container images the pipeline runs.'),
+    workspace: z
+      .strictObject({
+        size: z
+          .string()
+          .regex(/^\d+(Mi|Gi|Ti)$/, { error: 'is not a volume size (expected e.g. 20Gi)' })
+          .optional()
+          .describe('Size of the per-run volume holding the source and the image tarball. Default: 20Gi.'),
+        storageClassName: z.string().min(1).optional().describe('StorageClass of that volume. Default: the cluster default.'),
+        accessMode: z
+          .enum(['ReadWriteOnce', 'ReadWriteMany'])
+          .optional()
+          .describe('ReadWriteOnce (default) keeps every step of a run on one node; ReadWriteMany (e.g. EFS) lets the parallel pushes spread over nodes.'),
+      })
+      .optional()
+      .describe('The volume each pipeline run clones into and Kaniko writes the image tarball to.'),
     notifications: z
       .strictObject({
         slack: z
