@@ -19,3 +19,47 @@ export function renderSchemas(): Record<string, string> {
 export function writeSchemas(dir: string = SCHEMA_DIR): void {
   for (const [file, text] of Object.entries(renderSchemas())) fs.writeFileSync(path.join(dir, file), text);
 }
+
+interface JsonSchema {
+  type?: string;
+  enum?: unknown[];
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
+}
+
+const FILE_TITLES: Record<string, string> = {
+  build: '`build.yaml`: the build account and cluster',
+  partition: '`<partition>.yaml`: destinations in one partition (any other file name)',
+  shared: '`shared.yaml`: settings for every account',
+};
+
+/** The README's config reference, generated from the same schemas so no field goes undocumented. */
+export function renderReference(): string {
+  const schemas = { build: buildFileSchema, partition: partitionFileSchema, shared: sharedFileSchema };
+  return Object.entries(schemas)
+    .map(([name, schema]) => {
+      const rows = fieldRows(z.toJSONSchema(schema, { io: 'input' }) as JsonSchema, '');
+      return [`#### ${FILE_TITLES[name]}`, '', '| field | type | required | meaning |', '|---|---|---|---|', ...rows, ''].join('\n');
+    })
+    .join('\n');
+}
+
+function fieldRows(schema: JsonSchema, prefix: string): string[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([key, field]) => {
+    const fieldPath = `${prefix}${key}`;
+    const required = schema.required?.includes(key) ? 'yes' : 'no';
+    const row = `| \`${fieldPath}\` | ${typeOf(field)} | ${required} | ${(field.description ?? '').replace(/\|/g, '\\|')} |`;
+    const nested = field.items?.properties ? fieldRows(field.items, `${fieldPath}[].`) : field.properties ? fieldRows(field, `${fieldPath}.`) : [];
+    return [row, ...nested];
+  });
+}
+
+function typeOf(field: JsonSchema): string {
+  if (field.enum) return field.enum.map((v) => `\`${v}\``).join(' \\| ');
+  if (field.type === 'array') return `list of ${field.items?.type ?? 'values'}`;
+  if (field.type === 'object' && !field.properties) return 'map of string';
+  return field.type ?? 'any';
+}

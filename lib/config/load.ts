@@ -57,7 +57,7 @@ function readYamlFiles(dir: string, problems: Problem[]): Map<string, SourceFile
     const source = new SourceFile(file, fs.readFileSync(path.join(dir, name), 'utf8'));
     const syntax = source.doc.errors[0];
     if (syntax) {
-      problems.push({ file, path: [], line: syntax.linePos?.[0].line, message: `is not valid YAML (${syntax.message.split('\n')[0]})` });
+      problems.push({ file, path: [], line: source.lineAt(syntax.pos[0]), message: `is not valid YAML (${syntax.message.split('\n')[0]})` });
       continue;
     }
     files.set(name, source);

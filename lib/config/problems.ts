@@ -28,9 +28,9 @@ export function formatPath(path: FieldPath): string {
 
 export function formatProblem(p: Problem): string {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
-  const field = p.path.length ? ` ${formatPath(p.path)}` : '';
+  if (p.path.length === 0) return `${where}: ${p.message}`;
   const value = p.value !== undefined ? ` = ${p.value}` : '';
-  return `${where}:${field}${value}: ${p.message}`;
+  return `${where}: ${formatPath(p.path)}${value}: ${p.message}`;
 }
 
 /** A parsed YAML file that can say where a field is and how its value was written. */
@@ -57,6 +57,10 @@ export class SourceFile {
     return isNode(node) ? node : undefined;
   }
 
+  lineAt(offset: number): number {
+    return this.lines.linePos(offset).line;
+  }
+
   line(path: FieldPath, key?: string): number | undefined {
     const node = this.nearest(path);
     let offset = node?.range?.[0];
@@ -64,7 +68,7 @@ export class SourceFile {
       const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
       if (pair && isScalar(pair.key)) offset = pair.key.range?.[0];
     }
-    return offset === undefined ? undefined : this.lines.linePos(offset).line;
+    return offset === undefined ? undefined : this.lineAt(offset);
   }
 
   /** The value as the user wrote it (so an unquoted 012345678901 shows as such, not 12345678901). */

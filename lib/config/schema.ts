@@ -6,6 +6,7 @@
  * prefix it with file, line, field path and the value as written.
  */
 import { z } from 'zod';
+import { DEFAULTS } from './model';
 import { PARTITIONS, SUPPORTED_PARTITION_IDS } from './partitions';
 
 const required = (hint: string) => (iss: { input?: unknown }) => (iss.input === undefined ? `missing (required: ${hint})` : `wrong type (expected ${hint})`);
@@ -67,7 +68,7 @@ export const oidcProviderArn = arn('an IAM OIDC provider', 'arn:aws:iam::1234567
 const rolePath = z
   .string({ error: required('an IAM path such as /ferry/') })
   .regex(/^\/([\x21-\x7e]+\/)?$/, { error: 'is not an IAM path (expected / or a path that starts and ends with /, e.g. /ferry/)' })
-  .describe('IAM path for the role ferry creates. Default: /.');
+  .describe(`IAM path for the role ferry creates. Default: ${DEFAULTS.rolePath}.`);
 
 const tags = z
   .record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: 'is not a valid tag key' }), z.string().max(256), {
@@ -123,7 +124,7 @@ export const buildFileSchema = z
           .string({ error: required('a Kubernetes namespace, e.g. ci') })
           .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'is not a Kubernetes namespace name (expected a DNS label, e.g. ci)' })
           .describe('Namespace where the Argo workflows and ServiceAccounts run.'),
-        audience: z.string().min(1).optional().describe('Token audience the roles trust. Default: sts.amazonaws.com (also in China).'),
+        audience: z.string().min(1).optional().describe(`Token audience the roles trust. Default: ${DEFAULTS.audience} (also in China).`),
       })
       .describe('The EKS cluster that runs the builds.'),
   })
@@ -144,24 +145,24 @@ export const sharedFileSchema = z
       .array(
         z.strictObject({
           name: repositoryName,
-          tagMutability: tagMutability.optional().describe('Default: IMMUTABLE_WITH_EXCLUSION.'),
+          tagMutability: tagMutability.optional().describe(`Tag mutability of the repository. Default: ${DEFAULTS.tagMutability}.`),
           tagMutabilityExclusions: z
             .array(z.string().min(1))
             .optional()
-            .describe('Tag filters exempt from the mutability setting (wildcard * allowed). Default: [latest].'),
+            .describe(`Tag filters exempt from the mutability setting (wildcard * allowed). Default: [${DEFAULTS.tagMutabilityExclusions.join(', ')}].`),
         }),
         { error: required('a list of repositories') },
       )
       .min(1, { error: 'is empty (list at least one repository)' })
       .describe('Repositories created in every account; the pipeline builds into one of them per run.'),
-    untaggedImageExpiryDays: z.number().int().min(1).max(3650).optional().describe('Days before untagged images expire. Default: 14.'),
-    cacheRepository: repositoryName.optional().describe('Kaniko layer cache repository in the build account. Default: ferry/kaniko-cache.'),
+    untaggedImageExpiryDays: z.number().int().min(1).max(3650).optional().describe(`Days before untagged images expire. Default: ${DEFAULTS.untaggedImageExpiryDays}.`),
+    cacheRepository: repositoryName.optional().describe(`Kaniko layer cache repository in the build account. Default: ${DEFAULTS.cacheRepository}.`),
     images: z
       .strictObject({
-        kaniko: image('the Kaniko executor').optional().describe('Default: the maintained fork, ghcr.io/osscontainertools/kaniko at a pinned version.'),
-        pusher: image('the ferry pusher').optional().describe('Default: ferry/ferry in the build account\'s registry, at this package\'s version.'),
-        git: image('a git').optional().describe('Image that clones the source. Default: a pinned alpine/git.'),
-        notify: image('a curl').optional().describe('Image that posts notifications. Default: a pinned curlimages/curl.'),
+        kaniko: image('the Kaniko executor').optional().describe(`Kaniko executor image. Default: the maintained fork, ${DEFAULTS.images.kaniko}.`),
+        pusher: image('the ferry pusher').optional().describe('`ferry push` image. Default: ferry/ferry in the build account\'s registry, tagged with this package\'s version (the pipeline builds it from the Dockerfile).'),
+        git: image('a git').optional().describe(`Image that clones the source. Default: ${DEFAULTS.images.git}.`),
+        notify: image('a curl').optional().describe(`Image that posts notifications. Default: ${DEFAULTS.images.notify}.`),
       })
       .optional()
       .describe('Container images the pipeline runs.'),
@@ -171,7 +172,7 @@ export const sharedFileSchema = z
           .string()
           .regex(/^\d+(Mi|Gi|Ti)$/, { error: 'is not a volume size (expected e.g. 20Gi)' })
           .optional()
-          .describe('Size of the per-run volume holding the source and the image tarball. Default: 20Gi.'),
+          .describe(`Size of the per-run volume holding the source and the image tarball. Default: ${DEFAULTS.workspace.size}.`),
         storageClassName: z.string().min(1).optional().describe('StorageClass of that volume. Default: the cluster default.'),
         accessMode: z
           .enum(['ReadWriteOnce', 'ReadWriteMany'])
@@ -185,7 +186,7 @@ export const sharedFileSchema = z
         slack: z
           .strictObject({
             secretName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).describe('Kubernetes Secret that holds the Slack incoming webhook URL. You create it.'),
-            secretKey: z.string().min(1).optional().describe('Key in that Secret. Default: url.'),
+            secretKey: z.string().min(1).optional().describe(`Key in that Secret. Default: ${DEFAULTS.slackSecretKey}.`),
           })
           .describe('Slack incoming webhook, read from a Kubernetes Secret at run time.'),
       })

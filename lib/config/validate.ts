@@ -91,9 +91,13 @@ function duplicates(targets: readonly Located[], key: (t: Located) => string, fi
 
 function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[] {
   const seen = new Set<string>();
-  return parsed.repositories.flatMap((r, i) => {
+  const problems = parsed.repositories.flatMap((r, i) => {
     const dup = seen.has(r.name);
     seen.add(r.name);
     return dup ? [source.problem(['repositories', i, 'name'], 'is listed twice (list each repository once)')] : [];
   });
+  if (parsed.cacheRepository && seen.has(parsed.cacheRepository)) {
+    problems.push(source.problem(['cacheRepository'], 'is also an image repository (the Kaniko cache needs a repository of its own)'));
+  }
+  return problems;
 }
