@@ -1,4 +1,6 @@
-/** Writes the JSON Schemas of the config files, which editors use to check and complete them. */
-import { writeSchemas } from '../lib/config/json-schema';
+/** npm run schema: the config JSON Schemas for editors, and the README's config reference. */
+import * as fs from 'node:fs';
+import { README, withReference, writeSchemas } from '../lib/config/json-schema';
 
 writeSchemas();
+fs.writeFileSync(README, withReference(fs.readFileSync(README, 'utf8')));

@@ -63,3 +63,15 @@ function typeOf(field: JsonSchema): string {
   if (field.type === 'object' && !field.properties) return 'map of string';
   return field.type ?? 'any';
 }
+
+export const README = path.join(__dirname, '..', '..', 'README.md');
+const REFERENCE_START = '<!-- config-reference:start -->';
+const REFERENCE_END = '<!-- config-reference:end -->';
+
+/** README text with the config reference between its markers replaced by the current one. */
+export function withReference(readme: string): string {
+  const start = readme.indexOf(REFERENCE_START);
+  const end = readme.indexOf(REFERENCE_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${REFERENCE_START} ... ${REFERENCE_END} markers`);
+  return `${readme.slice(0, start + REFERENCE_START.length)}\n${renderReference()}${readme.slice(end)}`;
+}

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/problems';
-import { renderSchemas, SCHEMA_DIR } from '../../lib/config/json-schema';
+import { README, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
 import { copyExampleConfig, editConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
 /** The problem lines loading `dir` reports, with the temp dir shown as `config`. */
@@ -61,6 +61,14 @@ describe('the example config', () => {
   test('the committed JSON Schemas are the ones the zod schemas generate (run `npm run schema` when this fails)', () => {
     for (const [file, text] of Object.entries(renderSchemas())) {
       expect(fs.readFileSync(path.join(SCHEMA_DIR, file), 'utf8')).toBe(text);
+    }
+  });
+
+  test('the README documents every config field (run `npm run schema` when this fails)', () => {
+    const readme = fs.readFileSync(README, 'utf8');
+    expect(readme).toBe(withReference(readme));
+    for (const field of ['cluster.issuerUrl', 'destinations[].synthesizer', 'workspace.accessMode', 'notifications.slack.secretName']) {
+      expect(readme).toContain(`| \`${field}\` |`);
     }
   });
 
