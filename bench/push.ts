@@ -1,0 +1,180 @@
+/**
+ * npm run bench:push — ferry against the curl floor and skopeo, on one local registry
+ * (Debian docker-registry, plain HTTP on 127.0.0.1) with fresh storage for every run.
+ *
+ * Image: 4 layers of 64 MB incompressible data plus 3 small ones, Kaniko format (and the
+ * same image as a docker-save tar for skopeo, which only reads that).
+ *  - ferry: the compiled CLI as a child process, peak RSS from /usr/bin/time -f %M;
+ *  - skopeo copy docker-archive: (it recompresses every layer: it does more work, by design);
+ *  - floor: the same blobs with plain curl, 4 in parallel, POST then PUT with the body,
+ *    then the manifest PUT.
+ * Then a re-push of the unchanged image, and a 1 GB image for the RSS-stays-flat check
+ * (skip with --no-large). Options: --runs N (default 3).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mapLimit } from '../lib/push/concurrency';
+import { Fixture, LayerSpec, SMALL_LAYERS, dockerSaveTar, kanikoTar, makeFixture } from '../test/push/fixtures';
+import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
+
+const ROOT = path.resolve(__dirname, '..');
+const MB = 1 << 20;
+const TARGETS = { floorRatio: 1.25, repushSeconds: 0.5, rssMb: 150 };
+
+interface Timed {
+  seconds: number;
+  rssKb?: number;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
+async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
+  const started = performance.now();
+  const { code, stderr } = await run(cmd, args, env);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... exited ${code}: ${stderr}`);
+  const rss = /(\d+)\s*$/.exec(stderr.trim());
+  return { seconds, rssKb: cmd === '/usr/bin/time' && rss ? Number(rss[1]) : undefined };
+}
+
+function ferry(image: string, registry: TestRegistry, repo: string): Promise<Timed> {
+  return timed('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'build/bin/ferry.js'), 'push', image, '--to', `${registry.host}/${repo}:v1`, '--insecure-registry', registry.host]);
+}
+
+function skopeoCopy(saveTar: string, registry: TestRegistry, home: string): Promise<Timed> {
+  return timed('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${saveTar}`, `docker://${registry.host}/bench/skopeo:v1`], { PATH: process.env.PATH, HOME: home });
+}
+
+/** The floor: what pushing these bytes costs with nothing but curl. */
+async function curlFloor(f: Fixture, manifestFile: string, registry: TestRegistry, dir: string): Promise<Timed> {
+  const configFile = path.join(dir, 'config.json');
+  fs.writeFileSync(configFile, f.config);
+  const blobs = [{ file: configFile, digest: f.configDigest }, ...f.layers.map((l) => ({ file: l.gz, digest: l.digest }))];
+  const base = `http://${registry.host}/v2/bench/curl`;
+  const script = 'loc=$(curl -sf -X POST -o /dev/null -w "%header{location}" "$1/blobs/uploads/") && case "$loc" in http*) ;; *) loc="http://$2$loc";; esac && '
+    + 'case "$loc" in *\\?*) sep="&";; *) sep="?";; esac && curl -sf -X PUT -H "content-type: application/octet-stream" --data-binary "@$3" -o /dev/null "$loc${sep}digest=$4"';
+  const started = performance.now();
+  await mapLimit(blobs, 4, async (b) => {
+    const { code, stderr } = await run('bash', ['-c', script, 'curl-floor', base, registry.host, b.file, b.digest]);
+    if (code !== 0) throw new Error(`curl upload of ${b.digest} failed: ${stderr}`);
+  });
+  const put = await run('curl', ['-sf', '-X', 'PUT', '-H', 'content-type: application/vnd.docker.distribution.manifest.v2+json', '--data-binary', `@${manifestFile}`, '-o', '/dev/null', `${base}/manifests/v1`]);
+  if (put.code !== 0) throw new Error(`curl manifest PUT failed: ${put.stderr}`);
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+function manifestOf(f: Fixture): string {
+  const layers = f.layers.map((l) => `{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":${l.size},"digest":"${l.digest}"}`);
+  return `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":${f.config.length},"digest":"${f.configDigest}"},"layers":[${layers.join(',')}]}`;
+}
+
+async function withRegistry<T>(fn: (r: TestRegistry) => Promise<T>): Promise<T> {
+  const registry = await startRegistry();
+  try {
+    return await fn(registry);
+  } finally {
+    await registry.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (s: number) => `${s.toFixed(2)} s`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+function build(): void {
+  try {
+    execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'pipe' });
+  } catch (err) {
+    // tsc still emits on type errors elsewhere in the tree; the bench only needs the CLI.
+    if (!fs.existsSync(path.join(ROOT, 'build/bin/ferry.js'))) throw err;
+  }
+}
+
+function largeLayers(count: number): LayerSpec[] {
+  return Array.from({ length: count }, (_, i) => ({ randomFile: `big${i}.bin`, bytes: 64 * MB }));
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const runs = Number(argv[argv.indexOf('--runs') + 1]) || 3;
+  const large = !argv.includes('--no-large');
+  for (const [tool, pkg] of [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['curl', 'curl'], ['tar', 'tar']]) requireTool(tool, pkg);
+  if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
+  build();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
+  try {
+    process.stderr.write('generating a 4×64 MB + 3 small-layer image ...\n');
+    const image = await makeFixture(path.join(work, 'image'), [...largeLayers(4), ...SMALL_LAYERS]);
+    const kaniko = kanikoTar(image);
+    const save = dockerSaveTar(image);
+    const manifestFile = path.join(work, 'manifest.json');
+    fs.writeFileSync(manifestFile, manifestOf(image));
+    const totalMb = (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
+    const skopeoHome = fs.mkdtempSync(path.join(work, 'home-'));
+
+    const times = { ferry: [] as number[], skopeo: [] as number[], curl: [] as number[], repush: [] as number[] };
+    let rssKb = 0;
+    for (let i = 0; i < runs; i++) {
+      process.stderr.write(`run ${i + 1}/${runs}\n`);
+      times.curl.push((await withRegistry((r) => curlFloor(image, manifestFile, r, work))).seconds);
+      await withRegistry(async (r) => {
+        const first = await ferry(kaniko, r, 'bench/ferry');
+        times.ferry.push(first.seconds);
+        rssKb = Math.max(rssKb, first.rssKb ?? 0);
+        const again = await ferry(kaniko, r, 'bench/ferry');
+        times.repush.push(again.seconds);
+        rssKb = Math.max(rssKb, again.rssKb ?? 0);
+      });
+      times.skopeo.push((await withRegistry((r) => skopeoCopy(save, r, skopeoHome))).seconds);
+    }
+
+    let largeRssKb: number | undefined;
+    let largeSeconds: number | undefined;
+    if (large) {
+      fs.rmSync(path.join(work, 'image'), { recursive: true, force: true });
+      process.stderr.write('generating a 1 GB (16×64 MB) image for the RSS check ...\n');
+      const big = await makeFixture(path.join(work, 'large'), largeLayers(16));
+      big.layers.forEach((l) => fs.rmSync(l.tar));
+      const bigTar = kanikoTar(big);
+      big.layers.forEach((l) => fs.rmSync(l.gz));
+      const result = await withRegistry((r) => ferry(bigTar, r, 'bench/large'));
+      largeRssKb = result.rssKb;
+      largeSeconds = result.seconds;
+    }
+
+    const m = { ferry: median(times.ferry), skopeo: median(times.skopeo), curl: median(times.curl), repush: median(times.repush) };
+    const rssMb = rssKb / 1024;
+    const lines = [
+      `image: ${totalMb.toFixed(0)} MB in ${image.layers.length} layers (Kaniko format); ${runs} runs, fresh registry storage each; medians:`,
+      `  curl floor      ${fmt(m.curl)}   (${(totalMb / m.curl).toFixed(0)} MB/s)   runs: ${times.curl.map(fmt).join(', ')}`,
+      `  ferry           ${fmt(m.ferry)}   ${(m.ferry / m.curl).toFixed(2)}× floor   runs: ${times.ferry.map(fmt).join(', ')}`,
+      `  skopeo copy     ${fmt(m.skopeo)}   ${(m.skopeo / m.curl).toFixed(2)}× floor   runs: ${times.skopeo.map(fmt).join(', ')}`,
+      `  ferry re-push   ${fmt(m.repush)}   runs: ${times.repush.map(fmt).join(', ')}`,
+      `  ferry peak RSS  ${rssMb.toFixed(0)} MB`,
+      ...(largeRssKb !== undefined ? [`  ferry 1 GB image: ${fmt(largeSeconds!)}, peak RSS ${(largeRssKb / 1024).toFixed(0)} MB`] : []),
+      'targets:',
+      `  ferry ≤ ${TARGETS.floorRatio}× floor: ${verdict(m.ferry <= TARGETS.floorRatio * m.curl)}`,
+      `  ferry faster than skopeo: ${verdict(m.ferry < m.skopeo)}`,
+      `  re-push ≤ ${TARGETS.repushSeconds} s: ${verdict(m.repush <= TARGETS.repushSeconds)}`,
+      `  peak RSS ≤ ${TARGETS.rssMb} MB: ${verdict(Math.max(rssMb, (largeRssKb ?? 0) / 1024) <= TARGETS.rssMb)}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:push failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,26 @@
+/** Recognises what kind of image a path holds and hands it to the right reader. */
+import * as fs from 'node:fs';
+import { DirSource, FileSource, TarSource } from './archive';
+import { InputError } from './errors';
+import { Image } from './image';
+import { LAYOUT_MARKER, readLayout } from './layout';
+import { TARBALL_MANIFEST, readTarball } from './tarball';
+
+function sourceOf(location: string): FileSource {
+  const stat = fs.statSync(location, { throwIfNoEntry: false });
+  if (!stat) throw new InputError(`${location}: no such file or directory`);
+  if (stat.isDirectory()) return new DirSource(location);
+  if (!stat.isFile()) throw new InputError(`${location}: not a regular file or directory`);
+  return new TarSource(location);
+}
+
+/**
+ * A docker-style manifest.json wins over an OCI layout in the same archive: newer
+ * `docker save` writes both, with uncompressed OCI layers, and crane reads manifest.json.
+ */
+export async function openImage(location: string, opts: { jobs: number }): Promise<Image> {
+  const src = sourceOf(location);
+  if (src.has(TARBALL_MANIFEST)) return readTarball(src, opts);
+  if (src.has(LAYOUT_MARKER) && src.has('index.json')) return readLayout(src);
+  throw new InputError(`${location}: not an image (expected ${TARBALL_MANIFEST} of a Kaniko/docker-save tarball, or ${LAYOUT_MARKER} + index.json of an OCI layout)`);
+}

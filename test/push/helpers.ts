@@ -1,0 +1,101 @@
+/** Running ferry in-process and the real clients (skopeo, HTTP) that check what landed. */
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../lib/push/cli';
+import { TestRegistry, requireTool } from './registry-server';
+
+export const USER = 'ferry-tester';
+export const PASSWORD = 'correct-horse-battery-9';
+export const ECR_PASSWORD = 'stand-in-ecr-password-42';
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function collect(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+/** Runs `ferry push` in this process with its own env, stdout and stderr. */
+export async function ferryPush(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  const stdout = collect();
+  const stderr = collect();
+  const code = await main(args, { env, stdout: stdout.stream, stderr: stderr.stream });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Runs the real command line (bin/ferry.ts through tsx) as a child process. */
+export function ferryProcess(args: readonly string[], env: Record<string, string | undefined>): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], { env: env as NodeJS.ProcessEnv, cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A DOCKER_CONFIG directory whose config.json holds basic credentials for `host`. */
+export function dockerConfig(dir: string, host: string, user: string, password: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }));
+  return dir;
+}
+
+/** skopeo with an isolated HOME, the registry's CA and, for TLS registries, the test user. */
+export function skopeo(registry: TestRegistry, args: readonly string[], creds = `${USER}:${PASSWORD}`): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  requireTool('skopeo', 'skopeo');
+  const [command, ...rest] = args;
+  const tlsArgs = registry.tls ? ['--cert-dir', registry.certDir!, '--creds', creds] : ['--tls-verify=false'];
+  const full = command === 'copy'
+    ? ['--insecure-policy', 'copy', ...(registry.tls ? ['--src-cert-dir', registry.certDir!, '--src-creds', creds] : ['--src-tls-verify=false']), ...rest]
+    : [command, ...tlsArgs, ...rest];
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-skopeo-home-'));
+  return new Promise((resolve) => {
+    execFile('skopeo', full, { env: { PATH: process.env.PATH, HOME: home, TMPDIR: os.tmpdir() }, encoding: 'buffer', maxBuffer: 64 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
+      fs.rmSync(home, { recursive: true, force: true });
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr: stderr.toString() });
+    });
+  });
+}
+
+/** A raw GET/HEAD against the registry, for checks skopeo cannot express (no tag exists). */
+export function registryGet(registry: TestRegistry, urlPath: string, method = 'GET'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const options = {
+      method,
+      ca: registry.ca,
+      agent: false as const,
+      headers: {
+        accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+        ...(registry.tls ? { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` } : {}),
+      },
+    };
+    const url = `${registry.tls ? 'https' : 'http'}://${registry.host}${urlPath}`;
+    const req = (registry.tls ? https : http).request(url, options, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ferry-test-${prefix}-`));
+}

@@ -1,0 +1,130 @@
+/** The small pure pieces of the pusher, each checked against independently written expectations. */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { TarSource, indexTar } from '../../lib/push/archive';
+import { parseChallenge, ecrTargetOf } from '../../lib/push/auth';
+import { parseDestination } from '../../lib/push/cli';
+import { InputError } from '../../lib/push/errors';
+import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
+import { parseReference } from '../../lib/push/reference';
+import { withDigest } from '../../lib/push/remote';
+import { backoffMs, retryAfterSeconds } from '../../lib/push/transport';
+import { tmpDir } from './helpers';
+
+const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+describe('references', () => {
+  test.each([
+    ['127.0.0.1:5000/app', { registry: '127.0.0.1:5000', repository: 'app', tag: 'latest', digest: undefined }],
+    ['123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:v1.2', { registry: '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com', repository: 'team/app', tag: 'v1.2', digest: undefined }],
+    [`localhost:5000/a/b@sha256:${'a'.repeat(64)}`, { registry: 'localhost:5000', repository: 'a/b', tag: undefined, digest: `sha256:${'a'.repeat(64)}` }],
+    ['registry:5000/x_y__z-w:t', { registry: 'registry:5000', repository: 'x_y__z-w', tag: 't', digest: undefined }],
+  ])('%s', (input, expected) => expect(parseReference(input)).toEqual(expected));
+
+  test.each(['app:v1', 'Host.example.com/App:v1', 'example.com/app:bad tag', 'example.com/app@sha256:short', 'example.com/app:v1@sha256:' + 'a'.repeat(64), 'example.com/'])('refuses %s', (input) => {
+    expect(() => parseReference(input)).toThrow(InputError);
+  });
+
+  test('--to REF=ROLE checks the role ARN and that it is in the registry partition', () => {
+    expect(parseDestination('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1=arn:aws-cn:iam::123456789012:role/push').roleArn).toBe('arn:aws-cn:iam::123456789012:role/push');
+    expect(() => parseDestination('123456789012.dkr.ecr.us-east-1.amazonaws.com/app=arn:aws-us-gov:iam::123456789012:role/push')).toThrow(/roles cannot cross partitions/);
+    expect(() => parseDestination('123456789012.dkr.ecr.us-east-1.amazonaws.com/app=not-an-arn')).toThrow(/not an IAM role ARN/);
+  });
+});
+
+describe('ECR hosts in every supported partition', () => {
+  test.each([
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com', 'us-east-1', false],
+    ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', 'us-gov-west-1', true],
+    ['123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn', 'cn-northwest-1', false],
+    ['123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu', 'eusc-de-east-1', false],
+  ])('%s', (host, region, fips) => expect(ecrTargetOf(host, {})).toEqual({ host, region, fips, roleArn: undefined }));
+
+  test('AWS_ECR_ENDPOINT marks another host as ECR, in AWS_REGION; other hosts are not ECR', () => {
+    const env = { AWS_ECR_ENDPOINT: 'https://registry.internal:8443', AWS_REGION: 'us-gov-east-1' };
+    expect(ecrTargetOf('registry.internal:8443', env)).toMatchObject({ region: 'us-gov-east-1' });
+    expect(ecrTargetOf('other.example.com', env)).toBeUndefined();
+    expect(ecrTargetOf('123456789012.dkr.ecr.cn-north-1.amazonaws.com', {})).toBeUndefined();
+  });
+});
+
+describe('protocol details', () => {
+  test('the digest is appended to upload locations with or without a query', () => {
+    expect(withDigest(new URL('https://r/v2/a/blobs/uploads/u1?_state=x%3D'), 'sha256:ab').href).toBe('https://r/v2/a/blobs/uploads/u1?_state=x%3D&digest=sha256%3Aab');
+    expect(withDigest(new URL('/v2/a/blobs/uploads/u1', 'http://r:5000'), 'sha256:ab').href).toBe('http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3Aab');
+  });
+
+  test('Retry-After in seconds or as a date; backoff grows threefold with jitter', () => {
+    expect(retryAfterSeconds('7')).toBe(7);
+    expect(retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
+    expect(retryAfterSeconds('soon')).toBeUndefined();
+    expect([0, 1, 2].map((n) => backoffMs(n, 1000, () => 1))).toEqual([1000, 3000, 9000]);
+    expect(backoffMs(1, 1000, () => 0)).toBe(1500);
+  });
+
+  test('Bearer and Basic challenges', () => {
+    expect(parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a:pull"')).toEqual({
+      scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:a:pull' },
+    });
+    expect(parseChallenge('Basic realm="ferry"')).toEqual({ scheme: 'basic', params: { realm: 'ferry' } });
+    expect(parseChallenge(undefined)).toBeUndefined();
+  });
+
+  test('the Docker manifest is compact JSON in go-containerregistry field order', () => {
+    const config = { mediaType: MediaType.dockerConfig, size: 2, digest: sha('{}') };
+    const layer = { mediaType: MediaType.dockerLayerGzip, size: 3, digest: sha('abc') };
+    expect(dockerManifest(config, [layer]).toString()).toBe(
+      `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"${sha('{}')}"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3,"digest":"${sha('abc')}"}]}`,
+    );
+  });
+});
+
+describe('streams and archives', () => {
+  const blobOf = (claimed: Buffer, actual: Buffer[]): Blob => ({ mediaType: 'x', size: claimed.length, digest: sha(claimed), origin: 'test blob', open: () => Readable.from(actual) });
+
+  test('a corrupt blob fails before its last chunk is passed on', async () => {
+    const run = async (claimed: Buffer, chunks: Buffer[]) => {
+      const verifier = new VerifyingStream(blobOf(claimed, chunks));
+      const passed: Buffer[] = [];
+      verifier.on('data', (c: Buffer) => passed.push(c));
+      const settled = new Promise<Error | undefined>((resolve) => { verifier.on('error', resolve); verifier.on('end', () => resolve(undefined)); });
+      chunks.forEach((c) => verifier.write(c));
+      verifier.end();
+      return { error: await settled, passed: Buffer.concat(passed).toString() };
+    };
+    const good = [Buffer.from('aaaa'), Buffer.from('bbbb'), Buffer.from('cccc')];
+    expect(await run(Buffer.concat(good), good)).toEqual({ error: undefined, passed: 'aaaabbbbcccc' });
+    const bad = await run(Buffer.concat(good), [Buffer.from('aaaa'), Buffer.from('bbbb'), Buffer.from('cccX')]);
+    expect(bad.error?.message).toMatch(/test blob: digest mismatch/);
+    expect(bad.passed).toBe('aaaabbbb');
+    const short = await run(Buffer.concat(good), [Buffer.from('aaaa'), Buffer.from('bbbb')]);
+    expect(short.error?.message).toMatch(/8 bytes, expected 12/);
+    expect(short.passed).toBe('aaaa');
+  });
+
+  test.each(['ustar', 'pax', 'gnu'])('the tar index reads %s archives with long names and symlinks from GNU tar', (format) => {
+    const dir = tmpDir(`tar-${format}`);
+    try {
+      checkTarFormat(dir, format);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+/** GNU tar writes the archive; ferry's index must find every file, long names and links included. */
+function checkTarFormat(dir: string, format: string): void {
+  const longName = `${'d'.repeat(60)}/${'f'.repeat(90)}.json`;
+  fs.mkdirSync(path.join(dir, 'src', path.dirname(longName)), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'src', longName), '{"long":true}');
+  fs.writeFileSync(path.join(dir, 'src', 'manifest.json'), '[]');
+  fs.symlinkSync('manifest.json', path.join(dir, 'src', 'link.json'));
+  execFileSync('tar', [`--format=${format}`, '-cf', path.join(dir, 'a.tar'), '-C', path.join(dir, 'src'), '.']);
+  const source = new TarSource(path.join(dir, 'a.tar'));
+  expect(source.read(longName).toString()).toBe('{"long":true}');
+  expect(source.read('link.json').toString()).toBe('[]');
+  expect(indexTar(path.join(dir, 'a.tar')).get('manifest.json')?.size).toBe(2);
+}
