@@ -31,6 +31,11 @@ export function identityName(target: Target): string {
 export const roleName = identityName;
 export const serviceAccountName = identityName;
 
+/** The customer-managed policy holding the role's ECR permissions. */
+export function rolePolicyName(target: Target): string {
+  return `${roleName(target)}-ecr`;
+}
+
 export function roleArn(target: Target): string {
   return `${arnPrefix(target.partition.id)}iam::${target.account}:role${target.rolePath}${roleName(target)}`;
 }
@@ -77,3 +82,15 @@ export function pusherImage(config: FerryConfig): string {
 export function pushTaskName(target: Target): string {
   return `push-${target.name}`;
 }
+
+/**
+ * The ServiceAccount of the pipeline steps that need no AWS access (git clone, verify, notify).
+ * It has no IAM role: only the builder and the pushers do.
+ */
+export const WORKFLOW_SERVICE_ACCOUNT = `${PROJECT}-workflow`;
+
+/** The Role and RoleBinding that let every pipeline pod report its results to Argo. */
+export const EXECUTOR_ROLE = `${PROJECT}-executor`;
+
+/** Optional Secret with a `.git-credentials` file for cloning private repositories; the user creates it. */
+export const GIT_CREDENTIALS_SECRET = `${PROJECT}-git-credentials`;

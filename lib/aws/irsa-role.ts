@@ -1,0 +1,97 @@
+/**
+ * The IAM role one Kubernetes ServiceAccount of the build cluster assumes (IRSA) to push images.
+ */
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IDependable } from 'constructs';
+
+/** What pushing an image to ECR needs on the repository (the registry API calls of a push). */
+export const ECR_PUSH_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+  'ecr:BatchGetImage',
+] as const;
+
+/** What pulling an image needs on the repository. */
+export const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] as const;
+
+/** Registry login. IAM offers no resource-level permission for it, hence `*`. */
+export const ECR_LOGIN_ACTION = 'ecr:GetAuthorizationToken';
+
+export interface IrsaRoleProps {
+  /** Fixed role name, so the role's ARN is known before deploy. */
+  readonly roleName: string;
+  /** IAM path of the role and its policy. @default '/' */
+  readonly path?: string;
+  /** Shown in the IAM console. @default - none */
+  readonly description?: string;
+  /** ARN of the IAM OIDC provider for the cluster's issuer. */
+  readonly oidcProviderArn: string;
+  /** Deployed before the role when the provider is created in the same stack. @default - nothing */
+  readonly oidcProvider?: IDependable;
+  /** Issuer without `https://`: the prefix of the provider's condition keys. */
+  readonly issuerHostPath: string;
+  /** The only token subject trusted: `system:serviceaccount:<namespace>:<name>`. */
+  readonly serviceAccountSubject: string;
+  /** The only token audience trusted. */
+  readonly audience: string;
+  /** Name of the customer-managed policy holding the permissions. */
+  readonly policyName: string;
+  /** Repositories the role may push to, as exact ARNs. */
+  readonly pushRepositoryArns: readonly string[];
+  /** Repositories the role may also pull from (Kaniko's layer cache). @default - none */
+  readonly pullRepositoryArns?: readonly string[];
+  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
+  readonly permissionsBoundaryArn?: string;
+}
+
+/**
+ * The permissions live in a customer-managed policy, not an inline one: NIST 800-53 (AC-6)
+ * asks for managed policies so they can be reviewed and reused.
+ */
+export class IrsaRole extends Construct {
+  readonly role: iam.Role;
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: IrsaRoleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Resource', {
+      roleName: props.roleName,
+      path: props.path,
+      description: props.description,
+      // Both claims pinned: `sub` limits the role to one ServiceAccount, `aud` to tokens minted for STS.
+      assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
+        StringEquals: {
+          [`${props.issuerHostPath}:sub`]: props.serviceAccountSubject,
+          [`${props.issuerHostPath}:aud`]: props.audience,
+        },
+      }),
+      permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Boundary', props.permissionsBoundaryArn) : undefined,
+    });
+    // The trust policy names the provider by its literal ARN, which carries no dependency.
+    if (props.oidcProvider) this.role.node.addDependency(props.oidcProvider);
+
+    const statements = [
+      new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
+      new iam.PolicyStatement({ sid: 'Push', actions: [...ECR_PUSH_ACTIONS], resources: [...props.pushRepositoryArns] }),
+    ];
+    if (props.pullRepositoryArns?.length) {
+      statements.push(new iam.PolicyStatement({ sid: 'Pull', actions: [...ECR_PULL_ACTIONS], resources: [...props.pullRepositoryArns] }));
+    }
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: props.policyName,
+      description: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs only.`,
+      path: props.path,
+      statements,
+      roles: [this.role],
+    });
+    // Plugin-qualified id: the validation report then lists the finding as acknowledged, with this reason.
+    Validations.of(this.policy).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs.`,
+    });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What stops a synth: cdk-nag findings (the acknowledgement is scoped to the role policy), and for
+ * the cli-credentials synthesizer, assets and templates too large to send inline.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { createAwsApp } from '../../lib/aws/app';
+import { loadConfig } from '../../lib/config/load';
+import { stackName } from '../../lib/config/naming';
+import { configVariant, EXAMPLE_CONFIG_DIR } from './synth';
+
+const config = loadConfig(EXAMPLE_CONFIG_DIR);
+const govcloud = config.destinations.find((t) => t.synthesizer === 'cli-credentials')!;
+
+function appWith(addToStack: (stack: Stack) => void) {
+  const app = createAwsApp(config);
+  addToStack(app.node.findChild(stackName(govcloud)) as Stack);
+  return app;
+}
+
+function synthError(app: ReturnType<typeof createAwsApp>): string {
+  try {
+    app.synth();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('synth passed, but a finding was expected to fail it');
+}
+
+test('a non-compliant resource fails synth, with findings of both packs naming rule and resource', () => {
+  const message = synthError(
+    appWith((stack) => new iam.User(stack, 'Careless').addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }))),
+  );
+  expect(message).toContain('AwsSolutions-IAM5[Action::s3:*]');
+  expect(message).toContain('NIST.800.53.R5-IAMNoInlinePolicy');
+  expect(message).toContain('NIST.800.53.R5-IAMUserNoPolicies');
+  expect(message).toContain(`${stackName(govcloud)}/Careless/DefaultPolicy/Resource`);
+});
+
+test('the wildcard acknowledgement covers the role policy only, not another policy in the same stack', () => {
+  const message = synthError(
+    appWith((stack) => new iam.ManagedPolicy(stack, 'Other', { statements: [new iam.PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: ['*'] })] })),
+  );
+  expect(message).toContain('AwsSolutions-IAM5[Resource::*]');
+  expect(message).toContain(`${stackName(govcloud)}/Other/Resource`);
+  expect(message).not.toContain(`${stackName(govcloud)}/Role/Policy/Resource`);
+});
+
+test('a stack deployed with cli-credentials refuses assets at construction', () => {
+  expect(() => appWith((stack) => new s3assets.Asset(stack, 'Code', { path: path.join(__dirname) }))).toThrow(
+    `${stackName(govcloud)}: the cli-credentials synthesizer deploys into accounts without a CDK bootstrap bucket, so it cannot publish file assets`,
+  );
+});
+
+test('a cli-credentials stack too large to send inline fails synth, naming the config file and the fix', () => {
+  const repositories = Array.from({ length: 60 }, (_, i) => ({ name: `team/app-${i}` }));
+  const dir = configVariant({ 'shared.yaml': { repositories } });
+  try {
+    const variant = loadConfig(dir);
+    let message = '';
+    try {
+      createAwsApp(variant).synth();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const [, stack, file] = /^(ferry-\S+): the template is \d+ bytes, over CloudFormation's 51200-byte limit for templates sent inline, .*\(in (\S+), set synthesizer: bootstrapped/.exec(message) ?? [];
+    const target = variant.destinations.find((t) => stackName(t) === stack);
+    expect(target?.synthesizer).toBe('cli-credentials');
+    expect(file).toBe(target?.source);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
