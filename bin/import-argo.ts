@@ -1,0 +1,36 @@
+/**
+ * Regenerates imports/argoproj.io.ts from the vendored WorkflowTemplate CRD, offline.
+ * Run with `npm run import` after replacing the CRD under imports/argo/ (see SOURCE.md there).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ARGO_CRDS } from '../lib/k8s/lint/crd-schema';
+
+const root = path.resolve(__dirname, '..');
+const target = path.join(root, 'imports', 'argoproj.io.ts');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-import-'));
+try {
+  // --no-save leaves cdk8s.yaml alone; --no-check-upgrade keeps the run offline.
+  const args = [cdk8sCli(), 'import', '--language', 'typescript', '--no-save', '--no-check-upgrade', '--output', scratch, ARGO_CRDS[0].file];
+  const result = spawnSync(process.execPath, args, { cwd: scratch, stdio: 'inherit' });
+  const generated = path.join(scratch, 'argoproj.io.ts');
+  if (result.status !== 0 || !fs.existsSync(generated)) {
+    console.error(`cdk8s import of ${path.relative(root, ARGO_CRDS[0].file)} failed (exit ${result.status ?? result.signal}); ${path.relative(root, target)} is unchanged`);
+    process.exit(1);
+  }
+  // Written whole or not at all: copy next to the target, then rename over it.
+  fs.copyFileSync(generated, `${target}.tmp`);
+  fs.renameSync(`${target}.tmp`, target);
+  console.log(`wrote ${path.relative(root, target)} from ${path.relative(root, ARGO_CRDS[0].file)}`);
+} finally {
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The CLI of the locally installed cdk8s-cli (its package exports hide bin/, so go through package.json). */
+function cdk8sCli(): string {
+  const manifest = require.resolve('cdk8s-cli/package.json');
+  const bin = (require(manifest) as { bin: Record<string, string> }).bin.cdk8s;
+  return path.join(path.dirname(manifest), bin);
+}

@@ -1,0 +1,38 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { FerryConfig } from '../../config/model';
+import { SOURCE_CLAIM_SUFFIX, TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
+import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
+import { workflowTemplate } from '../workflow-template';
+
+export interface BuildAndReplicateChartProps extends ChartProps {
+  readonly config: FerryConfig;
+}
+
+/**
+ * The seed's `build-docker` as a DAG: builds from the volume another workflow filled
+ * (`<source_workflow>-source-code`, checkout under source/) and replicates to every destination.
+ */
+export class BuildAndReplicateChart extends Chart {
+  constructor(scope: Construct, id: string, props: BuildAndReplicateChartProps) {
+    super(scope, id, props);
+    const tasks = buildAndReplicateTasks(props.config, {
+      workspaceClaim: `${workflowParam(WORKFLOW_PARAM.sourceWorkflow)}-${SOURCE_CLAIM_SUFFIX}`,
+      imageTag: workflowParam(WORKFLOW_PARAM.imageTag),
+    });
+    workflowTemplate(this, {
+      name: WORKFLOW_TEMPLATE.buildAndReplicate,
+      component: 'pipeline',
+      description: 'Builds from the source volume of another workflow and delivers the image, with one digest, to every destination. Digests: outputs of the build and push tasks, and the notify step.',
+      spec: entrySpec({
+        name: WORKFLOW_TEMPLATE.buildAndReplicate,
+        parameters: [
+          { name: WORKFLOW_PARAM.sourceWorkflow, description: `Workflow whose volume <name>-${SOURCE_CLAIM_SUFFIX} holds the checkout under source/.` },
+          ...buildParameters(props.config),
+          { name: WORKFLOW_PARAM.imageTag, description: 'Image tag. Required.' },
+        ],
+        templates: [{ name: TEMPLATE.main, dag: { tasks } }],
+      }),
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesRetryStrategyLimit, WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy } from '../../../imports/argoproj.io';
+import type { FerryConfig } from '../../config/model';
+import { imageName, serviceAccountName } from '../../config/naming';
+import { INPUT, KANIKO_PUSH_RETRY, LABEL, LIMITS, OUTPUT, PATH, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { emptyDirVolume, env, input, inputRef, KANIKO_CONTAINER, KANIKO_POD, resources, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
+import { workflowTemplate } from '../workflow-template';
+
+export interface KanikoBuildChartProps extends ChartProps {
+  readonly config: FerryConfig;
+}
+
+/** Kaniko builds the image, pushes it to the build account and leaves a tarball for the pushers. */
+export class KanikoBuildChart extends Chart {
+  constructor(scope: Construct, id: string, props: KanikoBuildChartProps) {
+    super(scope, id, props);
+    workflowTemplate(this, {
+      name: WORKFLOW_TEMPLATE.kanikoBuild,
+      component: 'build',
+      description: 'Builds the image with Kaniko, pushes it to the build account registry and writes the tarball every destination is pushed from. Output: digest.',
+      spec: { templates: [kanikoTemplate(props.config)] },
+    });
+  }
+}
+
+export function kanikoTemplate(config: FerryConfig): WorkflowTemplateSpecTemplates {
+  const build = config.build;
+  const context = `${PATH.source}/${inputRef(INPUT.buildPath)}`;
+  return step(
+    {
+      name: TEMPLATE.build,
+      description: 'Kaniko runs as root (the one exception): it unpacks the base image over its own filesystem. No privilege escalation, only the capabilities builds need.',
+      component: 'build',
+      labels: { [LABEL.destination]: build.name, [LABEL.partition]: build.partition.id },
+      serviceAccountName: serviceAccountName(build),
+      limits: LIMITS.build,
+    },
+    {
+      securityContext: KANIKO_POD,
+      inputs: {
+        parameters: [
+          WORKSPACE_INPUT,
+          input(INPUT.buildPath, 'build context, relative to the checkout'),
+          input(INPUT.dockerfile, 'Dockerfile, relative to the build context'),
+          input(INPUT.imageRepository, 'ECR repository to build into'),
+          input(INPUT.imageTag, 'image tag'),
+        ],
+      },
+      volumes: [workspaceVolume(), emptyDirVolume(VOLUME.out)],
+      container: {
+        image: config.images.kaniko,
+        command: ['/kaniko/executor'],
+        args: [
+          `--context=dir://${context}`,
+          `--dockerfile=${context}/${inputRef(INPUT.dockerfile)}`,
+          `--destination=${imageName(build, inputRef(INPUT.imageRepository))}:${inputRef(INPUT.imageTag)}`,
+          `--tar-path=${PATH.imageTar}`,
+          `--digest-file=${PATH.digestFile}`,
+          // Docker media types: the pushers rebuild a Docker schema 2 manifest from the tarball,
+          // and only then is its digest the one Kaniko pushed (an OCI manifest would differ).
+          '--image-format=docker',
+          '--cache=true',
+          `--cache-repo=${imageName(build, config.cacheRepository)}`,
+          `--push-retry=${KANIKO_PUSH_RETRY}`,
+        ],
+        // Kaniko's ECR helper signs with the web identity the webhook injects; STS must be regional.
+        env: env({ AWS_REGION: build.region }),
+        volumeMounts: [
+          { name: VOLUME.workspace, mountPath: PATH.workspace },
+          { name: VOLUME.out, mountPath: PATH.out },
+        ],
+        resources: resources(LIMITS.build),
+        securityContext: KANIKO_CONTAINER,
+      },
+      outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest Kaniko pushed', valueFrom: { path: PATH.digestFile } }] },
+      // A failed build is final; a lost pod (eviction, node loss) is worth one more try.
+      retryStrategy: { limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(1), retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ON_ERROR },
+    },
+  );
+}

@@ -1,0 +1,134 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  WorkflowTemplateSpecTemplates,
+  WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor,
+  WorkflowTemplateSpecTemplatesRetryStrategyLimit,
+  WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy,
+  WorkflowTemplateSpecVolumeClaimTemplates,
+  WorkflowTemplateSpecVolumeClaimTemplatesSpecResourcesRequests,
+} from '../../../imports/argoproj.io';
+import type { FerryConfig } from '../../config/model';
+import { GIT_CREDENTIALS_SECRET, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
+import { EXIT_BAD_INPUT, INPUT, LIMITS, OUTPUT, PATH, SOURCE_CLAIM_SUFFIX, TASK, TEMPLATE, VOLUME, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
+import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
+import { emptyDirVolume, env, input, inputRef, resources, shellContainer, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
+import { CLONE_SCRIPT } from '../scripts';
+import { workflowTemplate } from '../workflow-template';
+
+export interface PipelineChartProps extends ChartProps {
+  readonly config: FerryConfig;
+}
+
+/**
+ * The self-contained entry: a fresh volume per run, a git clone, then the same DAG as
+ * build-and-replicate. `argo submit --from workflowtemplate/ferry-pipeline -p repo=... -p revision=...`
+ */
+export class PipelineChart extends Chart {
+  constructor(scope: Construct, id: string, props: PipelineChartProps) {
+    super(scope, id, props);
+    // Argo names a volumeClaimTemplate's claim `<workflow name>-<template name>`.
+    const claim = `{{workflow.name}}-${SOURCE_CLAIM_SUFFIX}`;
+    const clone = {
+      name: TASK.clone,
+      template: TEMPLATE.clone,
+      arguments: {
+        parameters: [
+          { name: INPUT.workspaceClaim, value: claim },
+          { name: INPUT.repo, value: workflowParam(WORKFLOW_PARAM.repo) },
+          { name: INPUT.revision, value: workflowParam(WORKFLOW_PARAM.revision) },
+          { name: INPUT.imageTag, value: workflowParam(WORKFLOW_PARAM.imageTag) },
+        ],
+      },
+    };
+    const tasks = buildAndReplicateTasks(props.config, {
+      workspaceClaim: claim,
+      imageTag: `{{tasks.${TASK.clone}.outputs.parameters.${OUTPUT.imageTag}}}`,
+      after: TASK.clone,
+    });
+    workflowTemplate(this, {
+      name: WORKFLOW_TEMPLATE.pipeline,
+      component: 'pipeline',
+      description: 'Clones a git revision, builds it with Kaniko and delivers the image, with one digest, to every destination. Digests: outputs of the build and push tasks, and the notify step.',
+      spec: {
+        ...entrySpec({
+          name: WORKFLOW_TEMPLATE.pipeline,
+          parameters: [
+            { name: WORKFLOW_PARAM.repo, description: 'Git URL to clone (https; private repositories read the ferry-git-credentials Secret).' },
+            { name: WORKFLOW_PARAM.revision, description: 'Branch, tag or commit to build.' },
+            ...buildParameters(props.config),
+            { name: WORKFLOW_PARAM.imageTag, value: '', description: 'Image tag. Empty: the first 12 characters of the commit.' },
+          ],
+          templates: [{ name: TEMPLATE.main, dag: { tasks: [clone, ...tasks] } }, cloneTemplate(props.config)],
+        }),
+        volumeClaimTemplates: [workspaceClaimTemplate(props.config)],
+        // The volume only carries one run; free it whether the run succeeded or not.
+        volumeClaimGc: { strategy: 'OnWorkflowCompletion' },
+      },
+    });
+  }
+}
+
+function workspaceClaimTemplate(config: FerryConfig): WorkflowTemplateSpecVolumeClaimTemplates {
+  return {
+    metadata: { name: SOURCE_CLAIM_SUFFIX },
+    spec: {
+      accessModes: [config.workspace.accessMode],
+      storageClassName: config.workspace.storageClassName,
+      resources: { requests: { storage: WorkflowTemplateSpecVolumeClaimTemplatesSpecResourcesRequests.fromString(config.workspace.size) } },
+    },
+  };
+}
+
+export function cloneTemplate(config: FerryConfig): WorkflowTemplateSpecTemplates {
+  return step(
+    { name: TEMPLATE.clone, description: 'Shallow clone of one revision into the run volume.', component: 'clone', serviceAccountName: WORKFLOW_SERVICE_ACCOUNT, limits: LIMITS.clone },
+    {
+      inputs: {
+        parameters: [
+          WORKSPACE_INPUT,
+          input(INPUT.repo, 'git URL'),
+          input(INPUT.revision, 'branch, tag or commit'),
+          input(INPUT.imageTag, 'image tag, or empty for the commit'),
+        ],
+      },
+      volumes: [
+        workspaceVolume(),
+        emptyDirVolume(VOLUME.out),
+        emptyDirVolume(VOLUME.tmp),
+        // Optional: public repositories need no Secret.
+        { name: VOLUME.gitCredentials, secret: { secretName: GIT_CREDENTIALS_SECRET, optional: true, defaultMode: 0o440 } },
+      ],
+      container: shellContainer(config.images.git, CLONE_SCRIPT, {
+        env: env({
+          REPO: inputRef(INPUT.repo),
+          REVISION: inputRef(INPUT.revision),
+          IMAGE_TAG: inputRef(INPUT.imageTag),
+          SOURCE_DIR: PATH.source,
+          OUT_DIR: PATH.out,
+          GIT_CREDENTIALS_DIR: PATH.gitCredentials,
+          HOME: PATH.tmp,
+        }),
+        volumeMounts: [
+          { name: VOLUME.workspace, mountPath: PATH.workspace },
+          { name: VOLUME.out, mountPath: PATH.out },
+          { name: VOLUME.tmp, mountPath: PATH.tmp },
+          { name: VOLUME.gitCredentials, mountPath: PATH.gitCredentials, readOnly: true },
+        ],
+        resources: resources(LIMITS.clone),
+      }),
+      outputs: {
+        parameters: [
+          { name: OUTPUT.commit, description: 'the commit built', valueFrom: { path: PATH.commitFile } },
+          { name: OUTPUT.imageTag, description: 'the image tag of this run', valueFrom: { path: PATH.imageTagFile } },
+        ],
+      },
+      retryStrategy: {
+        limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(2),
+        retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ALWAYS,
+        expression: `lastRetry.exitCode != "${EXIT_BAD_INPUT}"`,
+        backoff: { duration: '10s', factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(2) },
+      },
+    },
+  );
+}

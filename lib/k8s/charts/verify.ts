@@ -1,0 +1,54 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
+import type { FerryConfig } from '../../config/model';
+import { WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
+import { INPUT, LIMITS, TEMPLATE, WORKFLOW_TEMPLATE } from '../constants';
+import { destinationInputs, destinationLines } from '../destinations';
+import { env, input, inputRef, resources, shellContainer, step } from '../pod';
+import { VERIFY_SCRIPT } from '../scripts';
+import { workflowTemplate } from '../workflow-template';
+
+export interface VerifyChartProps extends ChartProps {
+  readonly config: FerryConfig;
+}
+
+/** The run's verdict: every destination must hold exactly the digest Kaniko produced. */
+export class VerifyChart extends Chart {
+  constructor(scope: Construct, id: string, props: VerifyChartProps) {
+    super(scope, id, props);
+    workflowTemplate(this, {
+      name: WORKFLOW_TEMPLATE.verify,
+      component: 'verify',
+      description: 'Fails unless every destination reports the digest Kaniko produced.',
+      spec: { templates: [verifyTemplate(props.config)] },
+    });
+  }
+}
+
+export function verifyTemplate(config: FerryConfig): WorkflowTemplateSpecTemplates {
+  return step(
+    {
+      name: TEMPLATE.verify,
+      description: 'Compares each destination digest with the built one.',
+      component: 'verify',
+      serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
+      limits: LIMITS.verify,
+    },
+    {
+      inputs: {
+        parameters: [
+          input(INPUT.expectedDigest, 'the digest Kaniko pushed'),
+          input(INPUT.imageRepository, 'ECR repository'),
+          input(INPUT.imageTag, 'image tag'),
+          ...destinationInputs(config),
+        ],
+      },
+      // The curl image is already pinned for notifications and has the busybox shell this needs.
+      container: shellContainer(config.images.notify, VERIFY_SCRIPT, {
+        env: env({ EXPECTED_DIGEST: inputRef(INPUT.expectedDigest), DESTINATIONS: destinationLines(config) }),
+        resources: resources(LIMITS.verify),
+      }),
+    },
+  );
+}

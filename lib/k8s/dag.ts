@@ -1,0 +1,137 @@
+/**
+ * The build-and-replicate DAG and the parts both entry templates share. The two entries differ
+ * only in where the source volume and the tag come from, so they build their DAG here.
+ */
+import {
+  WorkflowTemplateSpec,
+  WorkflowTemplateSpecArgumentsParameters,
+  WorkflowTemplateSpecPodGcStrategy,
+  WorkflowTemplateSpecTemplates,
+  WorkflowTemplateSpecTemplatesDagTasks,
+  WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters,
+} from '../../imports/argoproj.io';
+import type { FerryConfig } from '../config/model';
+import { pushTaskName, WORKFLOW_SERVICE_ACCOUNT } from '../config/naming';
+import { INPUT, LABEL, OUTPUT, TASK, TEMPLATE, TTL_SECONDS, WORKFLOW_DEADLINE_SECONDS, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from './constants';
+import { destinationArguments } from './destinations';
+import { NON_ROOT_POD } from './pod';
+
+/** Where the DAG's source volume and image tag come from, as Argo expressions. */
+export interface DagSources {
+  readonly workspaceClaim: string;
+  readonly imageTag: string;
+  /** A task every other task runs after (the pipeline's clone). */
+  readonly after?: string;
+}
+
+export function workflowParam(name: string): string {
+  return `{{workflow.parameters.${name}}}`;
+}
+
+/** A `depends` term that holds once the task has ended, however it ended. */
+export function endedInAnyState(task: string): string {
+  return `(${task}.Succeeded || ${task}.Failed || ${task}.Errored)`;
+}
+
+function args(values: Record<string, string>): { parameters: WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters[] } {
+  return { parameters: Object.entries(values).map(([name, value]) => ({ name, value })) };
+}
+
+/**
+ * build, then one push per destination in parallel, then verify and the report once every push
+ * has ended in any state. The report may fail without failing the run (delivery is what counts).
+ */
+export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources): WorkflowTemplateSpecTemplatesDagTasks[] {
+  const repository = workflowParam(WORKFLOW_PARAM.imageRepository);
+  const builtDigest = `{{tasks.${TASK.build}.outputs.parameters.${OUTPUT.digest}}}`;
+  const pushes = config.destinations.map(pushTaskName);
+  const pushesEnded = (pushes.length > 0 ? pushes : [TASK.build]).map(endedInAnyState);
+  const common = { [INPUT.imageRepository]: repository, [INPUT.imageTag]: sources.imageTag };
+  return [
+    {
+      name: TASK.build,
+      templateRef: { name: WORKFLOW_TEMPLATE.kanikoBuild, template: TEMPLATE.build },
+      depends: sources.after,
+      arguments: args({
+        [INPUT.workspaceClaim]: sources.workspaceClaim,
+        [INPUT.buildPath]: workflowParam(WORKFLOW_PARAM.buildPath),
+        [INPUT.dockerfile]: workflowParam(WORKFLOW_PARAM.dockerfile),
+        ...common,
+      }),
+    },
+    ...pushes.map((task) => ({
+      name: task,
+      templateRef: { name: WORKFLOW_TEMPLATE.push, template: task },
+      depends: TASK.build,
+      arguments: args({ [INPUT.workspaceClaim]: sources.workspaceClaim, ...common, [INPUT.expectedDigest]: builtDigest }),
+    })),
+    {
+      name: TASK.verify,
+      templateRef: { name: WORKFLOW_TEMPLATE.verify, template: TEMPLATE.verify },
+      depends: pushesEnded.join(' && '),
+      arguments: { parameters: [...args({ [INPUT.expectedDigest]: builtDigest, ...common }).parameters, ...destinationArguments(config)] },
+    },
+    {
+      name: TASK.notify,
+      templateRef: { name: WORKFLOW_TEMPLATE.notify, template: TEMPLATE.report },
+      depends: [...pushesEnded, endedInAnyState(TASK.verify)].join(' && '),
+      continueOn: { failed: true, error: true },
+      arguments: {
+        parameters: [...args({ ...common, [INPUT.expectedDigest]: builtDigest, [INPUT.verifyStatus]: `{{tasks.${TASK.verify}.status}}` }).parameters, ...destinationArguments(config)],
+      },
+    },
+  ];
+}
+
+/** The entry's onExit: alerts unless the run succeeded, wherever it stopped (clone, build, push, verify). */
+export function exitHandlerTemplate(): WorkflowTemplateSpecTemplates {
+  return {
+    name: TEMPLATE.exitHandler,
+    steps: [
+      [
+        {
+          name: TASK.alert,
+          templateRef: { name: WORKFLOW_TEMPLATE.notify, template: TEMPLATE.alert },
+          when: '{{workflow.status}} != Succeeded',
+          arguments: args({ [INPUT.imageRepository]: workflowParam(WORKFLOW_PARAM.imageRepository), [INPUT.imageTag]: workflowParam(WORKFLOW_PARAM.imageTag) }),
+        },
+      ],
+    ],
+  };
+}
+
+/** The parameters both entries take besides their source. */
+export function buildParameters(config: FerryConfig): WorkflowTemplateSpecArgumentsParameters[] {
+  const repositories = config.repositories.map((r) => r.name);
+  return [
+    { name: WORKFLOW_PARAM.buildPath, value: '.', description: 'Build context, relative to the repository root.' },
+    { name: WORKFLOW_PARAM.dockerfile, value: 'Dockerfile', description: 'Dockerfile, relative to the build context.' },
+    { name: WORKFLOW_PARAM.imageRepository, value: repositories[0], enum: repositories, description: 'ECR repository to deliver into; the same name exists in every account.' },
+  ];
+}
+
+export interface EntrySpecOptions {
+  readonly name: string;
+  readonly parameters: WorkflowTemplateSpecArgumentsParameters[];
+  readonly templates: WorkflowTemplateSpecTemplates[];
+}
+
+/**
+ * What only a submitted workflow reads (ignored under templateRef): entrypoint, arguments,
+ * onExit, the default account, deadline and clean-up.
+ */
+export function entrySpec(options: EntrySpecOptions): WorkflowTemplateSpec {
+  return {
+    entrypoint: TEMPLATE.main,
+    arguments: { parameters: options.parameters },
+    serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
+    onExit: TEMPLATE.exitHandler,
+    activeDeadlineSeconds: WORKFLOW_DEADLINE_SECONDS,
+    securityContext: NON_ROOT_POD,
+    // Pods of a successful run go at once; a failed run keeps them for its logs until the TTL.
+    podGc: { strategy: WorkflowTemplateSpecPodGcStrategy.ON_WORKFLOW_SUCCESS },
+    ttlStrategy: { secondsAfterSuccess: TTL_SECONDS.afterSuccess, secondsAfterFailure: TTL_SECONDS.afterFailure },
+    workflowMetadata: { labels: { [LABEL.name]: options.name } },
+    templates: [...options.templates, exitHandlerTemplate()],
+  };
+}

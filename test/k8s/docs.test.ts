@@ -1,0 +1,29 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CHARTS } from '../../lib/k8s/app';
+import { userProvidedObjects, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { exampleConfig, Json, manifests } from './helpers';
+
+const docs = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'k8s.md'), 'utf8');
+const config = exampleConfig();
+
+describe('docs/k8s.md keeps up with the code', () => {
+  test('every user-provided object is documented', () => {
+    for (const o of userProvidedObjects(config)) expect(docs).toContain(`\`${o.name}\``);
+  });
+
+  test('every output file is listed', () => {
+    for (const id of Object.keys(CHARTS)) expect(docs).toContain(`\`${id}.k8s.yaml\``);
+  });
+
+  test('every entry parameter is documented', () => {
+    const out = manifests(config);
+    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate]) {
+      for (const p of out.workflowTemplate(entry).spec.arguments.parameters as Json[]) expect(docs).toContain(`\`${p.name}\``);
+    }
+  });
+
+  test('the submit command names the real entry template', () => {
+    expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.pipeline}`);
+  });
+});

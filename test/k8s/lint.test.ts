@@ -1,0 +1,237 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { createK8sApp } from '../../lib/k8s/app';
+import { userProvidedObjects } from '../../lib/k8s/constants';
+import { dependsOperands, Finding, KubeObject, lint, RuleId } from '../../lib/k8s/lint';
+import { validateWorkflowTemplate } from '../../lib/k8s/lint/crd-schema';
+import { exampleConfig, Json, manifests } from './helpers';
+
+const config = exampleConfig();
+const userProvided = userProvidedObjects(config);
+
+/** The real output with one defect put in by `change`. */
+function broken(change: (find: Finder) => void): KubeObject[] {
+  const out = manifests(config);
+  const objects = out.objects as Json[];
+  change({
+    objects,
+    wt: (name) => objects.find((o) => o.kind === 'WorkflowTemplate' && o.metadata.name === name),
+    template: (wt, name) => objects.find((o) => o.kind === 'WorkflowTemplate' && o.metadata.name === wt).spec.templates.find((t: Json) => t.name === name),
+    task: (wt, name) =>
+      objects
+        .find((o) => o.kind === 'WorkflowTemplate' && o.metadata.name === wt)
+        .spec.templates.find((t: Json) => t.name === 'main')
+        .dag.tasks.find((t: Json) => t.name === name),
+  });
+  return objects;
+}
+
+interface Finder {
+  objects: Json[];
+  wt(name: string): Json;
+  template(wt: string, name: string): Json;
+  task(wt: string, name: string): Json;
+}
+
+function findings(objects: KubeObject[], provided = userProvided): Finding[] {
+  return lint(objects, { userProvided: provided, schema: false });
+}
+
+function only(rule: RuleId, list: Finding[]): Finding[] {
+  expect(list.map((f) => f.rule)).toEqual(list.map(() => rule));
+  expect(list.length).toBeGreaterThan(0);
+  return list;
+}
+
+describe('the real output', () => {
+  test('has no findings, schema included', () => {
+    expect(lint(manifests(config).objects, { userProvided })).toEqual([]);
+  });
+
+  test('nor do the files written by synth', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-k8s-synth-'));
+    createK8sApp(config, { outdir }).synth();
+    const objects = fs
+      .readdirSync(outdir)
+      .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJS() as KubeObject));
+    expect(objects.length).toBe(manifests(config).objects.length);
+    expect(lint(objects, { userProvided })).toEqual([]);
+  });
+});
+
+describe('template-ref', () => {
+  test('a templateRef to a WorkflowTemplate that is not emitted', () => {
+    const [f] = only('template-ref', findings(broken((x) => (x.task('ferry-pipeline', 'notify').templateRef.name = 'ferry-slack-notification'))));
+    expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-pipeline', path: 'spec.templates[main].dag.tasks[notify].templateRef' });
+    expect(f.message).toMatch(/"ferry-slack-notification", which is not emitted/);
+  });
+
+  test('a templateRef to a template its WorkflowTemplate does not have (the seed\'s build-notification)', () => {
+    const [f] = only('template-ref', findings(broken((x) => (x.task('ferry-build-and-replicate', 'notify').templateRef.template = 'build-notification'))));
+    expect(f.message).toMatch(/template "build-notification" in ferry-notify, which has no such template \(it has: report, alert\)/);
+  });
+
+  test('a local template or an onExit that does not exist', () => {
+    const list = findings(
+      broken((x) => {
+        x.task('ferry-pipeline', 'clone').template = 'git-clone';
+        x.wt('ferry-build-and-replicate').spec.onExit = 'notify-on-exit';
+      }),
+    );
+    expect(only('template-ref', list).map((f) => f.path)).toEqual(['spec.onExit', 'spec.templates[main].dag.tasks[clone].template']);
+  });
+});
+
+test('undeclared-input: a {{inputs.parameters.X}} the template does not declare', () => {
+  const [f] = only(
+    'undeclared-input',
+    findings(broken((x) => x.template('ferry-push', 'push-govcloud').container.args.push('--tag', '{{inputs.parameters.image-tag}}'))),
+  );
+  expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-push', path: 'spec.templates[push-govcloud]' });
+  expect(f.message).toMatch(/\{\{inputs.parameters.image-tag\}\}.*declared: workspace_claim, image_repository, image_tag, expected_digest/);
+});
+
+test('missing-argument: a caller that does not supply a required input', () => {
+  const [f] = only(
+    'missing-argument',
+    findings(
+      broken((x) => {
+        const t = x.task('ferry-pipeline', 'push-china');
+        t.arguments.parameters = t.arguments.parameters.filter((p: Json) => p.name !== 'expected_digest');
+      }),
+    ),
+  );
+  expect(f.message).toMatch(/calls ferry-push\/push-china without its required input "expected_digest"/);
+});
+
+test('unknown-argument: an argument the template does not take (a typo that Argo ignores)', () => {
+  const [f] = only('unknown-argument', findings(broken((x) => x.task('ferry-pipeline', 'build').arguments.parameters.push({ name: 'buildpath', value: '.' }))));
+  expect(f.message).toMatch(/passes "buildpath", which ferry-kaniko-build\/build does not declare/);
+});
+
+test('undeclared-workflow-parameter: a referenced template reading a parameter only one entry declares', () => {
+  // source_workflow exists in build-and-replicate, not in the pipeline, which reaches the same template.
+  const list = only(
+    'undeclared-workflow-parameter',
+    findings(broken((x) => (x.template('ferry-kaniko-build', 'build').volumes[0].persistentVolumeClaim.claimName = '{{workflow.parameters.source_workflow}}-source-code'))),
+  );
+  expect(list).toHaveLength(1);
+  expect(list[0]).toMatchObject({ object: 'WorkflowTemplate/ferry-pipeline', path: 'spec.templates[build] of ferry-kaniko-build' });
+});
+
+describe('depends', () => {
+  test('naming a missing task', () => {
+    const [f] = only('depends', findings(broken((x) => (x.task('ferry-pipeline', 'verify').depends += ' && (crane.Succeeded || crane.Failed)'))));
+    expect(f.message).toMatch(/names task "crane", which this DAG does not have/);
+  });
+
+  test('testing an unknown result', () => {
+    const [f] = only('depends', findings(broken((x) => (x.task('ferry-pipeline', 'verify').depends = x.task('ferry-pipeline', 'verify').depends.replace('push-china.Errored', 'push-china.Error')))));
+    expect(f.message).toMatch(/"push-china.Error", which is not a task result/);
+  });
+
+  test('an expression that does not parse', () => {
+    const list = findings(broken((x) => (x.task('ferry-pipeline', 'build').depends = 'clone &&')));
+    // The build's own {{tasks.clone...}} references then have no ancestor either.
+    expect(list.filter((f) => f.rule === 'depends').map((f) => f.message)).toEqual([expect.stringMatching(/"clone &&" is not a depends expression/)]);
+  });
+
+  test('the parser keeps operands and rejects malformed input', () => {
+    expect(dependsOperands('(a.Succeeded || a-b.Failed) && !c')).toEqual([{ task: 'a', result: 'Succeeded' }, { task: 'a-b', result: 'Failed' }, { task: 'c' }]);
+    for (const bad of ['a ||', '(a', 'a)', 'a b', '&& a', 'a.Succeeded.x']) expect(dependsOperands(bad)).toBeUndefined();
+  });
+});
+
+test('task-reference: {{tasks.X}} of a task this one does not wait for, or an output X lacks', () => {
+  const list = only(
+    'task-reference',
+    findings(
+      broken((x) => {
+        x.task('ferry-pipeline', 'verify').depends = 'push-china.Succeeded';
+        x.task('ferry-pipeline', 'push-china').arguments.parameters[3].value = '{{tasks.build.outputs.parameters.image-digest}}';
+      }),
+    ),
+  );
+  expect(list.map((f) => f.message)).toEqual(
+    expect.arrayContaining([expect.stringMatching(/\{\{tasks.push-govcloud.outputs.parameters.digest\}\}, but "push-govcloud" is not a task this one depends on/), expect.stringMatching(/ferry-kaniko-build\/build has no output "image-digest"/)]),
+  );
+});
+
+describe('service-account', () => {
+  test('a template running as an account that is neither emitted nor user-provided', () => {
+    const [f] = only('service-account', findings(broken((x) => (x.template('ferry-push', 'push-china').serviceAccountName = 'ferry-pusher-beijing'))).filter((f) => f.rule !== 'executor-rbac'));
+    expect(f.message).toMatch(/"ferry-pusher-beijing", which is neither emitted nor user-provided/);
+  });
+
+  test('a pod template without its own account (the seed relied on spec.serviceAccountName)', () => {
+    const [f] = only('service-account', findings(broken((x) => delete x.template('ferry-push', 'push-china').serviceAccountName)));
+    expect(f.message).toMatch(/under templateRef the WorkflowTemplate spec.serviceAccountName is ignored/);
+  });
+});
+
+describe('secret', () => {
+  test('a Secret that is not documented as user-provided', () => {
+    const [f] = only('secret', findings(manifests(config).objects, userProvided.filter((o) => o.name !== config.slack!.secretName)));
+    expect(f.message).toMatch(new RegExp(`Secret "${config.slack!.secretName}"`));
+  });
+
+  test('a misspelled Secret name', () => {
+    const [f] = only('secret', findings(broken((x) => (x.template('ferry-pipeline', 'clone').volumes[3].secret.secretName = 'git-credentials'))));
+    expect(f.path).toMatch(/volumes\[3\]\.secret$/);
+  });
+});
+
+test('template-volume: a mount served by spec-level volumes, which templateRef drops', () => {
+  const [f] = only(
+    'template-volume',
+    findings(
+      broken((x) => {
+        const t = x.template('ferry-kaniko-build', 'build');
+        x.wt('ferry-kaniko-build').spec.volumes = [t.volumes[0]];
+        t.volumes = t.volumes.slice(1);
+      }),
+    ),
+  );
+  expect(f.message).toMatch(/ignored when the template is reached through templateRef/);
+});
+
+test('executor-rbac: an account a pod runs as without the executor binding', () => {
+  const [f] = only(
+    'executor-rbac',
+    findings(
+      broken((x) => {
+        const binding = x.objects.find((o) => o.kind === 'RoleBinding');
+        binding.subjects = binding.subjects.filter((s: Json) => s.name !== 'ferry-pusher-govcloud');
+      }),
+    ),
+  );
+  expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-push', path: 'spec.templates[push-govcloud].serviceAccountName' });
+});
+
+describe('schema (vendored CRDs, Argo v4.1.2 and v3.7.18)', () => {
+  const wt = () => JSON.parse(JSON.stringify(manifests(config).workflowTemplate('ferry-pipeline')));
+
+  test('the singular mutex that v4 removed', () => {
+    const object = { ...wt(), spec: { ...wt().spec, synchronization: { mutex: { name: 'one-at-a-time' } } } };
+    expect(validateWorkflowTemplate(object)).toEqual([{ version: 'v4.1.2', path: '/spec/synchronization', message: 'unknown field "mutex"' }]);
+    expect(validateWorkflowTemplate({ ...wt(), spec: { ...wt().spec, synchronization: { mutexes: [{ name: 'one-at-a-time' }] } } })).toEqual([]);
+  });
+
+  test('a misspelled field, which the API server would silently drop', () => {
+    const object = wt();
+    object.spec.templates[1].serviceAcountName = object.spec.templates[1].serviceAccountName;
+    const problems = validateWorkflowTemplate(object);
+    expect(problems.map((p) => p.version)).toEqual(['v4.1.2', 'v3.7.18']);
+    expect(problems[0]).toMatchObject({ path: '/spec/templates/1', message: 'unknown field "serviceAcountName"' });
+  });
+
+  test('a wrong type, reported through lint', () => {
+    const object = wt();
+    object.spec.ttlStrategy.secondsAfterSuccess = '1d';
+    const list = lint([object], { userProvided, schema: true }).filter((f) => f.rule === 'schema');
+    expect(list.map((f) => f.path)).toEqual(['/spec/ttlStrategy/secondsAfterSuccess', '/spec/ttlStrategy/secondsAfterSuccess']);
+    expect(list[0].message).toMatch(/v4.1.2 WorkflowTemplate schema: must be integer/);
+  });
+});

@@ -1,0 +1,248 @@
+import { imageName, pushTaskName, pusherImage, registryHost, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
+import { PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { argument, configWith, envOf, exampleConfig, Json, manifests } from './helpers';
+
+const config = exampleConfig();
+const out = manifests(config);
+const kaniko = out.template(WORKFLOW_TEMPLATE.kanikoBuild, TEMPLATE.build);
+const entries = [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate];
+const mainTasks = (entry: string): Json[] => out.template(entry, TEMPLATE.main).dag.tasks;
+const task = (entry: string, name: string) => mainTasks(entry).find((t) => t.name === name);
+const argsOf = (template: Json): string[] => template.container.args;
+
+describe('kaniko build template', () => {
+  test('builds from the source volume, pushes to the build registry, writes tarball and digest', () => {
+    const args = argsOf(kaniko);
+    expect(kaniko.container.command).toEqual(['/kaniko/executor']);
+    expect(args).toContain(`--context=dir://${PATH.source}/{{inputs.parameters.build_path}}`);
+    expect(args).toContain(`--destination=${imageName(config.build, '{{inputs.parameters.image_repository}}')}:{{inputs.parameters.image_tag}}`);
+    expect(args).toContain(`--tar-path=${PATH.imageTar}`);
+    expect(args).toContain(`--digest-file=${PATH.digestFile}`);
+    expect(args).toContain(`--cache-repo=${imageName(config.build, config.cacheRepository)}`);
+    expect(args).toContain('--cache=true');
+    expect(args.some((a) => /^--push-retry=\d+$/.test(a))).toBe(true);
+    expect(kaniko.outputs.parameters).toEqual([expect.objectContaining({ name: 'digest', valueFrom: { path: PATH.digestFile } })]);
+  });
+
+  test('defaults to the maintained fork at a pinned version, and the image is configurable', () => {
+    expect(kaniko.container.image).toMatch(/^ghcr\.io\/osscontainertools\/kaniko:v\d+\.\d+\.\d+$/);
+    const custom = manifests(configWith({ 'shared.yaml': `repositories:\n  - name: ferry/demo-app\nimages:\n  kaniko: registry.example.com/kaniko:v9.9.9\n` }));
+    expect(custom.template(WORKFLOW_TEMPLATE.kanikoBuild, TEMPLATE.build).container.image).toBe('registry.example.com/kaniko:v9.9.9');
+  });
+
+  test('carries its own service account and volumes, since nothing on the WorkflowTemplate spec travels with templateRef', () => {
+    expect(kaniko.serviceAccountName).toBe(serviceAccountName(config.build));
+    const volumeNames = kaniko.volumes.map((v: Json) => v.name);
+    for (const mount of kaniko.container.volumeMounts) expect(volumeNames).toContain(mount.name);
+    expect(out.workflowTemplate(WORKFLOW_TEMPLATE.kanikoBuild).spec.serviceAccountName).toBeUndefined();
+  });
+
+  test('is the one root exception, narrowed: no escalation, not privileged, ALL dropped but what builds need, seccomp on', () => {
+    const sc = kaniko.container.securityContext;
+    expect(sc.runAsUser).toBe(0);
+    expect(sc.allowPrivilegeEscalation).toBe(false);
+    expect(sc.privileged).toBe(false);
+    expect(sc.capabilities.drop).toEqual(['ALL']);
+    expect(sc.capabilities.add).not.toContain('SYS_ADMIN');
+    expect(sc.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    // Only the main container is root: a pod-level runAsUser would also make Argo's wait container root.
+    expect(kaniko.securityContext.runAsUser).toBeUndefined();
+    expect(kaniko.metadata.annotations['workflows.argoproj.io/description']).toMatch(/root/);
+  });
+});
+
+describe('push templates', () => {
+  test.each(config.destinations.map((d) => [d.name, d] as const))('%s: runs ferry push as its own account, in its own partition', (_name, d) => {
+    const push = out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d));
+    expect(push.serviceAccountName).toBe(serviceAccountName(d));
+    expect(push.container.image).toBe(pusherImage(config));
+    expect(push.container.command).toEqual(['ferry', 'push']);
+    expect(push.container.args).toEqual(['--expect-digest', '{{inputs.parameters.expected_digest}}', '--digest-file', PATH.digestFile, '--json']);
+    expect(envOf(push)).toEqual({
+      IMAGE_TAR: PATH.imageTar,
+      IMAGE_URI: `${imageName(d, '{{inputs.parameters.image_repository}}')}:{{inputs.parameters.image_tag}}`,
+      AWS_ECR_ENDPOINT: registryHost(d),
+      AWS_REGION: d.region,
+    });
+    expect(push.outputs.parameters[0]).toMatchObject({ name: 'digest', valueFrom: { path: PATH.digestFile } });
+    expect(push.retryStrategy.backoff).toMatchObject({ duration: expect.any(String), factor: 2 });
+    expect(Number(push.retryStrategy.limit)).toBeGreaterThan(0);
+    // The tarball Kaniko wrote is only read.
+    expect(push.container.volumeMounts.find((m: Json) => PATH.imageTar.startsWith(m.mountPath)).readOnly).toBe(true);
+  });
+
+  test('IMAGE_TAR is the very file Kaniko writes', () => {
+    for (const d of config.destinations) expect(envOf(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d))).IMAGE_TAR).toBe(argsOf(kaniko).find((a) => a.startsWith('--tar-path='))!.slice('--tar-path='.length));
+  });
+});
+
+describe('notify templates', () => {
+  test('the webhook URL comes from the configured Secret, never from a parameter', () => {
+    for (const name of [TEMPLATE.report, TEMPLATE.alert]) {
+      const t = out.template(WORKFLOW_TEMPLATE.notify, name);
+      expect(envOf(t).SLACK_WEBHOOK_URL).toEqual({ secretKeyRef: { name: config.slack!.secretName, key: config.slack!.secretKey } });
+      expect(JSON.stringify(t.inputs)).not.toMatch(/webhook|slack|url/i);
+    }
+    for (const wt of out.ofKind('WorkflowTemplate')) expect(JSON.stringify(wt.spec.arguments ?? {})).not.toMatch(/webhook|slack/i);
+  });
+
+  test('runs the pinned curl image', () => {
+    expect(out.template(WORKFLOW_TEMPLATE.notify, TEMPLATE.report).container.image).toMatch(/^curlimages\/curl:\d+\.\d+\.\d+$/);
+  });
+
+  test('without Slack configured the steps stay and only log', () => {
+    const noSlack = manifests(configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\n' }));
+    expect(envOf(noSlack.template(WORKFLOW_TEMPLATE.notify, TEMPLATE.report)).SLACK_WEBHOOK_URL).toBeUndefined();
+  });
+});
+
+describe('build-and-replicate DAG', () => {
+  test.each(entries)('%s: one push per destination, in parallel after the build', (entry) => {
+    const pushes = mainTasks(entry).filter((t) => t.templateRef?.name === WORKFLOW_TEMPLATE.push);
+    expect(pushes.map((t) => t.name)).toEqual(config.destinations.map(pushTaskName));
+    for (const p of pushes) {
+      expect(p.depends).toBe('build');
+      expect(p.templateRef.template).toBe(p.name);
+      expect(argument(p, 'expected_digest')).toBe('{{tasks.build.outputs.parameters.digest}}');
+    }
+  });
+
+  test('adding a partition file adds a push task, a template and a ServiceAccount', () => {
+    const more = manifests(configWith({ 'aws-eusc.yaml': 'partition: aws-eusc\ndestinations:\n  - name: sovereign\n    account: "444444444444"\n    region: eusc-de-east-1\n' }));
+    const tasks = more.template(WORKFLOW_TEMPLATE.pipeline, TEMPLATE.main).dag.tasks.map((t: Json) => t.name);
+    expect(tasks).toContain('push-sovereign');
+    expect(tasks.filter((n: string) => n.startsWith('push-'))).toHaveLength(config.destinations.length + 1);
+    const push = more.template(WORKFLOW_TEMPLATE.push, 'push-sovereign');
+    expect(envOf(push).AWS_REGION).toBe('eusc-de-east-1');
+    expect(envOf(push).AWS_ECR_ENDPOINT).toBe('444444444444.dkr.ecr.eusc-de-east-1.amazonaws.eu');
+    expect(more.ofKind('ServiceAccount').map((s) => s.metadata.name)).toContain('ferry-pusher-sovereign');
+  });
+
+  test.each(entries)('%s: verify and notify wait for every push to end Succeeded, Failed or Errored', (entry) => {
+    for (const name of ['verify', 'notify']) {
+      const depends = task(entry, name).depends as string;
+      for (const d of config.destinations) {
+        const p = pushTaskName(d);
+        expect(depends).toContain(`(${p}.Succeeded || ${p}.Failed || ${p}.Errored)`);
+      }
+    }
+    expect(task(entry, 'notify').depends).toContain('(verify.Succeeded || verify.Failed || verify.Errored)');
+    // The report failing (Slack down) must not turn a delivered image into a failed run.
+    expect(task(entry, 'notify').continueOn).toEqual({ failed: true, error: true });
+  });
+
+  test.each(entries)('%s: verify and the report receive every destination digest and status', (entry) => {
+    for (const name of ['verify', 'notify']) {
+      for (const d of config.destinations) {
+        expect(argument(task(entry, name), `${pushTaskName(d)}-digest`)).toBe(`{{tasks.${pushTaskName(d)}.outputs.parameters.digest}}`);
+        expect(argument(task(entry, name), `${pushTaskName(d)}-status`)).toBe(`{{tasks.${pushTaskName(d)}.status}}`);
+      }
+      expect(argument(task(entry, name), 'expected_digest')).toBe('{{tasks.build.outputs.parameters.digest}}');
+    }
+  });
+
+  test.each(entries)('%s: an onExit handler alerts when the run did not succeed', (entry) => {
+    const spec = out.workflowTemplate(entry).spec;
+    const handler = out.template(entry, spec.onExit);
+    const step = handler.steps[0][0];
+    expect(step.templateRef).toEqual({ name: WORKFLOW_TEMPLATE.notify, template: TEMPLATE.alert });
+    expect(step.when).toBe('{{workflow.status}} != Succeeded');
+  });
+
+  test('keeps the seed\'s parameters and its volume convention', () => {
+    const spec = out.workflowTemplate(WORKFLOW_TEMPLATE.buildAndReplicate).spec;
+    expect(spec.arguments.parameters.map((p: Json) => p.name)).toEqual(expect.arrayContaining(['build_path', 'image_tag', 'source_workflow']));
+    for (const t of mainTasks(WORKFLOW_TEMPLATE.buildAndReplicate).filter((x) => argument(x, 'workspace_claim'))) {
+      expect(argument(t, 'workspace_claim')).toBe('{{workflow.parameters.source_workflow}}-source-code');
+    }
+  });
+
+  test('only configured repositories can be chosen', () => {
+    for (const entry of entries) {
+      const repo = out.workflowTemplate(entry).spec.arguments.parameters.find((p: Json) => p.name === 'image_repository');
+      expect(repo.enum).toEqual(config.repositories.map((r) => r.name));
+    }
+  });
+});
+
+describe('self-contained entry template', () => {
+  const spec = out.workflowTemplate(WORKFLOW_TEMPLATE.pipeline).spec;
+
+  test('needs only repo and revision', () => {
+    const required = spec.arguments.parameters.filter((p: Json) => p.value === undefined).map((p: Json) => p.name);
+    expect(required.sort()).toEqual(['repo', 'revision']);
+  });
+
+  test('makes a volume per run from config.workspace and runs every step on it', () => {
+    const custom = configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nworkspace:\n  size: 50Gi\n  storageClassName: efs\n  accessMode: ReadWriteMany\n' });
+    const vct = manifests(custom).workflowTemplate(WORKFLOW_TEMPLATE.pipeline).spec.volumeClaimTemplates[0];
+    expect(vct.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'efs', resources: { requests: { storage: '50Gi' } } });
+    // Argo names the claim <workflow>-<template name>: every task must use exactly that.
+    const claim = `{{workflow.name}}-${spec.volumeClaimTemplates[0].metadata.name}`;
+    for (const t of mainTasks(WORKFLOW_TEMPLATE.pipeline)) if (argument(t, 'workspace_claim') !== undefined) expect(argument(t, 'workspace_claim')).toBe(claim);
+  });
+
+  test('clones first, then runs the same DAG with the tag the clone step settled', () => {
+    const clone = task(WORKFLOW_TEMPLATE.pipeline, 'clone');
+    expect(clone.template).toBe('clone');
+    expect(task(WORKFLOW_TEMPLATE.pipeline, 'build').depends).toBe('clone');
+    const strip = (tasks: Json[]) => tasks.filter((t) => t.name !== 'clone').map((t) => ({ ...t, depends: t.name === 'build' ? undefined : t.depends, arguments: undefined }));
+    expect(strip(mainTasks(WORKFLOW_TEMPLATE.pipeline))).toEqual(strip(mainTasks(WORKFLOW_TEMPLATE.buildAndReplicate)).map((t) => ({ ...t })));
+    expect(argument(task(WORKFLOW_TEMPLATE.pipeline, 'build'), 'image_tag')).toBe('{{tasks.clone.outputs.parameters.image_tag}}');
+  });
+
+  test.each(entries)('%s: cleans up after itself and has a deadline', (entry) => {
+    const s = out.workflowTemplate(entry).spec;
+    expect(s.podGC.strategy).toBeDefined();
+    expect(s.ttlStrategy.secondsAfterSuccess).toBeGreaterThan(0);
+    expect(s.ttlStrategy.secondsAfterFailure).toBeGreaterThan(0);
+    expect(s.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(s.serviceAccountName).toBe(WORKFLOW_SERVICE_ACCOUNT);
+  });
+});
+
+describe('pod hygiene', () => {
+  const pods = out.podTemplates();
+
+  test('every pod template: explicit command, pinned image, own service account, requests, limits and a deadline', () => {
+    expect(pods.length).toBe(5 + config.destinations.length);
+    for (const { template } of pods) {
+      expect(template.container.command?.length).toBeGreaterThan(0);
+      expect(template.container.image).toMatch(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/);
+      expect(template.container.image).not.toMatch(/:latest$/);
+      expect(template.serviceAccountName).toBeDefined();
+      for (const kind of ['requests', 'limits']) expect(Object.keys(template.container.resources[kind]).sort()).toEqual(['cpu', 'memory']);
+      expect(template.activeDeadlineSeconds).toBeGreaterThan(0);
+      expect(template.metadata.annotations['workflows.argoproj.io/description']).toBeTruthy();
+      expect(template.metadata.labels['app.kubernetes.io/component']).toBeTruthy();
+    }
+  });
+
+  test('all but Kaniko: non-root, no escalation, read-only root, ALL dropped, seccomp RuntimeDefault', () => {
+    for (const { template } of pods.filter(({ template }) => template !== kaniko && template.name !== TEMPLATE.build)) {
+      expect(template.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(template.securityContext.runAsUser).toBeGreaterThan(0);
+      expect(template.container.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(template.container.securityContext.capabilities.add).toBeUndefined();
+    }
+  });
+
+  test('WorkflowTemplates are labelled and described for the Argo UI', () => {
+    for (const wt of out.ofKind('WorkflowTemplate')) {
+      expect(wt.metadata.annotations['workflows.argoproj.io/description'].length).toBeGreaterThan(20);
+      expect(wt.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'ferry', 'app.kubernetes.io/component': expect.any(String) });
+    }
+    for (const entry of entries) for (const p of out.workflowTemplate(entry).spec.arguments.parameters) expect(p.description).toBeTruthy();
+  });
+
+  test('no singular synchronization mutex or semaphore, which Argo v4 removed', () => {
+    for (const wt of out.ofKind('WorkflowTemplate')) expect(JSON.stringify(wt)).not.toMatch(/"(mutex|semaphore)":/);
+  });
+});
