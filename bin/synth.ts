@@ -1,0 +1,12 @@
+/** npm run synth [-- --out <dir>]: see lib/synth.ts. */
+import { parseArgs } from 'node:util';
+import { configDir } from '../lib/config/load';
+import { runCli } from '../lib/cli-errors';
+import { synthesize } from '../lib/synth';
+
+runCli(() => {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: '.' } } });
+  const config = synthesize({ configDir: configDir(), outRoot: values.out! });
+  const stacks = 1 + config.destinations.length;
+  process.stderr.write(`ferry: synthesized ${stacks} stacks into ${values.out}/cdk.out and the Argo pipeline into ${values.out}/dist from ${config.dir}\n`);
+});

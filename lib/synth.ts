@@ -1,0 +1,41 @@
+/**
+ * `npm run synth`: CloudFormation into cdk.out/ and Kubernetes YAML into dist/, from one config.
+ *
+ * Both apps synthesize into a staging directory first and replace the outputs only when both
+ * succeeded, so a bad config or a cdk-nag finding never leaves a half-written dist/ behind.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createAwsApp } from './aws/app';
+import { loadConfig } from './config/load';
+import type { FerryConfig } from './config/model';
+import { createK8sApp } from './k8s/app';
+
+export const CDK_OUT = 'cdk.out';
+export const DIST = 'dist';
+
+export interface SynthOptions {
+  readonly configDir: string;
+  /** Where cdk.out/ and dist/ go. */
+  readonly outRoot: string;
+}
+
+export function synthesize(opts: SynthOptions): FerryConfig {
+  const config = loadConfig(opts.configDir);
+  fs.mkdirSync(opts.outRoot, { recursive: true });
+  // Staged beside the outputs so the final renames stay on one filesystem.
+  const staging = fs.mkdtempSync(path.join(opts.outRoot, '.ferry-synth-'));
+  try {
+    createAwsApp(config, { outdir: path.join(staging, CDK_OUT) }).synth();
+    createK8sApp(config, { outdir: path.join(staging, DIST) }).synth();
+    for (const dir of [CDK_OUT, DIST]) replaceDir(path.join(staging, dir), path.join(opts.outRoot, dir));
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return config;
+}
+
+function replaceDir(from: string, to: string): void {
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.renameSync(from, to);
+}
