@@ -94,6 +94,12 @@ export const PATH = {
   source: '/workspace/source',
   /** Kaniko's --tar-path, per run so that several runs can share one source volume. */
   imageTar: '/workspace/{{workflow.name}}-image.tar',
+  /**
+   * Kaniko's --oci-layout-path. The pushers read this, not the tarball: a layout keeps Kaniko's
+   * exact manifest bytes, so the pushed digest is Kaniko's whatever media types the base image
+   * had, where a tarball only carries layers and ferry rebuilds a Docker schema 2 manifest.
+   */
+  imageLayout: '/workspace/{{workflow.name}}-image-layout',
   /** An emptyDir for the files Argo reads output parameters from. */
   out: OUT_DIR,
   digestFile: `${OUT_DIR}/digest`,

@@ -17,6 +17,7 @@ describe('kaniko build template', () => {
     expect(args).toContain(`--context=dir://${PATH.source}/{{inputs.parameters.build_path}}`);
     expect(args).toContain(`--destination=${imageName(config.build, '{{inputs.parameters.image_repository}}')}:{{inputs.parameters.image_tag}}`);
     expect(args).toContain(`--tar-path=${PATH.imageTar}`);
+    expect(args).toContain(`--oci-layout-path=${PATH.imageLayout}`);
     expect(args).toContain(`--digest-file=${PATH.digestFile}`);
     expect(args).toContain(`--cache-repo=${imageName(config.build, config.cacheRepository)}`);
     expect(args).toContain('--cache=true');
@@ -59,7 +60,7 @@ describe('push templates', () => {
     expect(push.container.command).toEqual(['ferry', 'push']);
     expect(push.container.args).toEqual(['--expect-digest', '{{inputs.parameters.expected_digest}}', '--digest-file', PATH.digestFile, '--json']);
     expect(envOf(push)).toEqual({
-      IMAGE_TAR: PATH.imageTar,
+      IMAGE_TAR: PATH.imageLayout,
       IMAGE_URI: `${imageName(d, '{{inputs.parameters.image_repository}}')}:{{inputs.parameters.image_tag}}`,
       AWS_ECR_ENDPOINT: registryHost(d),
       AWS_REGION: d.region,
@@ -67,12 +68,13 @@ describe('push templates', () => {
     expect(push.outputs.parameters[0]).toMatchObject({ name: 'digest', valueFrom: { path: PATH.digestFile } });
     expect(push.retryStrategy.backoff).toMatchObject({ duration: expect.any(String), factor: 2 });
     expect(Number(push.retryStrategy.limit)).toBeGreaterThan(0);
-    // The tarball Kaniko wrote is only read.
-    expect(push.container.volumeMounts.find((m: Json) => PATH.imageTar.startsWith(m.mountPath)).readOnly).toBe(true);
+    // The image Kaniko wrote is only read.
+    expect(push.container.volumeMounts.find((m: Json) => PATH.imageLayout.startsWith(m.mountPath)).readOnly).toBe(true);
   });
 
-  test('IMAGE_TAR is the very file Kaniko writes', () => {
-    for (const d of config.destinations) expect(envOf(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d))).IMAGE_TAR).toBe(argsOf(kaniko).find((a) => a.startsWith('--tar-path='))!.slice('--tar-path='.length));
+  test('IMAGE_TAR is the very OCI layout Kaniko writes, which keeps its exact manifest bytes', () => {
+    const layout = argsOf(kaniko).find((a) => a.startsWith('--oci-layout-path='))!.slice('--oci-layout-path='.length);
+    for (const d of config.destinations) expect(envOf(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d))).IMAGE_TAR).toBe(layout);
   });
 });
 

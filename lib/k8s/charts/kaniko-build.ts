@@ -11,14 +11,14 @@ export interface KanikoBuildChartProps extends ChartProps {
   readonly config: FerryConfig;
 }
 
-/** Kaniko builds the image, pushes it to the build account and leaves a tarball for the pushers. */
+/** Kaniko builds the image, pushes it to the build account and leaves the image on the volume for the pushers. */
 export class KanikoBuildChart extends Chart {
   constructor(scope: Construct, id: string, props: KanikoBuildChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.kanikoBuild,
       component: 'build',
-      description: 'Builds the image with Kaniko, pushes it to the build account registry and writes the tarball every destination is pushed from. Output: digest.',
+      description: 'Builds the image with Kaniko, pushes it to the build account registry and writes the image (tarball and OCI layout) every destination is pushed from. Output: digest.',
       spec: { templates: [kanikoTemplate(props.config)] },
     });
   }
@@ -56,10 +56,8 @@ export function kanikoTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
           `--dockerfile=${context}/${inputRef(INPUT.dockerfile)}`,
           `--destination=${imageName(build, inputRef(INPUT.imageRepository))}:${inputRef(INPUT.imageTag)}`,
           `--tar-path=${PATH.imageTar}`,
+          `--oci-layout-path=${PATH.imageLayout}`,
           `--digest-file=${PATH.digestFile}`,
-          // Docker media types: the pushers rebuild a Docker schema 2 manifest from the tarball,
-          // and only then is its digest the one Kaniko pushed (an OCI manifest would differ).
-          '--image-format=docker',
           '--cache=true',
           `--cache-repo=${imageName(build, config.cacheRepository)}`,
           `--push-retry=${KANIKO_PUSH_RETRY}`,

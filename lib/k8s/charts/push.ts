@@ -23,7 +23,7 @@ export class PushChart extends Chart {
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.push,
       component: 'push',
-      description: `Pushes the Kaniko tarball to each destination with ferry push, refusing any digest but the built one. Templates: ${props.config.destinations.map(pushTaskName).join(', ') || 'none'}.`,
+      description: `Pushes the image Kaniko wrote (its OCI layout) to each destination with ferry push, refusing any digest but the built one. Templates: ${props.config.destinations.map(pushTaskName).join(', ') || 'none'}.`,
       spec: { templates: props.config.destinations.map((d) => pushTemplate(props.config, d)) },
     });
   }
@@ -54,7 +54,7 @@ export function pushTemplate(config: FerryConfig, destination: Target): Workflow
         command: ['ferry', 'push'],
         args: ['--expect-digest', inputRef(INPUT.expectedDigest), '--digest-file', PATH.digestFile, '--json'],
         env: env({
-          IMAGE_TAR: PATH.imageTar,
+          IMAGE_TAR: PATH.imageLayout,
           IMAGE_URI: `${imageName(destination, inputRef(INPUT.imageRepository))}:${inputRef(INPUT.imageTag)}`,
           AWS_ECR_ENDPOINT: registryHost(destination),
           // STS must be called inside the destination's partition; the webhook keeps a region the container sets.
@@ -73,7 +73,7 @@ export function pushTemplate(config: FerryConfig, destination: Target): Workflow
       retryStrategy: {
         limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(3),
         retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ALWAYS,
-        // Exit 2 is bad input (no tarball, digest mismatch): retrying cannot fix it.
+        // Exit 2 is bad input (no image, digest mismatch): retrying cannot fix it.
         expression: `lastRetry.exitCode != "${EXIT_BAD_INPUT}"`,
         backoff: { duration: '15s', factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(2), maxDuration: '10m' },
       },
