@@ -1,5 +1,5 @@
 # The ferry pusher image: `ferry push` on Node 20, no dev dependencies, non-root.
-# Built by the pipeline with Kaniko from this repository (see docs/push.md).
+# Built by the pipeline with Kaniko from this repository (see "The pusher image" in README.md).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src

@@ -188,7 +188,7 @@ export interface UserProvidedObject {
 
 /**
  * Objects the templates reference that ferry does not emit: the user creates them. The offline
- * lint accepts references to these and to emitted objects only; docs/k8s.md lists them.
+ * lint accepts references to these and to emitted objects only; the README lists them.
  */
 export function userProvidedObjects(config: FerryConfig): readonly UserProvidedObject[] {
   return [

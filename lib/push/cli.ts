@@ -39,8 +39,9 @@ Options:
   --ca-file <path>              trust this PEM CA certificate too; repeatable
   -h, --help                    show this help
 
-With no arguments at all, IMAGE_TAR is the image and IMAGE_URI the destination(s),
-comma-separated. AWS_ECR_ENDPOINT names a registry host to treat as ECR.
+The environment fills in what the arguments leave out (the seed's container contract):
+IMAGE_TAR is the image when none is given, IMAGE_URI the destination(s), comma-separated,
+when no --to is given. AWS_ECR_ENDPOINT names a registry host to treat as ECR.
 
 Exit codes: 0 every destination holds the image; 1 some destination failed;
 2 bad input or usage.`;
@@ -102,19 +103,21 @@ function readCaFiles(paths: readonly string[]): string[] {
   });
 }
 
-/** The seed's container contract: no arguments, everything from the environment. */
-function fromEnvironment(env: Env): string[] {
-  if (!env.IMAGE_TAR) throw new InputError('no arguments given and IMAGE_TAR is not set; usage: ferry push <image> --to <ref> (see --help)');
-  const refs = (env.IMAGE_URI ?? '').split(/[,\s]+/).filter(Boolean);
-  return [env.IMAGE_TAR, ...refs.flatMap((r) => ['--to', r])];
+/**
+ * The seed's container contract: IMAGE_TAR and IMAGE_URI stand in for the image and the --to
+ * refs the arguments leave out, so the Argo template can pass flags and keep paths in env.
+ */
+function withEnvironment(image: string | undefined, to: string[] | undefined, env: Env): { image: string; to: string[] } {
+  const resolved = image ?? env.IMAGE_TAR;
+  if (!resolved) throw new InputError('no image given and IMAGE_TAR is not set; usage: ferry push <image> --to <ref> (see --help)');
+  return { image: resolved, to: to ?? (env.IMAGE_URI ?? '').split(/[,\s]+/).filter(Boolean) };
 }
 
 function parseSettings(argv: readonly string[], env: Env): Settings | 'help' {
-  const args = argv.length === 0 ? fromEnvironment(env) : [...argv];
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: [...argv],
       allowPositionals: true,
       options: {
         to: { type: 'string', multiple: true },
@@ -133,12 +136,13 @@ function parseSettings(argv: readonly string[], env: Env): Settings | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals.length !== 1) throw new InputError(`expected exactly one image path, got ${positionals.length} (see ferry push --help)`);
+  if (positionals.length > 1) throw new InputError(`expected one image path, got ${positionals.length} (see ferry push --help)`);
+  const { image, to } = withEnvironment(positionals[0], values.to, env);
   const expectDigest = values['expect-digest'];
   if (expectDigest !== undefined && !isDigest(expectDigest)) throw new InputError(`--expect-digest "${expectDigest}" is not sha256:<64 hex digits>`);
   return {
-    image: positionals[0],
-    destinations: (values.to ?? []).map(parseDestination),
+    image,
+    destinations: to.map(parseDestination),
     jobs: integer('jobs', values.jobs, 4, 1, 64),
     retries: integer('retries', values.retries, 3, 0, 20),
     expectDigest,

@@ -4,10 +4,10 @@ import { CHARTS } from '../../lib/k8s/app';
 import { userProvidedObjects, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { exampleConfig, Json, manifests } from './helpers';
 
-const docs = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'k8s.md'), 'utf8');
+const docs = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
 const config = exampleConfig();
 
-describe('docs/k8s.md keeps up with the code', () => {
+describe('the README keeps up with the pipeline code', () => {
   test('every user-provided object is documented', () => {
     for (const o of userProvidedObjects(config)) expect(docs).toContain(`\`${o.name}\``);
   });

@@ -23,7 +23,7 @@ test('a missing image file exits 2 with one line naming it', async () => {
 test('no arguments and no IMAGE_TAR is a usage error naming the variable', async () => {
   const run = await ferryProcess(['push'], env);
   expect(run.code).toBe(2);
-  expect(run.stderr).toContain('IMAGE_TAR is not set');
+  expect(run.stderr.trim()).toBe('ferry push: no image given and IMAGE_TAR is not set; usage: ferry push <image> --to <ref> (see --help)');
 });
 
 test('an unknown command exits 2', async () => {
