@@ -19,6 +19,6 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /src/build ./build
 COPY bin/ferry ./bin/ferry
 RUN ln -s /opt/ferry/bin/ferry /usr/local/bin/ferry
-# The image's own "node" user, by number so Kubernetes runAsNonRoot can verify it.
-USER 1000:1000
+# By number, so Kubernetes runAsNonRoot can verify it; the same id the Argo templates run as.
+USER 65532:65532
 ENTRYPOINT ["ferry", "push"]

@@ -4,6 +4,7 @@
  * names) come from lib/config/naming.ts instead.
  */
 import { version } from '../../package.json';
+import { EXIT } from '../push/errors';
 import type { FerryConfig, Target } from '../config/model';
 import { GIT_CREDENTIALS_SECRET, PROJECT, pushTaskName } from '../config/naming';
 
@@ -149,7 +150,9 @@ export const NON_ROOT_UID = 65532;
  * What Kaniko needs on top of root to unpack base images and run RUN steps (chown, setuid
  * helpers such as apt's _apt user, file capabilities). Everything else is dropped.
  */
-export const KANIKO_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID', 'SETFCAP'] as const;
+// FSETID: without it the kernel clears setgid bits when root chmods a file of another group,
+// so packages such as crontab or chage would land without theirs.
+export const KANIKO_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETGID', 'SETUID', 'SETFCAP'] as const;
 
 export interface StepLimits {
   readonly requests: { readonly cpu: string; readonly memory: string };
@@ -175,8 +178,8 @@ export const TTL_SECONDS = { afterSuccess: 24 * 3600, afterFailure: 7 * 24 * 360
 /** Kaniko's own retries of the registry push. */
 export const KANIKO_PUSH_RETRY = 3;
 
-/** Exit code of ferry push (see the push CLI) and of the clone script for bad input, which a retry cannot fix. */
-export const EXIT_BAD_INPUT = 2;
+/** Exit code of ferry push and of the clone script for bad input, which a retry cannot fix. */
+export const EXIT_BAD_INPUT = EXIT.badInput;
 
 export interface UserProvidedObject {
   readonly kind: 'Secret' | 'ServiceAccount';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { parseEcrHost } from '../config/partitions';
 import { Authenticator, Env, credentialSourceFor } from './auth';
-import { InputError, errorMessage } from './errors';
+import { EXIT, InputError, errorMessage } from './errors';
 import { Image, isDigest } from './image';
 import { openImage } from './load';
 import { Progress, createProgress } from './progress';
@@ -174,8 +174,8 @@ function registriesFor(destinations: readonly Destination[], transport: Transpor
 
 function exitCode(results: readonly DestinationResult[]): number {
   const failed = results.filter((r) => !r.ok);
-  if (failed.length === 0) return 0;
-  return failed.every((r) => r.inputError) ? 2 : 1;
+  if (failed.length === 0) return EXIT.ok;
+  return failed.every((r) => r.inputError) ? EXIT.badInput : EXIT.destinationFailed;
 }
 
 function summaryJson(digest: string, results: readonly DestinationResult[]): string {
@@ -218,12 +218,12 @@ export async function main(argv: readonly string[], ctx: CliContext = { env: pro
     const settings = parseSettings(argv, ctx.env);
     if (settings === 'help') {
       ctx.stdout.write(`${USAGE}\n`);
-      return 0;
+      return EXIT.ok;
     }
     return await push(settings, ctx, progress);
   } catch (err) {
     progress.log(`ferry push: ${errorMessage(err)}`);
-    return err instanceof InputError ? 2 : 1;
+    return err instanceof InputError ? EXIT.badInput : EXIT.destinationFailed;
   } finally {
     progress.close();
   }

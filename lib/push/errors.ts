@@ -4,6 +4,16 @@
  * means a destination could not take the image (exit 1).
  */
 
+/** `ferry push` exit codes: scripts and the Argo retry policy rely on them. */
+export const EXIT = {
+  /** Every destination holds the image. */
+  ok: 0,
+  /** Some destination failed; the others completed. */
+  destinationFailed: 1,
+  /** Bad input or usage: retrying cannot help. */
+  badInput: 2,
+} as const;
+
 /** Bad input: missing file, not an image, missing layer, corrupt blob, bad reference. */
 export class InputError extends Error {
   override readonly name = 'InputError';

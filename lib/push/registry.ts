@@ -36,8 +36,10 @@ export class Registry {
   async request(req: RegistryRequest): Promise<Response> {
     const base = await this.ping();
     const url = new URL(req.target, base);
+    // A Location may point elsewhere (a storage redirect); this registry's credentials stay with it.
+    const ownHost = url.host === base.host;
     for (let refreshed = false; ; refreshed = true) {
-      const authorization = await this.auth.authorization(req.scopes);
+      const authorization = ownHost ? await this.auth.authorization(req.scopes) : undefined;
       const outgoing: Request = { method: req.method, url, body: req.body, headers: { ...req.headers, ...(authorization ? { authorization } : {}) } };
       const res = await (req.retry === false ? this.transport.once(outgoing) : this.transport.send(outgoing));
       if (res.status !== 401) return res;

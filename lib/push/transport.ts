@@ -127,8 +127,15 @@ export class Transport {
     }
   }
 
-  /** One attempt. Connection failures reject; every HTTP status resolves. */
+  /**
+   * One attempt. Connection failures reject; every HTTP status resolves.
+   * Plain HTTP only to hosts the user named insecure: a Location header or a token realm
+   * must not be able to downgrade a verified registry and carry its credentials in clear.
+   */
   once(req: Request): Promise<Response> {
+    if (req.url.protocol === 'http:' && !this.isInsecure(req.url.host)) {
+      return Promise.reject(new PushError(`refusing plain HTTP to ${req.url.host} (${req.method} ${req.url.pathname}); name it with --insecure-registry ${req.url.host} to allow it`));
+    }
     return new Promise((resolve, reject) => {
       let bodyError: Error | undefined;
       const fail = (err: NodeJS.ErrnoException) => reject(bodyError ?? connectionError(err, req));

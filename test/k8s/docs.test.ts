@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHARTS } from '../../lib/k8s/app';
-import { userProvidedObjects, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { KANIKO_CAPABILITIES, userProvidedObjects, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { exampleConfig, Json, manifests } from './helpers';
 
 const docs = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -10,6 +10,10 @@ const config = exampleConfig();
 describe('the README keeps up with the pipeline code', () => {
   test('every user-provided object is documented', () => {
     for (const o of userProvidedObjects(config)) expect(docs).toContain(`\`${o.name}\``);
+  });
+
+  test('every capability Kaniko keeps is named where the root exception is explained', () => {
+    for (const capability of KANIKO_CAPABILITIES) expect(docs).toContain(`\`${capability}\``);
   });
 
   test('every output file is listed', () => {

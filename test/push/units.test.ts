@@ -1,5 +1,6 @@
 /** The small pure pieces of the pusher, each checked against independently written expectations. */
 import { execFileSync } from 'node:child_process';
+import * as http from 'node:http';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import { InputError } from '../../lib/push/errors';
 import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
 import { parseReference } from '../../lib/push/reference';
 import { withDigest } from '../../lib/push/remote';
-import { backoffMs, retryAfterSeconds } from '../../lib/push/transport';
+import { Transport, backoffMs, retryAfterSeconds } from '../../lib/push/transport';
 import { tmpDir } from './helpers';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -128,3 +129,41 @@ function checkTarFormat(dir: string, format: string): void {
   expect(source.read('link.json').toString()).toBe('[]');
   expect(indexTar(path.join(dir, 'a.tar')).get('manifest.json')?.size).toBe(2);
 }
+
+describe('plain HTTP', () => {
+  const listening = () =>
+    new Promise<{ server: http.Server; host: string; seen: http.IncomingHttpHeaders[] }>((resolve) => {
+      const seen: http.IncomingHttpHeaders[] = [];
+      const server = http.createServer((req, res) => {
+        seen.push(req.headers);
+        res.end('{}');
+      });
+      server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, seen }));
+    });
+
+  test('is refused, before connecting, to a host not named insecure (a Location or realm cannot downgrade TLS)', async () => {
+    const { server, host, seen } = await listening();
+    const transport = new Transport({ retries: 0, insecureHosts: new Set() });
+    try {
+      await expect(transport.once({ method: 'GET', url: new URL(`http://${host}/token`), headers: { authorization: 'Basic c2VjcmV0' } })).rejects.toThrow(
+        `refusing plain HTTP to ${host} (GET /token); name it with --insecure-registry ${host} to allow it`,
+      );
+      expect(seen).toEqual([]);
+    } finally {
+      transport.close();
+      server.close();
+    }
+  });
+
+  test('is allowed to a host named insecure', async () => {
+    const { server, host, seen } = await listening();
+    const transport = new Transport({ retries: 0, insecureHosts: new Set([host]) });
+    try {
+      expect((await transport.once({ method: 'GET', url: new URL(`http://${host}/v2/`), headers: {} })).status).toBe(200);
+      expect(seen).toHaveLength(1);
+    } finally {
+      transport.close();
+      server.close();
+    }
+  });
+});
