@@ -177,7 +177,7 @@ export const sharedFileSchema = z
         accessMode: z
           .enum(['ReadWriteOnce', 'ReadWriteMany'])
           .optional()
-          .describe('ReadWriteOnce (default) keeps every step of a run on one node; ReadWriteMany (e.g. EFS) lets the parallel pushes spread over nodes.'),
+          .describe('ReadWriteOnce (default) works with any block storage, but every pod of a run must reach the volume: with single-node volumes such as EBS, a push pod scheduled on another node waits until the volume is free, so pushes may run one after another. ReadWriteMany (e.g. EFS) lets the parallel pushes run on any node at once.'),
       })
       .optional()
       .describe('The volume each pipeline run clones into and Kaniko writes the image tarball to.'),
