@@ -73,9 +73,12 @@ export function repositoriesOf(config: FerryConfig, target: Target): readonly st
   return target.kind === 'build' ? [...shared, config.cacheRepository, ...(config.images.pusher ? [] : [PUSHER_REPOSITORY])] : shared;
 }
 
-/** The `ferry push` image: configured, or built by the pipeline into the build registry. */
+/** The tag of the pusher image ferry builds: this package's version, so templates and image move together. */
+export const PUSHER_TAG = version;
+
+/** The `ferry push` image: configured, or built by the build-pusher entry into the build registry. */
 export function pusherImage(config: FerryConfig): string {
-  return config.images.pusher ?? `${imageName(config.build, PUSHER_REPOSITORY)}:${version}`;
+  return config.images.pusher ?? `${imageName(config.build, PUSHER_REPOSITORY)}:${PUSHER_TAG}`;
 }
 
 /** The Argo DAG task that delivers to this destination. */

@@ -5,6 +5,7 @@
 import { App, YamlOutputType } from 'cdk8s';
 import type { FerryConfig } from '../config/model';
 import { BuildAndReplicateChart } from './charts/build-and-replicate';
+import { BuildPusherChart } from './charts/build-pusher';
 import { ExecutorRbacChart } from './charts/executor-rbac';
 import { KanikoBuildChart } from './charts/kaniko-build';
 import { NotifyChart } from './charts/notify';
@@ -29,13 +30,25 @@ export const CHARTS = {
   notify: NotifyChart,
   'build-and-replicate': BuildAndReplicateChart,
   pipeline: PipelineChart,
+  'build-pusher': BuildPusherChart,
 } as const;
+
+/** Charts a config may not need; every other chart is always emitted. */
+const NEEDED: Partial<Record<keyof typeof CHARTS, (config: FerryConfig) => boolean>> = {
+  // A configured pusher image is built elsewhere, and ferry/ferry does not exist then.
+  'build-pusher': (config) => config.images.pusher === undefined,
+};
+
+/** The charts this config emits, by id. */
+export function chartIds(config: FerryConfig): (keyof typeof CHARTS)[] {
+  return (Object.keys(CHARTS) as (keyof typeof CHARTS)[]).filter((id) => NEEDED[id]?.(config) ?? true);
+}
 
 /** The app, not yet synthesized: call `.synth()` to write the files, or read `charts` directly. */
 export function createK8sApp(config: FerryConfig, opts: K8sAppOptions = {}): App {
   const app = new App({ outdir: opts.outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
-  for (const [id, ChartClass] of Object.entries(CHARTS)) {
-    new ChartClass(app, id, { config, namespace: config.cluster.namespace, labels: { ...COMMON_LABELS }, disableResourceNameHashes: true });
+  for (const id of chartIds(config)) {
+    new CHARTS[id](app, id, { config, namespace: config.cluster.namespace, labels: { ...COMMON_LABELS }, disableResourceNameHashes: true });
   }
   return app;
 }

@@ -18,6 +18,8 @@ export const WORKFLOW_TEMPLATE = {
   buildAndReplicate: `${PROJECT}-build-and-replicate`,
   /** Entry: clones, builds and replicates in one run. */
   pipeline: `${PROJECT}-pipeline`,
+  /** Entry: builds the `ferry push` image itself from a checkout of ferry, into the build registry. */
+  buildPusher: `${PROJECT}-build-pusher`,
 } as const;
 
 /** Template names inside the WorkflowTemplates. Push templates are named by naming.pushTaskName. */

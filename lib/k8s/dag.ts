@@ -48,17 +48,7 @@ export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources)
   const pushesEnded = (pushes.length > 0 ? pushes : [TASK.build]).map(endedInAnyState);
   const common = { [INPUT.imageRepository]: repository, [INPUT.imageTag]: sources.imageTag };
   return [
-    {
-      name: TASK.build,
-      templateRef: { name: WORKFLOW_TEMPLATE.kanikoBuild, template: TEMPLATE.build },
-      depends: sources.after,
-      arguments: args({
-        [INPUT.workspaceClaim]: sources.workspaceClaim,
-        [INPUT.buildPath]: workflowParam(WORKFLOW_PARAM.buildPath),
-        [INPUT.dockerfile]: workflowParam(WORKFLOW_PARAM.dockerfile),
-        ...common,
-      }),
-    },
+    buildTask(sources),
     ...pushes.map((task) => ({
       name: task,
       templateRef: { name: WORKFLOW_TEMPLATE.push, template: task },
@@ -83,6 +73,22 @@ export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources)
   ];
 }
 
+/** Kaniko builds the entry's build_path, dockerfile and image_repository into the build registry. */
+export function buildTask(sources: DagSources): WorkflowTemplateSpecTemplatesDagTasks {
+  return {
+    name: TASK.build,
+    templateRef: { name: WORKFLOW_TEMPLATE.kanikoBuild, template: TEMPLATE.build },
+    depends: sources.after,
+    arguments: args({
+      [INPUT.workspaceClaim]: sources.workspaceClaim,
+      [INPUT.buildPath]: workflowParam(WORKFLOW_PARAM.buildPath),
+      [INPUT.dockerfile]: workflowParam(WORKFLOW_PARAM.dockerfile),
+      [INPUT.imageRepository]: workflowParam(WORKFLOW_PARAM.imageRepository),
+      [INPUT.imageTag]: sources.imageTag,
+    }),
+  };
+}
+
 /** The entry's onExit: alerts unless the run succeeded, wherever it stopped (clone, build, push, verify). */
 export function exitHandlerTemplate(): WorkflowTemplateSpecTemplates {
   return {
@@ -101,12 +107,11 @@ export function exitHandlerTemplate(): WorkflowTemplateSpecTemplates {
 }
 
 /** The parameters both entries take besides their source. */
-export function buildParameters(config: FerryConfig): WorkflowTemplateSpecArgumentsParameters[] {
-  const repositories = config.repositories.map((r) => r.name);
+export function buildParameters(repositories: readonly string[]): WorkflowTemplateSpecArgumentsParameters[] {
   return [
     { name: WORKFLOW_PARAM.buildPath, value: '.', description: 'Build context, relative to the repository root.' },
     { name: WORKFLOW_PARAM.dockerfile, value: 'Dockerfile', description: 'Dockerfile, relative to the build context.' },
-    { name: WORKFLOW_PARAM.imageRepository, value: repositories[0], enum: repositories, description: 'ECR repository to deliver into; the same name exists in every account.' },
+    { name: WORKFLOW_PARAM.imageRepository, value: repositories[0], enum: [...repositories], description: 'ECR repository to deliver into; the same name exists in every account.' },
   ];
 }
 

@@ -22,12 +22,13 @@ describe('the README keeps up with the pipeline code', () => {
 
   test('every entry parameter is documented', () => {
     const out = manifests(config);
-    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate]) {
+    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate, WORKFLOW_TEMPLATE.buildPusher]) {
       for (const p of out.workflowTemplate(entry).spec.arguments.parameters as Json[]) expect(docs).toContain(`\`${p.name}\``);
     }
   });
 
   test('the submit command names the real entry template', () => {
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.pipeline}`);
+    expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.buildPusher}`);
   });
 });

@@ -1,4 +1,5 @@
-import { imageName, pushTaskName, pusherImage, registryHost, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
+import { imageName, PUSHER_REPOSITORY, pushTaskName, pusherImage, registryHost, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
+import { chartIds } from '../../lib/k8s/app';
 import { PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { argument, configWith, envOf, exampleConfig, Json, manifests } from './helpers';
 
@@ -207,7 +208,8 @@ describe('pod hygiene', () => {
   const pods = out.podTemplates();
 
   test('every pod template: explicit command, pinned image, own service account, requests, limits and a deadline', () => {
-    expect(pods.length).toBe(5 + config.destinations.length);
+    // clone (in two entries), build, verify, report, alert, and one push per destination.
+    expect(pods.length).toBe(6 + config.destinations.length);
     for (const { template } of pods) {
       expect(template.container.command?.length).toBeGreaterThan(0);
       expect(template.container.image).toMatch(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/);
@@ -246,5 +248,34 @@ describe('pod hygiene', () => {
 
   test('no singular synchronization mutex or semaphore, which Argo v4 removed', () => {
     for (const wt of out.ofKind('WorkflowTemplate')) expect(JSON.stringify(wt)).not.toMatch(/"(mutex|semaphore)":/);
+  });
+});
+
+describe('build-pusher entry', () => {
+  const buildPusher = () => out.workflowTemplate(WORKFLOW_TEMPLATE.buildPusher);
+  const parameter = (name: string) => buildPusher().spec.arguments.parameters.find((p: Json) => p.name === name);
+
+  test('builds exactly the image the push templates run', () => {
+    const tasks = out.template(WORKFLOW_TEMPLATE.buildPusher, TEMPLATE.main).dag.tasks as Json[];
+    expect(tasks.map((t) => t.name)).toEqual(['clone', 'build']);
+    const build = tasks.find((t) => t.name === 'build');
+    expect(build.templateRef).toEqual({ name: WORKFLOW_TEMPLATE.kanikoBuild, template: TEMPLATE.build });
+    expect(build.depends).toBe('clone');
+    // What Kaniko's --destination resolves to, with the entry's only allowed values filled in.
+    const destination = argsOf(kaniko)
+      .find((a) => a.startsWith('--destination='))!
+      .slice('--destination='.length)
+      .replace('{{inputs.parameters.image_repository}}', parameter('image_repository').enum[0])
+      .replace('{{inputs.parameters.image_tag}}', parameter('image_tag').enum[0]);
+    expect(parameter('image_repository').enum).toEqual([PUSHER_REPOSITORY]);
+    expect(parameter('image_tag').enum).toHaveLength(1);
+    expect(destination).toBe(pusherImage(config));
+    for (const d of config.destinations) expect(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d)).container.image).toBe(destination);
+  });
+
+  test('is not emitted when the config names its own pusher image', () => {
+    const own = configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nimages:\n  pusher: registry.example.com/tools/ferry:1.0.0\n' });
+    expect(manifests(own).objects.map((o) => o.metadata?.name)).not.toContain(WORKFLOW_TEMPLATE.buildPusher);
+    expect(chartIds(own)).not.toContain('build-pusher');
   });
 });

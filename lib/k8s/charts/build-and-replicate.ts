@@ -28,7 +28,7 @@ export class BuildAndReplicateChart extends Chart {
         name: WORKFLOW_TEMPLATE.buildAndReplicate,
         parameters: [
           { name: WORKFLOW_PARAM.sourceWorkflow, description: `Workflow whose volume <name>-${SOURCE_CLAIM_SUFFIX} holds the checkout under source/.` },
-          ...buildParameters(props.config),
+          ...buildParameters(props.config.repositories.map((r) => r.name)),
           { name: WORKFLOW_PARAM.imageTag, description: 'Image tag. Required.' },
         ],
         templates: [{ name: TEMPLATE.main, dag: { tasks } }],

@@ -1,7 +1,9 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
+  WorkflowTemplateSpec,
   WorkflowTemplateSpecTemplates,
+  WorkflowTemplateSpecTemplatesDagTasks,
   WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor,
   WorkflowTemplateSpecTemplatesRetryStrategyLimit,
   WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy,
@@ -11,7 +13,7 @@ import {
 import type { FerryConfig } from '../../config/model';
 import { GIT_CREDENTIALS_SECRET, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { EXIT_BAD_INPUT, INPUT, LIMITS, OUTPUT, PATH, SOURCE_CLAIM_SUFFIX, TASK, TEMPLATE, VOLUME, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
-import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
+import { buildAndReplicateTasks, buildParameters, DagSources, entrySpec, workflowParam } from '../dag';
 import { emptyDirVolume, env, input, inputRef, resources, shellContainer, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
 import { CLONE_SCRIPT } from '../scripts';
 import { workflowTemplate } from '../workflow-template';
@@ -27,25 +29,7 @@ export interface PipelineChartProps extends ChartProps {
 export class PipelineChart extends Chart {
   constructor(scope: Construct, id: string, props: PipelineChartProps) {
     super(scope, id, props);
-    // Argo names a volumeClaimTemplate's claim `<workflow name>-<template name>`.
-    const claim = `{{workflow.name}}-${SOURCE_CLAIM_SUFFIX}`;
-    const clone = {
-      name: TASK.clone,
-      template: TEMPLATE.clone,
-      arguments: {
-        parameters: [
-          { name: INPUT.workspaceClaim, value: claim },
-          { name: INPUT.repo, value: workflowParam(WORKFLOW_PARAM.repo) },
-          { name: INPUT.revision, value: workflowParam(WORKFLOW_PARAM.revision) },
-          { name: INPUT.imageTag, value: workflowParam(WORKFLOW_PARAM.imageTag) },
-        ],
-      },
-    };
-    const tasks = buildAndReplicateTasks(props.config, {
-      workspaceClaim: claim,
-      imageTag: `{{tasks.${TASK.clone}.outputs.parameters.${OUTPUT.imageTag}}}`,
-      after: TASK.clone,
-    });
+    const tasks = buildAndReplicateTasks(props.config, CLONED_SOURCES);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.pipeline,
       component: 'pipeline',
@@ -56,17 +40,44 @@ export class PipelineChart extends Chart {
           parameters: [
             { name: WORKFLOW_PARAM.repo, description: 'Git URL to clone (https; private repositories read the ferry-git-credentials Secret).' },
             { name: WORKFLOW_PARAM.revision, description: 'Branch, tag or commit to build.' },
-            ...buildParameters(props.config),
+            ...buildParameters(props.config.repositories.map((r) => r.name)),
             { name: WORKFLOW_PARAM.imageTag, value: '', description: 'Image tag. Empty: the first 12 characters of the commit.' },
           ],
-          templates: [{ name: TEMPLATE.main, dag: { tasks: [clone, ...tasks] } }, cloneTemplate(props.config)],
+          templates: [{ name: TEMPLATE.main, dag: { tasks: [CLONE_TASK, ...tasks] } }, cloneTemplate(props.config)],
         }),
-        volumeClaimTemplates: [workspaceClaimTemplate(props.config)],
-        // The volume only carries one run; free it whether the run succeeded or not.
-        volumeClaimGc: { strategy: 'OnWorkflowCompletion' },
+        ...runVolume(props.config),
       },
     });
   }
+}
+
+// Argo names a volumeClaimTemplate's claim `<workflow name>-<template name>`.
+const RUN_CLAIM = `{{workflow.name}}-${SOURCE_CLAIM_SUFFIX}`;
+
+/** The clone task of an entry that brings its own volume: the entry's repo and revision into it. */
+export const CLONE_TASK: WorkflowTemplateSpecTemplatesDagTasks = {
+  name: TASK.clone,
+  template: TEMPLATE.clone,
+  arguments: {
+    parameters: [
+      { name: INPUT.workspaceClaim, value: RUN_CLAIM },
+      { name: INPUT.repo, value: workflowParam(WORKFLOW_PARAM.repo) },
+      { name: INPUT.revision, value: workflowParam(WORKFLOW_PARAM.revision) },
+      { name: INPUT.imageTag, value: workflowParam(WORKFLOW_PARAM.imageTag) },
+    ],
+  },
+};
+
+/** What builds after CLONE_TASK read: its volume, and the tag it settled. */
+export const CLONED_SOURCES: DagSources = {
+  workspaceClaim: RUN_CLAIM,
+  imageTag: `{{tasks.${TASK.clone}.outputs.parameters.${OUTPUT.imageTag}}}`,
+  after: TASK.clone,
+};
+
+/** A fresh volume per run, freed whether the run succeeded or not. */
+export function runVolume(config: FerryConfig): Pick<WorkflowTemplateSpec, 'volumeClaimTemplates' | 'volumeClaimGc'> {
+  return { volumeClaimTemplates: [workspaceClaimTemplate(config)], volumeClaimGc: { strategy: 'OnWorkflowCompletion' } };
 }
 
 function workspaceClaimTemplate(config: FerryConfig): WorkflowTemplateSpecVolumeClaimTemplates {
