@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
 import { Fixture, LayerSpec, SMALL_LAYERS, dockerSaveTar, kanikoTar, makeFixture } from '../test/push/fixtures';
 import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
+import { median, verdict } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const MB = 1 << 20;
@@ -87,9 +88,7 @@ async function withRegistry<T>(fn: (r: TestRegistry) => Promise<T>): Promise<T> 
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s: number) => `${s.toFixed(2)} s`;
-const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 function build(): void {
   try {

@@ -10,9 +10,10 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { createAwsApp } from '../../lib/aws/app';
 import { loadConfig } from '../../lib/config/load';
 import { stackName } from '../../lib/config/naming';
-import { configVariant, EXAMPLE_CONFIG_DIR } from './synth';
+import { configVariant } from './synth';
+import { EXAMPLE_CONFIG } from '../support/config-fixture';
 
-const config = loadConfig(EXAMPLE_CONFIG_DIR);
+const config = loadConfig(EXAMPLE_CONFIG);
 const govcloud = config.destinations.find((t) => t.synthesizer === 'cli-credentials')!;
 
 function appWith(addToStack: (stack: Stack) => void) {

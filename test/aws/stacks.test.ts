@@ -10,9 +10,10 @@ import { KANIKO_CACHE_TTL_DAYS } from '../../lib/aws/target-stack';
 import { loadConfig } from '../../lib/config/load';
 import { Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
-import { allowedGrants, EXAMPLE_CONFIG_DIR, synthesize, Synthesized } from './synth';
+import { allowedGrants, synthesize, Synthesized } from './synth';
+import { EXAMPLE_CONFIG } from '../support/config-fixture';
 
-const exampleConfig = loadConfig(EXAMPLE_CONFIG_DIR);
+const exampleConfig = loadConfig(EXAMPLE_CONFIG);
 let synth: Synthesized;
 
 beforeAll(() => {

@@ -1,6 +1,5 @@
 /** Shared by the AWS tests: synthesize the app once, and build config variants in a temp dir. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -10,8 +9,8 @@ import { createAwsApp } from '../../lib/aws/app';
 import { loadConfig } from '../../lib/config/load';
 import type { FerryConfig, Target } from '../../lib/config/model';
 import { stackName } from '../../lib/config/naming';
+import { copyExampleConfig } from '../support/config-fixture';
 
-export const EXAMPLE_CONFIG_DIR = path.resolve(__dirname, '../../config');
 
 export interface Synthesized {
   readonly config: FerryConfig;
@@ -32,10 +31,10 @@ export function synthesize(config: FerryConfig): Synthesized {
 
 /** A copy of the example config with some fields changed: `{ 'build.yaml': { rolePath: '/x/' } }`. */
 export function configVariant(changes: Record<string, Record<string, unknown>>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-aws-config-'));
-  for (const name of fs.readdirSync(EXAMPLE_CONFIG_DIR).filter((n) => n.endsWith('.yaml'))) {
-    const doc = parseDocument(fs.readFileSync(path.join(EXAMPLE_CONFIG_DIR, name), 'utf8'));
-    for (const [field, value] of Object.entries(changes[name] ?? {})) doc.setIn(field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), value);
+  const dir = copyExampleConfig();
+  for (const [name, fields] of Object.entries(changes)) {
+    const doc = parseDocument(fs.readFileSync(path.join(dir, name), 'utf8'));
+    for (const [field, value] of Object.entries(fields)) doc.setIn(field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), value);
     fs.writeFileSync(path.join(dir, name), doc.toString());
   }
   return dir;

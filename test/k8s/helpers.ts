@@ -1,23 +1,19 @@
 /** Loads a config and reads the emitted objects the way Argo and kubectl would see them. */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { loadConfig } from '../../lib/config/load';
 import type { FerryConfig } from '../../lib/config/model';
 import { k8sManifests } from '../../lib/k8s/app';
 import type { KubeObject } from '../../lib/k8s/lint';
+import { copyExampleConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
-export const EXAMPLE_CONFIG_DIR = path.resolve(__dirname, '..', '..', 'config');
 
 export function exampleConfig(): FerryConfig {
-  return loadConfig(EXAMPLE_CONFIG_DIR);
+  return loadConfig(EXAMPLE_CONFIG);
 }
 
 /** A copy of the example config with extra or replaced files, in a temp dir. */
 export function configWith(files: Record<string, string>): FerryConfig {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-k8s-config-'));
-  for (const name of fs.readdirSync(EXAMPLE_CONFIG_DIR).filter((n) => n.endsWith('.yaml'))) fs.copyFileSync(path.join(EXAMPLE_CONFIG_DIR, name), path.join(dir, name));
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  const dir = copyExampleConfig();
+  for (const [name, text] of Object.entries(files)) writeConfig(dir, name, text);
   return loadConfig(dir);
 }
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../lib/push/cli';
 import { TestRegistry, requireTool } from './registry-server';
+import { tempDir } from '../support/config-fixture';
 
 export const USER = 'ferry-tester';
 export const PASSWORD = 'correct-horse-battery-9';
@@ -97,5 +98,5 @@ export function registryGet(registry: TestRegistry, urlPath: string, method = 'G
 }
 
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `ferry-test-${prefix}-`));
+  return tempDir(`ferry-test-${prefix}-`);
 }
