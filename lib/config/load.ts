@@ -123,6 +123,7 @@ function toTarget(kind: Target['kind'], partitionId: string, file: DestinationFi
     account: file.account,
     region: file.region,
     fips: file.fips ?? false,
+    trust: file.trust ?? DEFAULTS.trust,
     oidcProviderArn: file.oidcProviderArn,
     kmsKeyArn: file.kmsKeyArn,
     permissionsBoundaryArn: file.permissionsBoundaryArn,
@@ -134,7 +135,7 @@ function toTarget(kind: Target['kind'], partitionId: string, file: DestinationFi
 }
 
 function resolve(dir: string, buildSource: SourceFile, build: BuildFile, partitions: { source: SourceFile; parsed: PartitionFile }[], shared: SharedFile): FerryConfig {
-  const { partition: buildPartition, cluster, ...buildTarget } = build;
+  const { partition: buildPartition, cluster, outboundFederation, ...buildTarget } = build;
   return {
     dir,
     cluster: { issuerUrl: cluster.issuerUrl.replace(/\/+$/, ''), namespace: cluster.namespace, audience: cluster.audience ?? DEFAULTS.audience },
@@ -157,6 +158,16 @@ function resolve(dir: string, buildSource: SourceFile, build: BuildFile, partiti
       size: shared.workspace?.size ?? DEFAULTS.workspace.size,
       storageClassName: shared.workspace?.storageClassName,
       accessMode: shared.workspace?.accessMode ?? DEFAULTS.workspace.accessMode,
+    },
+    outboundFederation: outboundFederation && {
+      issuerUrl: outboundFederation.issuerUrl.replace(/\/+$/, ''),
+      audience: outboundFederation.audience ?? DEFAULTS.outboundFederation.audience,
+      tokenDurationSeconds: outboundFederation.tokenDurationSeconds ?? DEFAULTS.outboundFederation.tokenDurationSeconds,
+    },
+    sync: {
+      enabled: shared.sync?.enabled ?? DEFAULTS.sync.enabled,
+      schedule: shared.sync?.schedule ?? DEFAULTS.sync.schedule,
+      tags: shared.sync?.tags ?? DEFAULTS.sync.tags,
     },
     slack: shared.notifications?.slack && { secretName: shared.notifications.slack.secretName, secretKey: shared.notifications.slack.secretKey ?? DEFAULTS.slackSecretKey },
   };

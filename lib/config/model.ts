@@ -4,6 +4,9 @@
  */
 import type { PartitionFacts } from './partitions';
 
+/** How a destination's pusher role is reached from the build cluster (see docs/trust-paths.md). */
+export type TrustPath = 'cluster-oidc' | 'outbound-federation';
+
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
 
 /** One account and region that ferry deploys a stack into. */
@@ -15,6 +18,12 @@ export interface Target {
   readonly account: string;
   readonly region: string;
   readonly fips: boolean;
+  /**
+   * cluster-oidc: the pusher role trusts the build cluster's OIDC issuer, registered in this account.
+   * outbound-federation: it trusts the build account's outbound web identity issuer instead
+   * (STS GetWebIdentityToken). Always cluster-oidc for the build target.
+   */
+  readonly trust: TrustPath;
   /** Import this provider instead of creating one. */
   readonly oidcProviderArn?: string;
   readonly kmsKeyArn?: string;
@@ -37,6 +46,24 @@ export interface Cluster {
   readonly issuerUrl: string;
   readonly namespace: string;
   readonly audience: string;
+}
+
+/** IAM outbound identity federation of the build account (build.yaml `outboundFederation`). */
+export interface OutboundFederation {
+  /** The build account's issuer, e.g. https://<id>.tokens.sts.global.api.aws. */
+  readonly issuerUrl: string;
+  /** The one audience the minted tokens carry and the destination providers list as client ID. */
+  readonly audience: string;
+  /** The longest token the source roles may mint (sts:DurationSeconds). */
+  readonly tokenDurationSeconds: number;
+}
+
+/** The ferry-sync CronWorkflow (shared.yaml `sync`). */
+export interface Sync {
+  readonly enabled: boolean;
+  readonly schedule: string;
+  /** Tag glob each run syncs. */
+  readonly tags: string;
 }
 
 export interface Images {
@@ -71,11 +98,17 @@ export interface FerryConfig {
   readonly images: Images;
   readonly workspace: Workspace;
   readonly slack?: SlackNotification;
+  /** Set when build.yaml has `outboundFederation`; required by any outbound-federation destination. */
+  readonly outboundFederation?: OutboundFederation;
+  readonly sync: Sync;
 }
 
 /** Defaults, in one place so the docs and the code cannot disagree. */
 export const DEFAULTS = {
   audience: 'sts.amazonaws.com',
+  trust: 'cluster-oidc',
+  outboundFederation: { audience: 'sts.amazonaws.com', tokenDurationSeconds: 300 },
+  sync: { enabled: false, schedule: '0 3 * * *', tags: '*' },
   rolePath: '/',
   synthesizer: 'bootstrapped',
   tagMutability: 'IMMUTABLE_WITH_EXCLUSION',

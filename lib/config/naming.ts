@@ -54,6 +54,44 @@ export function oidcProviderArn(cluster: Cluster, target: Target): string {
   return target.oidcProviderArn ?? `${arnPrefix(target.partition.id)}iam::${target.account}:oidc-provider/${issuerHostPath(cluster)}`;
 }
 
+/**
+ * The role a destination's push ServiceAccount is annotated with: the identity the push step
+ * starts as, in the build account. It pulls the build repositories and reaches the destination
+ * role (by the cluster token, or by minting an outbound web identity token). For a destination in
+ * the build account itself it is that destination's own pusher role.
+ */
+export function sourceRoleArn(config: FerryConfig, destination: Target): string {
+  if (!sourceRoleInBuildStack(config, destination)) return roleArn(destination);
+  const build = config.build;
+  return `${arnPrefix(build.partition.id)}iam::${build.account}:role${build.rolePath}${sourceRoleName(destination)}`;
+}
+
+/** Named like the destination's pusher role: one identity, one name, in two accounts. */
+export function sourceRoleName(destination: Target): string {
+  return roleName(destination);
+}
+
+/** The customer-managed policy of a source role. */
+export function sourceRolePolicyName(destination: Target): string {
+  return `${sourceRoleName(destination)}-source`;
+}
+
+/** True when the build stack creates a separate source role for this destination. */
+export function sourceRoleInBuildStack(config: FerryConfig, destination: Target): boolean {
+  return destination.kind === 'destination' && destination.account !== config.build.account;
+}
+
+/** The build account's outbound issuer without scheme: provider name and condition-key prefix. */
+export function outboundIssuerHostPath(config: FerryConfig): string {
+  if (!config.outboundFederation) throw new Error('outboundFederation is not configured');
+  return config.outboundFederation.issuerUrl.replace(/^https:\/\//, '');
+}
+
+/** The IAM OIDC provider of the build account's outbound issuer in a target's account. */
+export function outboundProviderArn(config: FerryConfig, target: Target): string {
+  return target.oidcProviderArn ?? `${arnPrefix(target.partition.id)}iam::${target.account}:oidc-provider/${outboundIssuerHostPath(config)}`;
+}
+
 export function registryHost(target: Target): string {
   return ecrRegistryHost(target.account, target.region, { fips: target.fips });
 }
@@ -65,6 +103,11 @@ export function repositoryArn(target: Target, repository: string): string {
 /** `host/repository`, without tag: the image name in that target's registry. */
 export function imageName(target: Target, repository: string): string {
   return `${registryHost(target)}/${repository}`;
+}
+
+/** `host/repository` in the build registry: where every push step copies from. */
+export function buildImageName(config: FerryConfig, repository: string): string {
+  return imageName(config.build, repository);
 }
 
 /** Repositories created in a target's account: every configured one, plus the build-only ones. */

@@ -99,7 +99,14 @@ const targetFields = {
     ),
 };
 
-export const destinationSchema = z.strictObject(targetFields).describe('One destination: an account and region that receives every image.');
+const trust = z
+  .enum(['cluster-oidc', 'outbound-federation'], { error: required('cluster-oidc or outbound-federation') })
+  .optional()
+  .describe(
+    `How the build cluster reaches this destination's pusher role. cluster-oidc (default): the role trusts the cluster's OIDC issuer, registered in this account. outbound-federation: the role trusts the build account's outbound web identity issuer (build.yaml outboundFederation); AWS's documented cross-partition route, recommended for aws-cn and aws-eusc. Default: ${DEFAULTS.trust}.`,
+  );
+
+export const destinationSchema = z.strictObject({ ...targetFields, trust }).describe('One destination: an account and region that receives every image.');
 
 export const partitionFileSchema = z
   .strictObject({
@@ -127,6 +134,25 @@ export const buildFileSchema = z
         audience: z.string().min(1).optional().describe(`Token audience the roles trust. Default: ${DEFAULTS.audience} (also in China).`),
       })
       .describe('The EKS cluster that runs the builds.'),
+    outboundFederation: z
+      .strictObject({
+        issuerUrl: z
+          .string({ error: required('the build account\'s outbound web identity issuer, e.g. https://abcd1234.tokens.sts.global.api.aws') })
+          .regex(/^https:\/\/[a-z0-9.-]+(:\d+)?(\/[^\s?#]*)?$/i, {
+            error: 'is not an https URL (expected the issuer that `aws iam get-outbound-web-identity-federation-info` prints, e.g. https://abcd1234.tokens.sts.global.api.aws)',
+          })
+          .describe('The build account\'s outbound web identity issuer. Enable the feature once per account with `aws iam enable-outbound-web-identity-federation`; read the issuer back with `aws iam get-outbound-web-identity-federation-info`.'),
+        audience: z.string().min(1).optional().describe(`The audience of the minted tokens, listed as client ID by every destination provider. Default: ${DEFAULTS.outboundFederation.audience}.`),
+        tokenDurationSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(3600)
+          .optional()
+          .describe(`Lifetime of the minted tokens, 60-3600 seconds; the source roles may mint none longer. Default: ${DEFAULTS.outboundFederation.tokenDurationSeconds}.`),
+      })
+      .optional()
+      .describe('IAM outbound identity federation of the build account, for destinations with trust: outbound-federation.'),
   })
   .describe('The build account: where the EKS cluster runs and Kaniko pushes first.');
 
@@ -192,6 +218,14 @@ export const sharedFileSchema = z
       })
       .optional()
       .describe('Where the pipeline reports each run.'),
+    sync: z
+      .strictObject({
+        enabled: z.boolean().optional().describe(`Run the ferry-sync CronWorkflow on its schedule. Default: ${DEFAULTS.sync.enabled} (emitted suspended).`),
+        schedule: z.string().min(1).optional().describe(`Cron schedule of the ferry-sync CronWorkflow. Default: "${DEFAULTS.sync.schedule}".`),
+        tags: z.string().min(1).optional().describe(`Tag glob the scheduled sync delivers. Default: "${DEFAULTS.sync.tags}".`),
+      })
+      .optional()
+      .describe('The scheduled backfill: ferry-sync copies every matching tag of the build registry that a destination lacks.'),
   })
   .describe('Settings shared by every account: repositories, images, notifications.');
 
