@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ARGO_CRDS } from '../lib/k8s/lint/crd-schema';
+import { ARGO_CRDS } from '../lib/k8s/validate/schema';
 
 const root = path.resolve(__dirname, '..');
 const target = path.join(root, 'imports', 'argoproj.io.ts');

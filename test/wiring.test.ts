@@ -51,8 +51,14 @@ function podTemplate(target: Target): Json {
 }
 
 describe.each(allTargets(config).map((t) => [t.name, t] as const))('%s', (_name, target) => {
-  const role = irsaRole(target);
-  const serviceAccount = k8s.ofKind('ServiceAccount').find((sa) => sa.metadata.name === podTemplate(target).serviceAccountName);
+  // Read in beforeAll, not while jest collects the tests: an expect() that fails during
+  // collection aborts the whole file instead of failing one named test.
+  let role: IrsaRole;
+  let serviceAccount: Json;
+  beforeAll(() => {
+    role = irsaRole(target);
+    serviceAccount = k8s.ofKind('ServiceAccount').find((sa) => sa.metadata.name === podTemplate(target).serviceAccountName);
+  });
 
   test('its pod template runs as a ServiceAccount that is emitted', () => {
     expect(serviceAccount).toBeDefined();

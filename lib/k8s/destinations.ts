@@ -5,8 +5,17 @@
 import { WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters, WorkflowTemplateSpecTemplatesInputsParameters } from '../../imports/argoproj.io';
 import type { FerryConfig } from '../config/model';
 import { imageName, pushTaskName } from '../config/naming';
-import { digestInput, INPUT, OUTPUT, statusInput } from './constants';
+import type { Target } from '../config/model';
+import { INPUT, OUTPUT } from './constants';
 import { inputRef } from './pod';
+
+/** Per-destination inputs of the verify and report templates. */
+export function digestInput(target: Target): string {
+  return `${pushTaskName(target)}-digest`;
+}
+export function statusInput(target: Target): string {
+  return `${pushTaskName(target)}-status`;
+}
 
 export function destinationInputs(config: FerryConfig): WorkflowTemplateSpecTemplatesInputsParameters[] {
   return config.destinations.flatMap((d) => [

@@ -8,6 +8,9 @@
  * counts as "no digest".
  */
 
+import { EXIT } from '../push/errors';
+import { OUT_FILE, PATH } from './constants';
+
 const DIGEST_RE = String.raw`^sha256:[0-9a-f]{64}$`;
 
 /** Fails unless every destination reports the digest the build produced. */
@@ -45,8 +48,8 @@ post() {
     return 0
   fi
   text=$(printf '%s' "$1" | tr -d '\000-\010\013-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' | awk 'BEGIN { ORS = "" } NR > 1 { print "\\n" } { print }')
-  printf '{"text":"%s"}' "$text" > /tmp/message.json
-  printf 'url = "%s"\n' "$SLACK_WEBHOOK_URL" | curl --silent --show-error --fail --max-time 30 --retry 3 --config - --header 'Content-Type: application/json' --data-binary @/tmp/message.json
+  printf '{"text":"%s"}' "$text" > ${PATH.tmp}/message.json
+  printf 'url = "%s"\n' "$SLACK_WEBHOOK_URL" | curl --silent --show-error --fail --max-time 30 --retry 3 --config - --header 'Content-Type: application/json' --data-binary @${PATH.tmp}/message.json
 }
 `.trimStart();
 
@@ -86,7 +89,7 @@ $failed"
 /**
  * Checks out REVISION (branch, tag or commit) of REPO into the workspace, shallow, and writes the
  * commit and the image tag (IMAGE_TAG, or the commit's first 12 characters) as outputs.
- * Exit 2 (EXIT_BAD_INPUT, not retried) means bad input: a tag the registry would refuse.
+ * Exit EXIT.badInput (not retried) means bad input: a tag the registry would refuse.
  */
 export const CLONE_SCRIPT = String.raw`
 set -eu
@@ -97,7 +100,7 @@ fi
 tag="$IMAGE_TAG"
 if [ -n "$tag" ] && ! printf '%s' "$tag" | grep -Eq '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'; then
   echo "clone: image_tag '$tag' is not a valid image tag (up to 128 letters, digits, _ . -, not starting with . or -)" >&2
-  exit 2
+  exit ${EXIT.badInput}
 fi
 rm -rf "$SOURCE_DIR"
 mkdir -p "$SOURCE_DIR" "$OUT_DIR"
@@ -108,7 +111,7 @@ git fetch --quiet --depth 1 origin "$REVISION"
 git -c advice.detachedHead=false checkout --quiet FETCH_HEAD
 commit=$(git rev-parse HEAD)
 [ -n "$tag" ] || tag=$(printf '%s' "$commit" | cut -c1-12)
-printf '%s' "$commit" > "$OUT_DIR/commit"
-printf '%s' "$tag" > "$OUT_DIR/image_tag"
+printf '%s' "$commit" > "$OUT_DIR/${OUT_FILE.commit}"
+printf '%s' "$tag" > "$OUT_DIR/${OUT_FILE.imageTag}"
 echo "clone: $shown at $REVISION is $commit; image tag $tag"
 `.trimStart();

@@ -1,5 +1,5 @@
 import { imageName, PUSHER_REPOSITORY, pushTaskName, pusherImage, registryHost, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
-import { chartIds } from '../../lib/k8s/app';
+import { createK8sApp } from '../../lib/k8s/app';
 import { PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { argument, configWith, envOf, exampleConfig, Json, manifests } from './helpers';
 
@@ -196,9 +196,10 @@ describe('self-contained entry template', () => {
 
   test.each(entries)('%s: cleans up after itself and has a deadline', (entry) => {
     const s = out.workflowTemplate(entry).spec;
-    expect(s.podGC.strategy).toBeDefined();
+    // Pods of a successful run go at once; a failed run keeps its pods (and logs) until its TTL.
+    expect(s.podGC).toEqual({ strategy: 'OnWorkflowSuccess' });
     expect(s.ttlStrategy.secondsAfterSuccess).toBeGreaterThan(0);
-    expect(s.ttlStrategy.secondsAfterFailure).toBeGreaterThan(0);
+    expect(s.ttlStrategy.secondsAfterFailure).toBeGreaterThan(s.ttlStrategy.secondsAfterSuccess);
     expect(s.activeDeadlineSeconds).toBeGreaterThan(0);
     expect(s.serviceAccountName).toBe(WORKFLOW_SERVICE_ACCOUNT);
   });
@@ -276,6 +277,6 @@ describe('build-pusher entry', () => {
   test('is not emitted when the config names its own pusher image', () => {
     const own = configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nimages:\n  pusher: registry.example.com/tools/ferry:1.0.0\n' });
     expect(manifests(own).objects.map((o) => o.metadata?.name)).not.toContain(WORKFLOW_TEMPLATE.buildPusher);
-    expect(chartIds(own)).not.toContain('build-pusher');
+    expect(createK8sApp(own).charts.map((c) => c.node.id)).not.toContain('build-pusher');
   });
 });

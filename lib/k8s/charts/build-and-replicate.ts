@@ -1,20 +1,16 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { FerryConfig } from '../../config/model';
 import { SOURCE_CLAIM_SUFFIX, TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
 import { workflowTemplate } from '../workflow-template';
-
-export interface BuildAndReplicateChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
  * The seed's `build-docker` as a DAG: builds from the volume another workflow filled
  * (`<source_workflow>-source-code`, checkout under source/) and replicates to every destination.
  */
 export class BuildAndReplicateChart extends Chart {
-  constructor(scope: Construct, id: string, props: BuildAndReplicateChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     const tasks = buildAndReplicateTasks(props.config, {
       workspaceClaim: `${workflowParam(WORKFLOW_PARAM.sourceWorkflow)}-${SOURCE_CLAIM_SUFFIX}`,

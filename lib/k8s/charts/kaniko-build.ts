@@ -1,19 +1,17 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesRetryStrategyLimit, WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy } from '../../../imports/argoproj.io';
+import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
 import { imageName, serviceAccountName } from '../../config/naming';
-import { INPUT, KANIKO_PUSH_RETRY, LABEL, LIMITS, OUTPUT, PATH, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { INPUT, KANIKO_PUSH_RETRY, LABEL, LIMITS, OUTPUT, PATH, RETRY, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { retryStrategy } from '../retry';
 import { emptyDirVolume, env, input, inputRef, KANIKO_CONTAINER, KANIKO_POD, resources, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
 import { workflowTemplate } from '../workflow-template';
-
-export interface KanikoBuildChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /** Kaniko builds the image, pushes it to the build account and leaves the image on the volume for the pushers. */
 export class KanikoBuildChart extends Chart {
-  constructor(scope: Construct, id: string, props: KanikoBuildChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.kanikoBuild,
@@ -72,8 +70,7 @@ export function kanikoTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
         securityContext: KANIKO_CONTAINER,
       },
       outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest Kaniko pushed', valueFrom: { path: PATH.digestFile } }] },
-      // A failed build is final; a lost pod (eviction, node loss) is worth one more try.
-      retryStrategy: { limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(1), retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ON_ERROR },
+      retryStrategy: retryStrategy(RETRY.build),
     },
   );
 }

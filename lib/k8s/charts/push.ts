@@ -1,24 +1,17 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  WorkflowTemplateSpecTemplates,
-  WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor,
-  WorkflowTemplateSpecTemplatesRetryStrategyLimit,
-  WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy,
-} from '../../../imports/argoproj.io';
+import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig, Target } from '../../config/model';
 import { imageName, pushTaskName, pusherImage, registryHost, serviceAccountName } from '../../config/naming';
-import { INPUT, LABEL, LIMITS, OUTPUT, PATH, EXIT_BAD_INPUT, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { INPUT, LABEL, LIMITS, OUTPUT, PATH, RETRY, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { retryStrategy } from '../retry';
 import { emptyDirVolume, env, input, inputRef, NON_ROOT_CONTAINER, resources, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
 import { workflowTemplate } from '../workflow-template';
-
-export interface PushChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /** One push template per destination, each running as that destination's own IRSA account. */
 export class PushChart extends Chart {
-  constructor(scope: Construct, id: string, props: PushChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.push,
@@ -70,13 +63,7 @@ export function pushTemplate(config: FerryConfig, destination: Target): Workflow
       },
       // An empty default keeps a failed push's outputs resolvable, so verify and report can name it.
       outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest the destination holds', valueFrom: { path: PATH.digestFile, default: '' } }] },
-      retryStrategy: {
-        limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(3),
-        retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ALWAYS,
-        // Exit 2 is bad input (no image, digest mismatch): retrying cannot fix it.
-        expression: `lastRetry.exitCode != "${EXIT_BAD_INPUT}"`,
-        backoff: { duration: '15s', factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(2), maxDuration: '10m' },
-      },
+      retryStrategy: retryStrategy(RETRY.push),
     },
   );
 }

@@ -1,20 +1,17 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { FerryConfig, Target } from '../../config/model';
 import { allTargets, roleArn, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { ANNOTATION, LABEL } from '../constants';
-
-export interface ServiceAccountsChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
  * One ServiceAccount per IAM role the AWS app creates (the builder, and a pusher per destination),
  * annotated for the EKS pod identity webhook, plus the role-less account of the other steps.
  */
 export class ServiceAccountsChart extends Chart {
-  constructor(scope: Construct, id: string, props: ServiceAccountsChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     for (const target of allTargets(props.config)) {
       new kplus.ServiceAccount(this, target.name, {

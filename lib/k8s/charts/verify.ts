@@ -1,4 +1,4 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
@@ -8,14 +8,11 @@ import { destinationInputs, destinationLines } from '../destinations';
 import { env, input, inputRef, resources, shellContainer, step } from '../pod';
 import { VERIFY_SCRIPT } from '../scripts';
 import { workflowTemplate } from '../workflow-template';
-
-export interface VerifyChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /** The run's verdict: every destination must hold exactly the digest Kaniko produced. */
 export class VerifyChart extends Chart {
-  constructor(scope: Construct, id: string, props: VerifyChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.verify,

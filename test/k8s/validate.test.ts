@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createK8sApp } from '../../lib/k8s/app';
-import { userProvidedObjects } from '../../lib/k8s/constants';
-import { dependsOperands, Finding, KubeObject, lint, RuleId } from '../../lib/k8s/lint';
-import { validateWorkflowTemplate } from '../../lib/k8s/lint/crd-schema';
+import { dependsOperands, Finding, KubeObject, RuleId, validate } from '../../lib/k8s/validate';
+import { userProvidedObjects } from '../../lib/k8s/validate/config';
+import { validateWorkflowTemplate } from '../../lib/k8s/validate/schema';
 import { exampleConfig, Json, manifests } from './helpers';
 
 const config = exampleConfig();
@@ -36,7 +36,7 @@ interface Finder {
 }
 
 function findings(objects: KubeObject[], provided = userProvided): Finding[] {
-  return lint(objects, { userProvided: provided, schema: false });
+  return validate(objects, { userProvided: provided, schema: false });
 }
 
 function only(rule: RuleId, list: Finding[]): Finding[] {
@@ -47,7 +47,7 @@ function only(rule: RuleId, list: Finding[]): Finding[] {
 
 describe('the real output', () => {
   test('has no findings, schema included', () => {
-    expect(lint(manifests(config).objects, { userProvided })).toEqual([]);
+    expect(validate(manifests(config).objects, { userProvided })).toEqual([]);
   });
 
   test('nor do the files written by synth', () => {
@@ -57,7 +57,7 @@ describe('the real output', () => {
       .readdirSync(outdir)
       .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJS() as KubeObject));
     expect(objects.length).toBe(manifests(config).objects.length);
-    expect(lint(objects, { userProvided })).toEqual([]);
+    expect(validate(objects, { userProvided })).toEqual([]);
   });
 });
 
@@ -231,7 +231,7 @@ describe('schema (vendored CRDs, Argo v4.1.2 and v3.7.18)', () => {
   test('a wrong type, reported through lint', () => {
     const object = wt();
     object.spec.ttlStrategy.secondsAfterSuccess = '1d';
-    const list = lint([object], { userProvided, schema: true }).filter((f) => f.rule === 'schema');
+    const list = validate([object], { userProvided, schema: true }).filter((f) => f.rule === 'schema');
     expect(list.map((f) => f.path)).toEqual(['/spec/ttlStrategy/secondsAfterSuccess', '/spec/ttlStrategy/secondsAfterSuccess']);
     expect(list[0].message).toMatch(/v4.1.2 WorkflowTemplate schema: must be integer/);
   });

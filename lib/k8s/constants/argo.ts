@@ -1,12 +1,10 @@
 /**
- * Every fixed name, parameter, label, annotation, path and limit of the Kubernetes side, in one
- * place. Names that derive from config (ServiceAccounts, role ARNs, registry hosts, push task
- * names) come from lib/config/naming.ts instead.
+ * The fixed names of the Argo side: WorkflowTemplates, templates, tasks, parameters, volumes,
+ * paths, labels and annotations. Names that derive from config (ServiceAccounts, role ARNs,
+ * registry hosts, push task names) come from lib/config/naming.ts instead.
  */
-import { version } from '../../package.json';
-import { EXIT } from '../push/errors';
-import type { FerryConfig, Target } from '../config/model';
-import { GIT_CREDENTIALS_SECRET, PROJECT, pushTaskName } from '../config/naming';
+import { version } from '../../../package.json';
+import { PROJECT } from '../../config/naming';
 
 /** WorkflowTemplate object names. The two entry templates are the ones users submit. */
 export const WORKFLOW_TEMPLATE = {
@@ -66,14 +64,6 @@ export const INPUT = {
   revision: 'revision',
 } as const;
 
-/** Per-destination inputs of the verify and report templates. */
-export function digestInput(target: Target): string {
-  return `${pushTaskName(target)}-digest`;
-}
-export function statusInput(target: Target): string {
-  return `${pushTaskName(target)}-status`;
-}
-
 /** Output parameters. */
 export const OUTPUT = {
   digest: 'digest',
@@ -91,6 +81,13 @@ export const VOLUME = {
 
 const OUT_DIR = '/ferry/out';
 
+/** Files the steps write into PATH.out; scripts name them relative to $OUT_DIR. */
+export const OUT_FILE = {
+  digest: 'digest',
+  commit: 'commit',
+  imageTag: 'image_tag',
+} as const;
+
 export const PATH = {
   workspace: '/workspace',
   /** The checkout. A source workflow feeding the build-and-replicate template clones here too. */
@@ -105,10 +102,10 @@ export const PATH = {
   imageLayout: '/workspace/{{workflow.name}}-image-layout',
   /** An emptyDir for the files Argo reads output parameters from. */
   out: OUT_DIR,
-  digestFile: `${OUT_DIR}/digest`,
+  digestFile: `${OUT_DIR}/${OUT_FILE.digest}`,
   /** The clone script writes these two (see scripts.ts). */
-  commitFile: `${OUT_DIR}/commit`,
-  imageTagFile: `${OUT_DIR}/image_tag`,
+  commitFile: `${OUT_DIR}/${OUT_FILE.commit}`,
+  imageTagFile: `${OUT_DIR}/${OUT_FILE.imageTag}`,
   tmp: '/tmp',
   gitCredentials: '/ferry/git',
 } as const;
@@ -144,62 +141,3 @@ export const ANNOTATION = {
   audience: 'eks.amazonaws.com/audience',
   stsRegionalEndpoints: 'eks.amazonaws.com/sts-regional-endpoints',
 } as const;
-
-/** The user every non-Kaniko container runs as (the distroless "nonroot" id). */
-export const NON_ROOT_UID = 65532;
-
-/**
- * What Kaniko needs on top of root to unpack base images and run RUN steps (chown, setuid
- * helpers such as apt's _apt user, file capabilities). Everything else is dropped.
- */
-// FSETID: without it the kernel clears setgid bits when root chmods a file of another group,
-// so packages such as crontab or chage would land without theirs.
-export const KANIKO_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETGID', 'SETUID', 'SETFCAP'] as const;
-
-export interface StepLimits {
-  readonly requests: { readonly cpu: string; readonly memory: string };
-  readonly limits: { readonly cpu: string; readonly memory: string };
-  readonly activeDeadlineSeconds: number;
-}
-
-/** Requests, limits and deadlines per step. ferry push stays under 150 MB RSS for any image size. */
-export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'verify' | 'notify', StepLimits>> = {
-  clone: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' }, activeDeadlineSeconds: 600 },
-  build: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '4', memory: '8Gi' }, activeDeadlineSeconds: 3600 },
-  push: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: 1800 },
-  verify: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' }, activeDeadlineSeconds: 120 },
-  notify: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' }, activeDeadlineSeconds: 120 },
-};
-
-/** A whole run, from clone to notification. */
-export const WORKFLOW_DEADLINE_SECONDS = 3 * 3600;
-
-/** Finished workflows (and their pods and volume) are deleted after this long. */
-export const TTL_SECONDS = { afterSuccess: 24 * 3600, afterFailure: 7 * 24 * 3600 } as const;
-
-/** Kaniko's own retries of the registry push. */
-export const KANIKO_PUSH_RETRY = 3;
-
-/** Exit code of ferry push and of the clone script for bad input, which a retry cannot fix. */
-export const EXIT_BAD_INPUT = EXIT.badInput;
-
-export interface UserProvidedObject {
-  readonly kind: 'Secret' | 'ServiceAccount';
-  readonly name: string;
-  /** Whether the pipeline runs without it. */
-  readonly optional: boolean;
-  readonly purpose: string;
-}
-
-/**
- * Objects the templates reference that ferry does not emit: the user creates them. The offline
- * lint accepts references to these and to emitted objects only; the README lists them.
- */
-export function userProvidedObjects(config: FerryConfig): readonly UserProvidedObject[] {
-  return [
-    ...(config.slack
-      ? [{ kind: 'Secret' as const, name: config.slack.secretName, optional: false, purpose: `Slack incoming webhook URL under key "${config.slack.secretKey}"` }]
-      : []),
-    { kind: 'Secret', name: GIT_CREDENTIALS_SECRET, optional: true, purpose: 'a .git-credentials file for cloning private repositories over HTTPS' },
-  ];
-}
