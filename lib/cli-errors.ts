@@ -4,6 +4,12 @@
  */
 import { ConfigError } from './config/problems';
 
+/**
+ * An error whose message is already the user's report, one line per problem, each naming what
+ * is wrong and where (e.g. the Argo validation's findings): printed as it is.
+ */
+export class UserFacingError extends Error {}
+
 export function runCli(main: () => void): void {
   try {
     main();
@@ -14,7 +20,7 @@ export function runCli(main: () => void): void {
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ConfigError || error instanceof UserFacingError) return error.message;
   if (error instanceof Error) return `ferry: ${error.message}`;
   return `ferry: ${String(error)}`;
 }

@@ -15,6 +15,8 @@ import { PushChart } from './charts/push';
 import { ServiceAccountsChart } from './charts/service-accounts';
 import { VerifyChart } from './charts/verify';
 import { COMMON_LABELS } from './constants';
+import { assertValid } from './validate';
+import { validateOptionsFor } from './validate/config';
 
 export interface K8sAppOptions {
   /** Where `synth()` writes; default: cdk8s's own (CDK8S_OUTDIR, else dist). */
@@ -41,4 +43,14 @@ export function createK8sApp(config: FerryConfig, opts: K8sAppOptions = {}): App
 /** Every object the app emits, as plain JSON, in chart order. */
 export function k8sManifests(config: FerryConfig): Record<string, unknown>[] {
   return createK8sApp(config).charts.flatMap((chart) => chart.toJson());
+}
+
+/**
+ * Validates the app's objects (lib/k8s/validate) and only then writes them, so a finding fails
+ * synth, as a cdk-nag finding does, and leaves nothing behind. Throws ArgoValidationError.
+ */
+export function synthK8s(config: FerryConfig, opts: K8sAppOptions = {}): void {
+  const app = createK8sApp(config, opts);
+  assertValid(app.charts.flatMap((chart) => chart.toJson()), validateOptionsFor(config));
+  app.synth();
 }

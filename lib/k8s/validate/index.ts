@@ -10,6 +10,7 @@
  * Input is plain JSON (a chart's toJson() or the parsed YAML files), so the same check runs on
  * what synth wrote. Each finding names the object, where in it, the rule and what to do.
  */
+import { UserFacingError } from '../../cli-errors';
 import { dagFindings } from './dag';
 import { identityFindings } from './identity';
 import { Context, Finding, finding, KubeObject, ValidateOptions } from './model';
@@ -36,7 +37,7 @@ export function formatFinding(f: Finding): string {
 }
 
 /** Thrown by synth when the emitted objects have findings; its message is one line per finding. */
-export class ArgoValidationError extends Error {
+export class ArgoValidationError extends UserFacingError {
   override readonly name = 'ArgoValidationError';
   constructor(readonly findings: readonly Finding[]) {
     super(findings.map(formatFinding).join('\n'));
