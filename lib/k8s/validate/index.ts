@@ -15,7 +15,7 @@ import { dagFindings } from './dag';
 import { identityFindings } from './identity';
 import { Context, Finding, finding, KubeObject, ValidateOptions } from './model';
 import { referenceFindings } from './references';
-import { validateWorkflowTemplate } from './schema';
+import { ArgoKind, validateArgoObject } from './schema';
 
 export { DEPENDS_RESULTS, dependsOperands } from './dag';
 export type { Finding, KubeObject, RuleId, UserProvidedObject, ValidateOptions } from './model';
@@ -25,10 +25,12 @@ export function validate(objects: readonly KubeObject[], options: ValidateOption
   return [...(options.schema === false ? [] : schemaFindings(context)), ...referenceFindings(context), ...dagFindings(context), ...identityFindings(context)];
 }
 
+const SCHEMA_KINDS: readonly ArgoKind[] = ['WorkflowTemplate', 'CronWorkflow'];
+
 function schemaFindings(context: Context): Finding[] {
-  return context.workflowTemplates.flatMap((wt) =>
-    validateWorkflowTemplate(wt).map((p) => finding('schema', wt, p.path, `does not match the Argo ${p.version} WorkflowTemplate schema: ${p.message}`)),
-  );
+  return context.objects
+    .filter((o): o is KubeObject & { kind: ArgoKind } => (SCHEMA_KINDS as readonly (string | undefined)[]).includes(o.kind))
+    .flatMap((o) => validateArgoObject(o.kind, o).map((p) => finding('schema', o, p.path, `does not match the Argo ${p.version} ${o.kind} schema: ${p.message}`)));
 }
 
 /** One line per finding, the way cdk-nag reports: where, which rule, what to do. */

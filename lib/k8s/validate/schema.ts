@@ -1,5 +1,5 @@
 /**
- * Validates emitted WorkflowTemplates against the openAPIV3Schema of the vendored Argo CRDs
+ * Validates emitted WorkflowTemplates and CronWorkflows against the openAPIV3Schema of the vendored Argo CRDs
  * (imports/argo/), once per supported Argo line, with ajv.
  *
  * No maintained cdk8s validation plugin exists, and `kubectl apply --dry-run=server` needs a
@@ -15,16 +15,22 @@ import { parse } from 'yaml';
 
 const ARGO_DIR = path.resolve(__dirname, '..', '..', '..', 'imports', 'argo');
 
+/** The Argo kinds ferry emits, and their CRD files. */
+export type ArgoKind = 'WorkflowTemplate' | 'CronWorkflow';
+
 export interface ArgoCrd {
-  /** The Argo Workflows release the CRD file comes from. */
+  /** The Argo Workflows release the CRD files come from. */
   readonly version: string;
-  readonly file: string;
+  readonly files: Readonly<Record<ArgoKind, string>>;
 }
 
-/** The newest first: imports/argoproj.io.ts is generated from ARGO_CRDS[0]. */
+/** The newest first: imports/*argoproj.io.ts are generated from ARGO_CRDS[0] (bin/import-argo.ts). */
 export const ARGO_CRDS: readonly ArgoCrd[] = ['v4.1.2', 'v3.7.18'].map((version) => ({
   version,
-  file: path.join(ARGO_DIR, version, 'argoproj.io_workflowtemplates.yaml'),
+  files: {
+    WorkflowTemplate: path.join(ARGO_DIR, version, 'argoproj.io_workflowtemplates.yaml'),
+    CronWorkflow: path.join(ARGO_DIR, version, 'argoproj.io_cronworkflows.yaml'),
+  },
 }));
 
 export interface SchemaProblem {
@@ -60,22 +66,28 @@ export function toJsonSchema(node: unknown): unknown {
 const validators = new Map<string, ValidateFunction>();
 
 /** Compiled once per process: parsing and compiling a 2.7 MB CRD takes about two seconds (ajv's code optimizer would triple that). */
-function validatorFor(crd: ArgoCrd): ValidateFunction {
-  let validate = validators.get(crd.version);
+function validatorFor(crd: ArgoCrd, kind: ArgoKind): ValidateFunction {
+  const key = `${crd.version}/${kind}`;
+  let validate = validators.get(key);
   if (!validate) {
-    const doc = parse(fs.readFileSync(crd.file, 'utf8'));
+    const doc = parse(fs.readFileSync(crd.files[kind], 'utf8'));
     const version = doc.spec.versions.find((v: { served: boolean }) => v.served);
     const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { optimize: false } });
     validate = ajv.compile(toJsonSchema(version.schema.openAPIV3Schema) as Schema);
-    validators.set(crd.version, validate);
+    validators.set(key, validate);
   }
   return validate;
 }
 
 /** Problems of one WorkflowTemplate against every supported Argo line's CRD; empty when valid. */
 export function validateWorkflowTemplate(object: unknown, crds: readonly ArgoCrd[] = ARGO_CRDS): SchemaProblem[] {
+  return validateArgoObject('WorkflowTemplate', object, crds);
+}
+
+/** Problems of one object of an Argo kind against every supported Argo line's CRD; empty when valid. */
+export function validateArgoObject(kind: ArgoKind, object: unknown, crds: readonly ArgoCrd[] = ARGO_CRDS): SchemaProblem[] {
   return crds.flatMap((crd) => {
-    const validate = validatorFor(crd);
+    const validate = validatorFor(crd, kind);
     return validate(object) ? [] : (validate.errors ?? []).filter(meaningful).map((e) => ({ version: crd.version, path: e.instancePath || '/', message: describe(e) }));
   });
 }
