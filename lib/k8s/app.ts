@@ -13,6 +13,8 @@ import { PipelineChart } from './charts/pipeline';
 import type { FerryChartProps } from './charts/props';
 import { PushChart } from './charts/push';
 import { ServiceAccountsChart } from './charts/service-accounts';
+import { SyncChart } from './charts/sync';
+import { SyncScheduleChart } from './charts/sync-schedule';
 import { VerifyChart } from './charts/verify';
 import { COMMON_LABELS } from './constants';
 import { assertValid } from './validate';
@@ -37,6 +39,8 @@ export function createK8sApp(config: FerryConfig, opts: K8sAppOptions = {}): App
   new PipelineChart(app, 'pipeline', props);
   // A configured pusher image is built elsewhere, and ferry/ferry does not exist then.
   if (config.images.pusher === undefined) new BuildPusherChart(app, 'build-pusher', props);
+  new SyncChart(app, 'sync', props);
+  new SyncScheduleChart(app, 'sync-schedule', props);
   return app;
 }
 

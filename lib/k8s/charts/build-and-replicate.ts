@@ -7,7 +7,8 @@ import type { FerryChartProps } from './props';
 
 /**
  * The seed's `build-docker` as a DAG: builds from the volume another workflow filled
- * (`<source_workflow>-source-code`, checkout under source/) and replicates to every destination.
+ * (`<source_workflow>-source-code`, checkout under source/), leaves the image there as a tarball
+ * and an OCI layout (as the seed did), and delivers it to every destination from the build registry.
  */
 export class BuildAndReplicateChart extends Chart {
   constructor(scope: Construct, id: string, props: FerryChartProps) {
@@ -15,6 +16,8 @@ export class BuildAndReplicateChart extends Chart {
     const tasks = buildAndReplicateTasks(props.config, {
       workspaceClaim: `${workflowParam(WORKFLOW_PARAM.sourceWorkflow)}-${SOURCE_CLAIM_SUFFIX}`,
       imageTag: workflowParam(WORKFLOW_PARAM.imageTag),
+      // The seed's contract: the image also lands on the source workflow's volume.
+      buildTemplate: TEMPLATE.buildToVolume,
     });
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.buildAndReplicate,

@@ -10,14 +10,18 @@ import { VERIFY_SCRIPT } from '../scripts';
 import { workflowTemplate } from '../workflow-template';
 import type { FerryChartProps } from './props';
 
-/** The run's verdict: every destination must hold exactly the digest Kaniko produced. */
+/**
+ * The run's verdict: every push step must have succeeded. Each push step reads its destination
+ * back, by tag and by digest, with that destination's credentials, and fails unless it holds the
+ * built digest; so verify aggregates task statuses and needs no AWS access itself.
+ */
 export class VerifyChart extends Chart {
   constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.verify,
       component: 'verify',
-      description: 'Fails unless every destination reports the digest Kaniko produced.',
+      description: 'Fails unless every push step succeeded, that is read the digest Kaniko produced back from its destination.',
       spec: { templates: [verifyTemplate(props.config)] },
     });
   }
@@ -27,7 +31,7 @@ export function verifyTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
   return step(
     {
       name: TEMPLATE.verify,
-      description: 'Compares each destination digest with the built one.',
+      description: 'Aggregates the push steps\' final status: each read its destination back by tag and digest.',
       component: 'verify',
       serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
       limits: LIMITS.verify,

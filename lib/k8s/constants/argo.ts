@@ -18,11 +18,23 @@ export const WORKFLOW_TEMPLATE = {
   pipeline: `${PROJECT}-pipeline`,
   /** Entry: builds the `ferry push` image itself from a checkout of ferry, into the build registry. */
   buildPusher: `${PROJECT}-build-pusher`,
+  /** Entry: backfills one destination, or all, from the build registry (ferry sync). */
+  sync: `${PROJECT}-sync`,
 } as const;
 
-/** Template names inside the WorkflowTemplates. Push templates are named by naming.pushTaskName. */
+/** The CronWorkflow that runs the ferry-sync entry on the schedule of shared.yaml `sync`. */
+export const CRON_WORKFLOW = {
+  sync: `${PROJECT}-sync`,
+} as const;
+
+/**
+ * Template names inside the WorkflowTemplates. Push templates are named by naming.pushTaskName,
+ * sync templates by syncTaskName (charts/sync.ts).
+ */
 export const TEMPLATE = {
   build: 'build',
+  /** Kaniko, also writing the image onto the source volume (the build-and-replicate entry). */
+  buildToVolume: 'build-to-volume',
   verify: 'verify',
   report: 'report',
   alert: 'alert',
@@ -49,7 +61,14 @@ export const WORKFLOW_PARAM = {
   imageRepository: 'image_repository',
   imageTag: 'image_tag',
   sourceWorkflow: 'source_workflow',
+  /** ferry-sync: a destination name, or ALL_DESTINATIONS. */
+  destination: 'destination',
+  /** ferry-sync: the tag glob. */
+  tags: 'tags',
 } as const;
+
+/** The ferry-sync `destination` value that backfills every destination. */
+export const ALL_DESTINATIONS = 'all';
 
 /** Input parameters of the step templates. */
 export const INPUT = {
@@ -62,6 +81,7 @@ export const INPUT = {
   verifyStatus: 'verify_status',
   repo: 'repo',
   revision: 'revision',
+  tags: 'tags',
 } as const;
 
 /** Output parameters. */
@@ -92,12 +112,11 @@ export const PATH = {
   workspace: '/workspace',
   /** The checkout. A source workflow feeding the build-and-replicate template clones here too. */
   source: '/workspace/source',
-  /** Kaniko's --tar-path, per run so that several runs can share one source volume. */
+  /** Kaniko's --tar-path (build-to-volume only), per run so that several runs can share one source volume. */
   imageTar: '/workspace/{{workflow.name}}-image.tar',
   /**
-   * Kaniko's --oci-layout-path. The pushers read this, not the tarball: a layout keeps Kaniko's
-   * exact manifest bytes, so the pushed digest is Kaniko's whatever media types the base image
-   * had, where a tarball only carries layers and ferry rebuilds a Docker schema 2 manifest.
+   * Kaniko's --oci-layout-path (build-to-volume only): Kaniko's exact manifest bytes, for
+   * `ferry push` outside the pipeline. The push steps copy from the build registry instead.
    */
   imageLayout: '/workspace/{{workflow.name}}-image-layout',
   /** An emptyDir for the files Argo reads output parameters from. */

@@ -7,13 +7,27 @@ export interface StepLimits {
 }
 
 /** Requests, limits and deadlines per step. ferry push stays under 150 MB RSS for any image size. */
-export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'verify' | 'notify', StepLimits>> = {
+export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'verify' | 'notify', StepLimits>> = {
   clone: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' }, activeDeadlineSeconds: 600 },
   build: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '4', memory: '8Gi' }, activeDeadlineSeconds: 3600 },
   push: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: 1800 },
+  // One destination and one repository per pod, every missing tag of it: longer than one push.
+  sync: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: 7200 },
   verify: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' }, activeDeadlineSeconds: 120 },
   notify: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' }, activeDeadlineSeconds: 120 },
 };
+
+/**
+ * What ferry's own deadline (FERRY_TIMEOUT) leaves of a step's activeDeadlineSeconds: pod start,
+ * reporting and the kill grace. So ferry always ends with its own message and exit code before
+ * Argo kills the pod. The same margin as lib/push's default --timeout.
+ */
+export const FERRY_DEADLINE_MARGIN_SECONDS = 120;
+
+/** FERRY_TIMEOUT of a step that runs ferry: derived from its activeDeadlineSeconds, in this one place. */
+export function ferryTimeoutSeconds(limits: StepLimits): number {
+  return limits.activeDeadlineSeconds - FERRY_DEADLINE_MARGIN_SECONDS;
+}
 
 /** A whole run, from clone to notification. */
 export const WORKFLOW_DEADLINE_SECONDS = 3 * 3600;
@@ -37,10 +51,12 @@ export interface StepRetry {
 }
 
 /** How often each step is tried again (see retry.ts). */
-export const RETRY: Readonly<Record<'clone' | 'build' | 'push' | 'notify', StepRetry>> = {
+export const RETRY: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'notify', StepRetry>> = {
   clone: { limit: 2, unlessBadInput: true, backoff: '10s' },
   // A failed build is final; a lost pod (eviction, node loss) is worth one more try.
   build: { limit: 1, onErrorOnly: true },
   push: { limit: 3, unlessBadInput: true, backoff: '15s', maxBackoff: '10m' },
+  // A second sync moves only what the first did not: retrying is cheap.
+  sync: { limit: 3, unlessBadInput: true, backoff: '30s', maxBackoff: '10m' },
   notify: { limit: 2, backoff: '10s' },
 };

@@ -20,6 +20,6 @@ export function userProvidedObjects(config: FerryConfig): readonly UserProvidedO
 export function validateOptionsFor(config: FerryConfig): ValidateOptions {
   return {
     userProvided: userProvidedObjects(config),
-    pushRoles: Object.fromEntries(config.destinations.map((d) => [serviceAccountName(d), sourceRoleArn(config, d)])),
+    pushIdentities: Object.fromEntries(config.destinations.map((d) => [serviceAccountName(d), { roleArn: sourceRoleArn(config, d), audience: config.cluster.audience }])),
   };
 }

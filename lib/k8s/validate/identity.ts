@@ -1,12 +1,57 @@
 /**
  * Who each pod runs as, and what that account may do: every pod template names an account that
- * exists (under templateRef nothing else would), and every such account may report results to
- * Argo's controller.
+ * exists (under templateRef nothing else would), every such account may report results to Argo's
+ * controller, each push ServiceAccount carries its destination's source role, and the steps that
+ * deliver to a destination need no run volume.
  */
-import { Context, Finding, finding, KubeObject, list, podTemplates, templatePath } from './model';
+import { Context, DELIVERY_COMPONENTS, Finding, finding, KubeObject, list, podTemplates, Template, templatePath } from './model';
+
+/** The pod identity webhook's annotations (FACTS: IRSA). */
+const IRSA = {
+  roleArn: 'eks.amazonaws.com/role-arn',
+  audience: 'eks.amazonaws.com/audience',
+  stsRegionalEndpoints: 'eks.amazonaws.com/sts-regional-endpoints',
+} as const;
 
 export function identityFindings(context: Context): Finding[] {
-  return [...serviceAccountFindings(context), ...executorRbacFindings(context)];
+  return [...serviceAccountFindings(context), ...executorRbacFindings(context), ...pushIdentityFindings(context), ...deliveryVolumeFindings(context)];
+}
+
+/**
+ * A push ServiceAccount's role is the destination's SOURCE role in the build account: it pulls the
+ * build repositories and reaches the destination role itself. Annotating the destination role
+ * instead would send the build registry pull to another partition's STS. Regional STS endpoints,
+ * because GovCloud, China and the European Sovereign Cloud have no global one.
+ */
+function pushIdentityFindings(context: Context): Finding[] {
+  const expected = context.options.pushIdentities ?? {};
+  const accounts = context.objects.filter((o) => o.kind === 'ServiceAccount');
+  return Object.entries(expected).flatMap(([name, identity]) => {
+    const account = accounts.find((a) => a.metadata?.name === name);
+    if (!account) return [];
+    const annotations = account.metadata?.annotations ?? {};
+    const wrong = (key: string, want: string) =>
+      annotations[key] === want ? [] : [finding('push-identity', account, `metadata.annotations["${key}"]`, `is ${annotations[key] === undefined ? 'missing' : `"${annotations[key]}"`}; a push ServiceAccount must carry "${want}"`)];
+    return [...wrong(IRSA.roleArn, identity.roleArn), ...wrong(IRSA.audience, identity.audience), ...wrong(IRSA.stsRegionalEndpoints, 'true')];
+  });
+}
+
+function isDelivery(t: Template): boolean {
+  return (DELIVERY_COMPONENTS as readonly string[]).includes(t.metadata?.labels?.['app.kubernetes.io/component'] ?? '');
+}
+
+/**
+ * Push and sync steps copy from the build registry: a run volume would only tie them to the node
+ * that holds it (ReadWriteOnce), one after another.
+ */
+function deliveryVolumeFindings(context: Context): Finding[] {
+  return podTemplates(context)
+    .filter(({ template }) => isDelivery(template))
+    .flatMap(({ wt, template }) =>
+      (template.volumes ?? [])
+        .filter((v) => v.persistentVolumeClaim !== undefined || (v as { ephemeral?: unknown }).ephemeral !== undefined)
+        .map((v) => finding('push-volume', wt, `${templatePath(template)}.volumes[${v.name}]`, `a push or sync step mounts the volume "${v.name}"; it copies from the build registry and must run on any node (remove the volume)`)),
+    );
 }
 
 function serviceAccountFindings(context: Context): Finding[] {

@@ -42,13 +42,21 @@ export interface ValidateOptions {
   /** Objects the user creates; references to them are fine. */
   readonly userProvided: readonly UserProvidedObject[];
   /**
-   * The role each push ServiceAccount must carry (ServiceAccount name → role ARN). Push
-   * templates are the ones labelled with the push component. Default: not checked.
+   * What each push ServiceAccount must carry (ServiceAccount name → IRSA role and audience):
+   * the destination's SOURCE role in the build account. Default: not checked.
    */
-  readonly pushRoles?: Readonly<Record<string, string>>;
+  readonly pushIdentities?: Readonly<Record<string, PushIdentity>>;
   /** Validate WorkflowTemplates against the vendored CRD schemas. Default: true. */
   readonly schema?: boolean;
 }
+
+export interface PushIdentity {
+  readonly roleArn: string;
+  readonly audience: string;
+}
+
+/** Template components (the `app.kubernetes.io/component` label) of the steps that deliver to a destination. */
+export const DELIVERY_COMPONENTS = ['push', 'sync'] as const;
 
 export interface KubeObject {
   readonly apiVersion?: string;
