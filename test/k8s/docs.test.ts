@@ -2,13 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createK8sApp } from '../../lib/k8s/app';
 import { KANIKO_CAPABILITIES, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { RULES } from '../../lib/k8s/validate';
 import { userProvidedObjects } from '../../lib/k8s/validate/config';
 import { exampleConfig, Json, manifests } from './helpers';
 
-const docs = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+// The pipeline's user documentation: docs/pipeline.md.
+const docs = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'pipeline.md'), 'utf8');
 const config = exampleConfig();
 
-describe('the README keeps up with the pipeline code', () => {
+describe('docs/pipeline.md keeps up with the pipeline code', () => {
   test('every user-provided object is documented', () => {
     for (const o of userProvidedObjects(config)) expect(docs).toContain(`\`${o.name}\``);
   });
@@ -23,7 +25,7 @@ describe('the README keeps up with the pipeline code', () => {
 
   test('every entry parameter is documented', () => {
     const out = manifests(config);
-    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate, WORKFLOW_TEMPLATE.buildPusher]) {
+    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate, WORKFLOW_TEMPLATE.buildPusher, WORKFLOW_TEMPLATE.sync]) {
       for (const p of out.workflowTemplate(entry).spec.arguments.parameters as Json[]) expect(docs).toContain(`\`${p.name}\``);
     }
   });
@@ -31,5 +33,18 @@ describe('the README keeps up with the pipeline code', () => {
   test('the submit command names the real entry template', () => {
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.pipeline}`);
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.buildPusher}`);
+    expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.sync}`);
+  });
+
+  test('every validation rule is documented', () => {
+    for (const rule of RULES) expect(docs).toContain(`\`${rule}\``);
+  });
+
+  test('the push step is documented with the flags it really runs', () => {
+    const push = manifests(config).ofKind('WorkflowTemplate').find((wt) => wt.metadata.name === WORKFLOW_TEMPLATE.push);
+    for (const t of push.spec.templates as Json[]) {
+      for (const flag of (t.container.args as string[]).filter((a) => a.startsWith('--'))) expect(docs).toContain(flag);
+      for (const e of t.container.env as Json[]) expect(docs).toContain(`\`${e.name}\``);
+    }
   });
 });

@@ -18,6 +18,7 @@ import { referenceFindings } from './references';
 import { ArgoKind, validateArgoObject } from './schema';
 
 export { DEPENDS_RESULTS, dependsOperands } from './dag';
+export { RULES } from './model';
 export type { Finding, KubeObject, RuleId, UserProvidedObject, ValidateOptions } from './model';
 
 export function validate(objects: readonly KubeObject[], options: ValidateOptions): Finding[] {

@@ -3,22 +3,26 @@
  * the input is untrusted), the findings they report, and the lookups they share.
  */
 
-export type RuleId =
-  | 'schema'
-  | 'template-ref'
-  | 'undeclared-input'
-  | 'missing-argument'
-  | 'unknown-argument'
-  | 'undeclared-workflow-parameter'
-  | 'depends'
-  | 'task-reference'
-  | 'unsafe-output'
-  | 'service-account'
-  | 'secret'
-  | 'template-volume'
-  | 'push-volume'
-  | 'executor-rbac'
-  | 'push-identity';
+/** Every rule, by the id a finding names. */
+export const RULES = [
+  'schema',
+  'template-ref',
+  'undeclared-input',
+  'missing-argument',
+  'unknown-argument',
+  'undeclared-workflow-parameter',
+  'depends',
+  'task-reference',
+  'unsafe-output',
+  'service-account',
+  'secret',
+  'template-volume',
+  'push-volume',
+  'executor-rbac',
+  'push-identity',
+] as const;
+
+export type RuleId = (typeof RULES)[number];
 
 export interface Finding {
   readonly rule: RuleId;
