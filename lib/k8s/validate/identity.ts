@@ -6,7 +6,7 @@
  */
 import { Context, DELIVERY_COMPONENTS, Finding, finding, KubeObject, list, podTemplates, Template, templatePath } from './model';
 
-/** The pod identity webhook's annotations (FACTS: IRSA). */
+/** The annotations the EKS pod identity webhook reads. */
 const IRSA = {
   roleArn: 'eks.amazonaws.com/role-arn',
   audience: 'eks.amazonaws.com/audience',
