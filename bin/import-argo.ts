@@ -1,15 +1,15 @@
 /**
  * Regenerates what ferry derives from the vendored Argo CRDs, offline: the types
  * imports/argoproj.io.ts (WorkflowTemplate) and imports/cronworkflow-argoproj.io.ts
- * (CronWorkflow), and per Argo line the compact JSON Schema synth validates against
- * (imports/argo/<version>/ferry-schema.json). Run with `npm run import` after replacing the CRDs
+ * (CronWorkflow), and per Argo line the validation code synth checks the emitted objects with
+ * (imports/argo/<version>/ferry-schema.js). Run with `npm run import` after replacing the CRDs
  * under imports/argo/ (see SOURCE.md there).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ARGO_CRDS, compactSchema } from '../lib/k8s/validate/schema';
+import { ARGO_CRDS, validatorCode } from '../lib/k8s/validate/schema';
 
 const root = path.resolve(__dirname, '..');
 const newest = ARGO_CRDS[0];
@@ -22,9 +22,9 @@ const IMPORTS = [
 for (const crd of IMPORTS) importCrd(crd.prefix, crd.file, crd.output);
 for (const crd of ARGO_CRDS) {
   // Written whole or not at all, as the types are.
-  fs.writeFileSync(`${crd.schemaFile}.tmp`, `${JSON.stringify(compactSchema(crd))}\n`);
-  fs.renameSync(`${crd.schemaFile}.tmp`, crd.schemaFile);
-  console.log(`wrote ${path.relative(root, crd.schemaFile)}`);
+  fs.writeFileSync(`${crd.validatorFile}.tmp`, validatorCode(crd));
+  fs.renameSync(`${crd.validatorFile}.tmp`, crd.validatorFile);
+  console.log(`wrote ${path.relative(root, crd.validatorFile)}`);
 }
 
 function importCrd(prefix: string | undefined, file: string, output: string): void {
