@@ -1,6 +1,6 @@
-/** npm run schema: the config JSON Schemas for editors, and the README's config reference. */
+/** npm run schema: the config JSON Schemas for editors, and the config reference in docs/configuration.md. */
 import * as fs from 'node:fs';
-import { README, withReference, writeSchemas } from '../lib/config/json-schema';
+import { CONFIG_REFERENCE_DOC, withReference, writeSchemas } from '../lib/config/json-schema';
 
 writeSchemas();
-fs.writeFileSync(README, withReference(fs.readFileSync(README, 'utf8')));
+fs.writeFileSync(CONFIG_REFERENCE_DOC, withReference(fs.readFileSync(CONFIG_REFERENCE_DOC, 'utf8')));

@@ -36,7 +36,7 @@ const FILE_TITLES: Record<string, string> = {
   shared: '`shared.yaml`: settings for every account',
 };
 
-/** The README's config reference, generated from the same schemas so no field goes undocumented. */
+/** The config reference in docs/configuration.md, generated from the same schemas so no field goes undocumented. */
 export function renderReference(): string {
   const schemas = { build: buildFileSchema, partition: partitionFileSchema, shared: sharedFileSchema };
   return Object.entries(schemas)
@@ -64,14 +64,15 @@ function typeOf(field: JsonSchema): string {
   return field.type ?? 'any';
 }
 
-export const README = path.join(__dirname, '..', '..', 'README.md');
+/** The page that holds the generated config reference between the markers below. */
+export const CONFIG_REFERENCE_DOC = path.join(__dirname, '..', '..', 'docs', 'configuration.md');
 const REFERENCE_START = '<!-- config-reference:start -->';
 const REFERENCE_END = '<!-- config-reference:end -->';
 
-/** README text with the config reference between its markers replaced by the current one. */
-export function withReference(readme: string): string {
-  const start = readme.indexOf(REFERENCE_START);
-  const end = readme.indexOf(REFERENCE_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${REFERENCE_START} ... ${REFERENCE_END} markers`);
-  return `${readme.slice(0, start + REFERENCE_START.length)}\n${renderReference()}${readme.slice(end)}`;
+/** Page text with the config reference between its markers replaced by the current one. */
+export function withReference(page: string): string {
+  const start = page.indexOf(REFERENCE_START);
+  const end = page.indexOf(REFERENCE_END);
+  if (start < 0 || end < start) throw new Error(`docs/configuration.md has no ${REFERENCE_START} ... ${REFERENCE_END} markers`);
+  return `${page.slice(0, start + REFERENCE_START.length)}\n${renderReference()}${page.slice(end)}`;
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/problems';
-import { README, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
+import { CONFIG_REFERENCE_DOC, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
 import { copyExampleConfig, editConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
 /** The problem lines loading `dir` reports, with the temp dir shown as `config`. */
@@ -64,11 +64,11 @@ describe('the example config', () => {
     }
   });
 
-  test('the README documents every config field (run `npm run schema` when this fails)', () => {
-    const readme = fs.readFileSync(README, 'utf8');
-    expect(readme).toBe(withReference(readme));
+  test('docs/configuration.md documents every config field (run `npm run schema` when this fails)', () => {
+    const page = fs.readFileSync(CONFIG_REFERENCE_DOC, 'utf8');
+    expect(page).toBe(withReference(page));
     for (const field of ['cluster.issuerUrl', 'destinations[].synthesizer', 'workspace.accessMode', 'notifications.slack.secretName']) {
-      expect(readme).toContain(`| \`${field}\` |`);
+      expect(page).toContain(`| \`${field}\` |`);
     }
   });
 
