@@ -35,8 +35,8 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     expect(artifact().terminationProtection).toBe(true);
   });
 
-  test('the role trusts only the ServiceAccount subject and the STS audience, through the cluster provider', () => {
-    template().resourceCountIs('AWS::IAM::Role', 1);
+  // Outbound-federation destinations trust the outbound issuer instead: test/aws/federation.test.ts.
+  (target.trust === 'cluster-oidc' ? test : test.skip)('the role trusts only the ServiceAccount subject and the STS audience, through the cluster provider', () => {
     template().hasResourceProperties('AWS::IAM::Role', {
       RoleName: naming.roleName(target),
       Path: target.rolePath,
@@ -61,11 +61,11 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
   });
 
   test('the role ARN that the Kubernetes side uses is the role this template creates', () => {
-    const role = Object.values(template().findResources('AWS::IAM::Role'))[0].Properties;
+    const role = Object.values(template().findResources('AWS::IAM::Role', { Properties: { RoleName: naming.roleName(target) } }))[0].Properties;
     expect(`arn:${target.partition.id}:iam::${target.account}:role${role.Path}${role.RoleName}`).toBe(naming.roleArn(target));
   });
 
-  test('the OIDC provider is created for the issuer, with the STS audience, before the role', () => {
+  (target.trust === 'cluster-oidc' ? test : test.skip)('the OIDC provider is created for the issuer, with the STS audience, before the role', () => {
     const providers = template().findResources('AWS::IAM::OIDCProvider');
     expect(Object.values(providers).map((p) => p.Properties)).toEqual([expect.objectContaining({ Url: cluster.issuerUrl, ClientIdList: ['sts.amazonaws.com'] })]);
     expect(Object.values(providers)[0].Properties.ThumbprintList).toBeUndefined();
@@ -80,16 +80,19 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
       ...grant(ECR_PUSH_ACTIONS, repositories),
       ...(target.kind === 'build' ? grant(ECR_PULL_ACTIONS, [exampleConfig.cacheRepository]) : []),
     ];
-    expect([...new Set(allowedGrants(template()))]).toEqual([...new Set(expected)].sort());
-    expect(allowedGrants(template()).filter((g) => g.endsWith(' *'))).toEqual([`${ECR_LOGIN_ACTION} *`]);
+    const own = allowedGrants(template(), naming.rolePolicyName(target));
+    expect([...new Set(own)]).toEqual([...new Set(expected)].sort());
+    expect(own.filter((g) => g.endsWith(' *'))).toEqual([`${ECR_LOGIN_ACTION} *`]);
     for (const name of repositories) expect(naming.repositoryArn(target, name)).toBe(`arn:${target.partition.id}:ecr:${target.region}:${target.account}:repository/${name}`);
   });
 
   test('the permissions are a customer-managed policy attached to the role, with no inline policies', () => {
     template().resourceCountIs('AWS::IAM::Policy', 0);
-    const roleId = Object.keys(template().findResources('AWS::IAM::Role'))[0];
-    template().hasResourceProperties('AWS::IAM::Role', { Policies: Match.absent() });
-    template().resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    const roleId = Object.keys(template().findResources('AWS::IAM::Role', { Properties: { RoleName: naming.roleName(target) } }))[0];
+    for (const role of Object.values(template().findResources('AWS::IAM::Role'))) expect(role.Properties.Policies).toBeUndefined();
+    // The build stack also holds one source role (and policy) per destination in another account.
+    const sourceRoles = target.kind === 'build' ? exampleConfig.destinations.filter((d) => naming.sourceRoleInBuildStack(exampleConfig, d)).length : 0;
+    template().resourceCountIs('AWS::IAM::ManagedPolicy', 1 + sourceRoles);
     template().hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: naming.rolePolicyName(target), Roles: [{ Ref: roleId }] });
   });
 
@@ -105,12 +108,14 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     });
   }
 
-  test('ARNs are literal and name this partition only', () => {
-    const partitions = [...text().matchAll(/arn:([a-z0-9-]+):/g)].map((m) => m[1]);
+  test('ARNs are literal and name this partition only (but for the source role an outbound token names)', () => {
+    // The one ARN of another partition: the `sub` an outbound-federation role trusts, a string IAM only compares.
+    const source = target.trust === 'outbound-federation' ? naming.sourceRoleArn(exampleConfig, target) : undefined;
+    const partitions = [...text().split(source ?? '\0').join('').matchAll(/arn:([a-z0-9-]+):/g)].map((m) => m[1]);
     expect(partitions.length).toBeGreaterThan(0);
     expect(new Set(partitions)).toEqual(new Set([target.partition.id]));
     expect(text()).not.toContain('AWS::Partition');
-    if (target.partition.id !== 'aws') expect(text()).not.toContain('arn:aws:');
+    if (target.partition.id !== 'aws') expect(text().split(source ?? '\0').join('')).not.toContain('arn:aws:');
   });
 
   test('one repository per configured image (plus the cache and pusher repositories in the build account)', () => {
@@ -205,10 +210,16 @@ describe('cdk-nag (AwsSolutions and NIST 800-53 R5) on the example config', () =
     }
   });
 
-  test('the only acknowledgement is the registry login wildcard, on each role policy, with its reason', () => {
+  test('the only acknowledgements are the wildcards IAM offers no resource type for, on each role and source role policy, with its reason', () => {
     const suppressed = report().pluginReports.flatMap((r: any) => r.suppressedViolations ?? []);
     const where = suppressed.flatMap((s: any) => s.violatingConstructs.map((c: any) => `${s.ruleName} ${c.constructPath}`));
-    expect(where.sort()).toEqual(naming.allTargets(exampleConfig).map((t) => `AwsSolutions-IAM5[Resource::*] ${naming.stackName(t)}/Role/Policy/Resource`).sort());
+    const sources = exampleConfig.destinations.filter((d) => naming.sourceRoleInBuildStack(exampleConfig, d));
+    expect(where.sort()).toEqual(
+      [
+        ...naming.allTargets(exampleConfig).map((t) => `AwsSolutions-IAM5[Resource::*] ${naming.stackName(t)}/Role/Policy/Resource`),
+        ...sources.map((d) => `AwsSolutions-IAM5[Resource::*] ${naming.stackName(exampleConfig.build)}/SourceRole-${d.name}/Policy/Resource`),
+      ].sort(),
+    );
     for (const s of suppressed) expect(s.reason).toContain(ECR_LOGIN_ACTION);
   });
 });
