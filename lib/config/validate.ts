@@ -42,6 +42,7 @@ export function crossCheck(input: CrossCheckInput): Problem[] {
       (first) => `with region ${first.target.region} is listed twice: already at ${where(first)} (list each account and region once)`,
     ),
     ...duplicateRepositories(input.shared),
+    ...trustProblems(input.build, targets),
   ];
 }
 
@@ -100,4 +101,77 @@ function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[
     problems.push(source.problem(['cacheRepository'], 'is also an image repository (the Kaniko cache needs a repository of its own)'));
   }
   return problems;
+}
+
+/** IAM's limits for an OIDC provider: URL up to 255 characters without port or query, client IDs up to 255. */
+const IAM_PROVIDER_URL_MAX = 255;
+const IAM_CLIENT_ID_MAX = 255;
+
+const ENABLE_HINT =
+  'enable outbound identity federation once in the build account with `aws iam enable-outbound-web-identity-federation` and set the IssuerIdentifier it prints, or read it back with `aws iam get-outbound-web-identity-federation-info`';
+
+/** Rules of the two trust paths that AWS would otherwise enforce only at deploy or push time. */
+function trustProblems(build: Parsed<BuildFile>, targets: readonly Located[]): Problem[] {
+  const { source, parsed } = build;
+  const outbound = targets.filter((t) => t.target.trust === 'outbound-federation');
+  const problems: Problem[] = [
+    ...issuerProblems(source, ['cluster', 'issuerUrl'], parsed.cluster.issuerUrl),
+    ...clientIdProblems(source, ['cluster', 'audience'], parsed.cluster.audience),
+  ];
+  if (parsed.outboundFederation) {
+    const issuer = parsed.outboundFederation.issuerUrl;
+    problems.push(...issuerProblems(source, ['outboundFederation', 'issuerUrl'], issuer));
+    problems.push(...clientIdProblems(source, ['outboundFederation', 'audience'], parsed.outboundFederation.audience));
+    if (trimSlash(issuer) === trimSlash(parsed.cluster.issuerUrl)) {
+      problems.push(source.problem(['outboundFederation', 'issuerUrl'], `is the cluster's OIDC issuer (expected the build account's outbound issuer: ${ENABLE_HINT})`));
+    }
+  } else if (outbound.length > 0) {
+    const first = outbound[0];
+    const others = outbound.length > 1 ? ` and ${outbound.length - 1} more` : '';
+    problems.push(source.problem(['outboundFederation', 'issuerUrl'], `missing (required: ${first.target.name} at ${where(first)}${others} uses trust: outbound-federation; ${ENABLE_HINT})`));
+  }
+  for (const t of outbound) {
+    if (t.partition === parsed.partition) {
+      problems.push(
+        t.source.problem(
+          [...t.path, 'trust'],
+          `is refused in partition ${t.partition}, the build account's own: STS does not accept an outbound web identity token in the partition that issued it (use trust: cluster-oidc here; outbound-federation is for destinations in another partition)`,
+        ),
+      );
+    }
+  }
+  return [...problems, ...targets.flatMap((t) => importedProviderProblems(t, parsed))];
+}
+
+function issuerProblems(source: SourceFile, path: FieldPath, url: string): Problem[] {
+  if (/^https:\/\/[^/]+:\d+/i.test(url)) return [source.problem(path, 'has a port, which IAM refuses in an OIDC provider URL (expected https://host or https://host/path)')];
+  if (trimSlash(url).length > IAM_PROVIDER_URL_MAX) return [source.problem(path, `is longer than the ${IAM_PROVIDER_URL_MAX} characters IAM allows for an OIDC provider URL`)];
+  return [];
+}
+
+function clientIdProblems(source: SourceFile, path: FieldPath, audience: string | undefined): Problem[] {
+  if (audience === undefined || audience.length <= IAM_CLIENT_ID_MAX) return [];
+  return [source.problem(path, `is longer than the ${IAM_CLIENT_ID_MAX} characters IAM allows for an OIDC provider's client ID (use a shorter audience, e.g. sts.amazonaws.com)`)];
+}
+
+/**
+ * An imported provider must be the one for the issuer the target's role trusts: IAM names a
+ * provider `oidc-provider/<issuer host and path>`, so the ARN's path must be exactly that.
+ */
+function importedProviderProblems(t: Located, build: BuildFile): Problem[] {
+  const arn = t.target.oidcProviderArn;
+  if (arn === undefined) return [];
+  const outbound = t.target.trust === 'outbound-federation';
+  const issuer = outbound ? build.outboundFederation?.issuerUrl : build.cluster.issuerUrl;
+  if (issuer === undefined) return [];
+  const expectedPath = trimSlash(issuer).replace(/^https:\/\//i, '');
+  const marker = ':oidc-provider/';
+  const actualPath = arn.includes(marker) ? arn.slice(arn.indexOf(marker) + marker.length) : undefined;
+  if (actualPath === undefined || actualPath === expectedPath) return [];
+  const which = outbound ? "the build account's outbound issuer (outboundFederation.issuerUrl), which this destination's role trusts" : "the cluster's issuer (cluster.issuerUrl), which this role trusts";
+  return [t.source.problem([...t.path, 'oidcProviderArn'], `is a provider for ${actualPath}, not for ${which} (expected an ARN ending oidc-provider/${expectedPath})`)];
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }
