@@ -119,7 +119,7 @@ export class TargetStack extends Stack {
     if (!owner || owner.name === this.props.target.name) return;
     const ownerStack = scope.node.tryFindChild(naming.stackName(owner));
     if (!(ownerStack instanceof Stack)) throw new Error(`${naming.stackName(this.props.target)}: the stack that creates ${this.provider.arn} (${naming.stackName(owner)}) must be created first`);
-    this.addDependency(ownerStack, `it creates the IAM OIDC provider ${this.provider.arn} that ${naming.roleName(this.props.target)} trusts`);
+    this.addStackDependency(ownerStack, `it creates the IAM OIDC provider ${this.provider.arn} that ${naming.roleName(this.props.target)} trusts`);
     this.templateOptions.metadata = { ...this.templateOptions.metadata, FerryDeployAfter: { Stack: naming.stackName(owner), Reason: `creates ${this.provider.arn}` } };
   }
 }
