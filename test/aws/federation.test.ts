@@ -236,3 +236,35 @@ test('cdk-nag passes; the only acknowledgements are the wildcards IAM has no res
   for (const s of mintReasons) expect(s.reason).toContain(MINT_TOKEN_ACTION);
   for (const s of suppressed) expect(s.ruleName).toBe('AwsSolutions-IAM5[Resource::*]');
 });
+
+describe('an imported cluster provider with a custom cluster audience', () => {
+  let imported: { config: FerryConfig; notices: string[]; json: (t: Target) => Record<string, any>; dir: string };
+  const arn = `arn:aws:iam::111111111111:oidc-provider/${CLUSTER_HOST_PATH}`;
+
+  beforeAll(() => {
+    const dir = writeUnseenConfig((files) => {
+      Object.assign(files['build.yaml'], { oidcProviderArn: arn });
+      Object.assign((files['build.yaml'] as any).cluster, { audience: 'ferry.example' });
+    });
+    const cfg = loadConfig(dir);
+    const lines: string[] = [];
+    const assembly = createAwsApp(cfg, { notice: (line) => lines.push(line) }).synth();
+    imported = { config: cfg, notices: lines, dir, json: (t) => assembly.getStackByName(naming.stackName(t)).template as Record<string, any> };
+  });
+  afterAll(() => fs.rmSync(imported.dir, { recursive: true, force: true }));
+
+  test('no stack of the build account creates it, and synth names the audience it must list (not sts.amazonaws.com)', () => {
+    const inBuildAccount = naming.allTargets(imported.config).filter((t) => t.account === '111111111111');
+    expect(inBuildAccount.map((t) => t.name)).toEqual(['ci', 'same-account']);
+    for (const t of inBuildAccount) expect(Object.values(imported.json(t).Resources).filter((r: any) => r.Type === 'AWS::IAM::OIDCProvider')).toEqual([]);
+    expect(imported.notices.filter((l) => l.includes(arn))).toEqual([
+      `ferry: ferry-ci, ferry-same-account import ${arn}; it must list client ID "ferry.example" (aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${arn} --client-id ferry.example)`,
+    ]);
+  });
+
+  test('the source roles and the build account\'s pusher role trust that audience', () => {
+    for (const r of Object.values(imported.json(imported.config.build).Resources).filter((r: any) => r.Type === 'AWS::IAM::Role') as any[]) {
+      expect(r.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals[`${CLUSTER_HOST_PATH}:aud`]).toBe('ferry.example');
+    }
+  });
+});
