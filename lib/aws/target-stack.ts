@@ -5,7 +5,8 @@
  */
 import { Stack, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULTS, FerryConfig, Target } from '../config/model';
+import type { FerryConfig, Target } from '../config/model';
+import { repositorySchema } from '../config/schema';
 import * as naming from '../config/naming';
 import { ClusterOidcProvider } from './oidc-provider';
 import { IrsaRole } from './irsa-role';
@@ -156,6 +157,7 @@ export function repositorySettings(config: FerryConfig, target: Target): Reposit
       // immutable tags that push fails and the layer would be rebuilt on every run from then on.
       return { name, tagMutability: 'MUTABLE', tagMutabilityExclusions: [], expireAllImagesAfterDays: KANIKO_CACHE_TTL_DAYS };
     }
-    return { name, tagMutability: DEFAULTS.tagMutability, tagMutabilityExclusions: [...DEFAULTS.tagMutabilityExclusions] };
+    // The pusher's own repository: what a configured repository gets by default.
+    return repositorySchema.parse({ name });
   });
 }

@@ -3,6 +3,7 @@
  * Config errors are collected, not thrown one at a time, so a user fixes a file in one pass.
  */
 import { Document, isMap, isNode, isPair, isScalar, LineCounter, Node, parseDocument } from 'yaml';
+import { z } from 'zod';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -92,4 +93,50 @@ export class SourceFile {
       message,
     };
   }
+}
+
+/** The problems of one zod issue, in the user's words. */
+export function issueProblems(source: SourceFile, schema: z.ZodType, issue: z.core.$ZodIssue): Problem[] {
+  const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const known = keysAt(schema, at);
+    return issue.keys.map((key) => source.problem(at, `unknown key${suggest(key, known)}`, { key, showValue: false }));
+  }
+  return [source.problem(at, issue.message)];
+}
+
+/** The keys the schema allows at a path, for "did you mean". */
+function keysAt(schema: z.ZodType, at: FieldPath): string[] {
+  let node = unwrap(schema);
+  for (const step of at) {
+    if (node instanceof z.ZodArray && typeof step === 'number') node = unwrap(node.element as z.ZodType);
+    else if (node instanceof z.ZodObject && typeof step === 'string') node = unwrap(node.shape[step] as z.ZodType);
+    else return [];
+  }
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+/** The schema inside optional and default wrappers. */
+function unwrap(node: z.ZodType): z.ZodType {
+  if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodPrefault) return unwrap(node.unwrap() as z.ZodType);
+  return node;
+}
+
+function suggest(key: string, known: string[]): string {
+  const best = known.map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best.k}"?)` : ' (remove it; see the config reference in the README)';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
 }

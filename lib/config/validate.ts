@@ -21,7 +21,7 @@ interface Located {
   readonly source: SourceFile;
   readonly path: FieldPath;
   readonly partition: string;
-  readonly target: DestinationFile;
+  readonly target: BuildFile | DestinationFile;
 }
 
 export function crossCheck(input: CrossCheckInput): Problem[] {
@@ -67,7 +67,7 @@ function targetProblems(t: Located): Problem[] {
   if (!regionInPartition(target.region, t.partition)) {
     problems.push(source.problem([...path, 'region'], `is not a region of partition ${t.partition} (expected e.g. ${facts.exampleRegion})`));
   }
-  const arnChecks: [keyof DestinationFile, string][] = [
+  const arnChecks: ['oidcProviderArn' | 'kmsKeyArn' | 'permissionsBoundaryArn', string][] = [
     ['oidcProviderArn', `${arnPrefix(t.partition)}iam::${target.account}:oidc-provider/`],
     ['kmsKeyArn', `${arnPrefix(t.partition)}kms:${target.region}:${target.account}:key/`],
     ['permissionsBoundaryArn', `${arnPrefix(t.partition)}iam::`],

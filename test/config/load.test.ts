@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/problems';
-import { README, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
+import { README, renderReference, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
+import { DEFAULTS } from '../../lib/config/schema';
 import { copyExampleConfig, editConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
 /** The problem lines loading `dir` reports, with the temp dir shown as `config`. */
@@ -70,6 +71,27 @@ describe('the example config', () => {
     for (const field of ['cluster.issuerUrl', 'destinations[].synthesizer', 'workspace.accessMode', 'notifications.slack.secretName']) {
       expect(readme).toContain(`| \`${field}\` |`);
     }
+  });
+
+  test('defaults live in the schema: editors see them as `default`, and no description repeats one by hand', () => {
+    const build = JSON.parse(renderSchemas()['build.schema.json']);
+    const shared = JSON.parse(renderSchemas()['shared.schema.json']);
+    expect(build.properties.rolePath.default).toBe(DEFAULTS.rolePath);
+    expect(build.properties.cluster.properties.audience.default).toBe(DEFAULTS.audience);
+    expect(shared.properties.repositories.items.properties.tagMutability.default).toBe(DEFAULTS.tagMutability);
+    expect(shared.properties.sync.properties.schedule.default).toBe(DEFAULTS.sync.schedule);
+    expect(shared.properties.images.properties.kaniko.default).toBe(DEFAULTS.images.kaniko);
+    for (const text of Object.values(renderSchemas())) expect(text).not.toMatch(/Default:/);
+    expect(renderReference()).toContain(`| \`${DEFAULTS.untaggedImageExpiryDays}\` |`);
+  });
+
+  test('the resolved config is what the schema outputs: every default applied, nothing left undefined', () => {
+    expect(config.sync).toEqual(DEFAULTS.sync);
+    expect(config.workspace).toEqual(DEFAULTS.workspace);
+    expect(config.images).toEqual(DEFAULTS.images);
+    expect(config.outboundFederation).toEqual({ issuerUrl: 'https://a1b2c3d4-5678-90ab-cdef-111111111111.tokens.sts.global.api.aws', ...DEFAULTS.outboundFederation });
+    expect(config.destinations.map((d) => d.trust)).toEqual(['outbound-federation', DEFAULTS.trust]);
+    expect(config.build).toMatchObject({ trust: DEFAULTS.trust, fips: DEFAULTS.fips, rolePath: DEFAULTS.rolePath, tags: { owner: 'platform' } });
   });
 
   test('the JSON Schema lists the supported partitions for completion', () => {
