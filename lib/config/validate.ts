@@ -113,7 +113,7 @@ const ENABLE_HINT =
 /** Rules of the two trust paths that AWS would otherwise enforce only at deploy or push time. */
 function trustProblems(build: Parsed<BuildFile>, targets: readonly Located[]): Problem[] {
   const { source, parsed } = build;
-  const outbound = targets.filter((t) => t.target.trust === 'outbound-federation');
+  const outbound = targets.filter(usesOutbound);
   const problems: Problem[] = [
     ...issuerProblems(source, ['cluster', 'issuerUrl'], parsed.cluster.issuerUrl),
     ...clientIdProblems(source, ['cluster', 'audience'], parsed.cluster.audience),
@@ -161,7 +161,7 @@ function clientIdProblems(source: SourceFile, path: FieldPath, audience: string 
 function importedProviderProblems(t: Located, build: BuildFile): Problem[] {
   const arn = t.target.oidcProviderArn;
   if (arn === undefined) return [];
-  const outbound = t.target.trust === 'outbound-federation';
+  const outbound = usesOutbound(t);
   const issuer = outbound ? build.outboundFederation?.issuerUrl : build.cluster.issuerUrl;
   if (issuer === undefined) return [];
   const expectedPath = trimSlash(issuer).replace(/^https:\/\//i, '');
@@ -170,6 +170,11 @@ function importedProviderProblems(t: Located, build: BuildFile): Problem[] {
   if (actualPath === undefined || actualPath === expectedPath) return [];
   const which = outbound ? "the build account's outbound issuer (outboundFederation.issuerUrl), which this destination's role trusts" : "the cluster's issuer (cluster.issuerUrl), which this role trusts";
   return [t.source.problem([...t.path, 'oidcProviderArn'], `is a provider for ${actualPath}, not for ${which} (expected an ARN ending oidc-provider/${expectedPath})`)];
+}
+
+/** Only destinations choose a trust path; the build target always trusts the cluster issuer. */
+function usesOutbound(t: Located): boolean {
+  return 'trust' in t.target && t.target.trust === 'outbound-federation';
 }
 
 function trimSlash(url: string): string {
