@@ -162,7 +162,11 @@ export const clusterSchema = z
 export const outboundFederationSchema = z
   .strictObject({
     issuerUrl: z
-      .string({ error: required("the build account's outbound web identity issuer, e.g. https://abcd1234.tokens.sts.global.api.aws") })
+      .string({
+        error: required(
+          "the build account's outbound web identity issuer, e.g. https://abcd1234.tokens.sts.global.api.aws, which `aws iam enable-outbound-web-identity-federation` prints once and `aws iam get-outbound-web-identity-federation-info` reads back",
+        ),
+      })
       .regex(/^https:\/\/[a-z0-9.-]+(:\d+)?(\/[^\s?#]*)?$/i, {
         error: 'is not an https URL (expected the issuer that `aws iam get-outbound-web-identity-federation-info` prints, e.g. https://abcd1234.tokens.sts.global.api.aws)',
       })

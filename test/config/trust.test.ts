@@ -99,3 +99,10 @@ describe('an imported provider must be the one for the issuer the role trusts', 
     expect(loadConfig(dir).destinations.find((d) => d.name === 'china')?.oidcProviderArn).toBe(`arn:aws-cn:iam::333333333333:oidc-provider/${OUTBOUND_HOST}`);
   });
 });
+
+test('an outboundFederation block without issuerUrl says how to get the issuer', () => {
+  const lines = problems((dir) => editConfig(dir, 'build.yaml', /\n  issuerUrl: https:\/\/a1b2c3d4\S+/, '\n  audience: sts.amazonaws.com'));
+  expect(lines).toEqual([
+    "config/build.yaml:21: outboundFederation.issuerUrl: missing (required: the build account's outbound web identity issuer, e.g. https://abcd1234.tokens.sts.global.api.aws, which `aws iam enable-outbound-web-identity-federation` prints once and `aws iam get-outbound-web-identity-federation-info` reads back)",
+  ]);
+});
