@@ -12,7 +12,9 @@ import { createAwsApp } from '../../lib/aws/app';
 import { loadConfig } from '../../lib/config/load';
 import type { FerryConfig, Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
-import { allowedGrants, Synthesized } from './synth';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { allowedGrants } from './synth';
 import { CLUSTER_ISSUER, EUSC_PROVIDER, OUTBOUND_AUDIENCE, OUTBOUND_ISSUER, TOKEN_SECONDS, writeUnseenConfig } from './unseen-config';
 
 const CLUSTER_HOST_PATH = CLUSTER_ISSUER.slice('https://'.length);
@@ -20,17 +22,15 @@ const OUTBOUND_HOST = OUTBOUND_ISSUER.slice('https://'.length);
 
 let dir: string;
 let config: FerryConfig;
-let synth: Synthesized;
+let synth: { assembly: CloudAssembly; json(target: Target): Record<string, any> };
 let notices: string[];
 
 beforeAll(() => {
   dir = writeUnseenConfig();
   config = loadConfig(dir);
   notices = [];
-  const app = createAwsApp(config, { notice: (line) => notices.push(line) });
-  const assembly = app.synth();
-  const json = (target: Target) => assembly.getStackByName(naming.stackName(target)).template as Record<string, any>;
-  synth = { config, app, assembly, json, template: () => { throw new Error('unused'); } } as unknown as Synthesized;
+  const assembly = createAwsApp(config, { notice: (line) => notices.push(line) }).synth();
+  synth = { assembly, json: (target) => assembly.getStackByName(naming.stackName(target)).template as Record<string, any> };
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -42,10 +42,7 @@ const roleNamed = (t: Target, name: string) => {
   expect(found).toHaveLength(1);
   return found[0][1];
 };
-const grantsOf = (t: Target, policyName: string) => {
-  const { Template } = require('aws-cdk-lib/assertions');
-  return allowedGrants(Template.fromJSON(synth.json(t)), policyName);
-};
+const grantsOf = (t: Target, policyName: string) => allowedGrants(Template.fromJSON(synth.json(t)), policyName);
 const pairs = (actions: readonly string[], arns: readonly string[]) => actions.flatMap((a) => arns.map((arn) => `${a} ${arn}`));
 const buildRepositoryArns = () => ['team/app', 'team/tool'].map((r) => `arn:aws:ecr:us-east-2:111111111111:repository/${r}`);
 
@@ -267,4 +264,21 @@ describe('an imported cluster provider with a custom cluster audience', () => {
       expect(r.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals[`${CLUSTER_HOST_PATH}:aud`]).toBe('ferry.example');
     }
   });
+});
+
+test('the same 12 digits in another partition are another account: a source role, and a provider of its own', () => {
+  const sameDigits = writeUnseenConfig((files) => {
+    (files['aws-us-gov.yaml'] as any).destinations = [{ name: 'gov-twin', account: '111111111111', region: 'us-gov-west-1' }];
+  });
+  try {
+    const cfg = loadConfig(sameDigits);
+    const twin = cfg.destinations.find((d) => d.name === 'gov-twin')!;
+    expect(naming.sourceRoleInBuildStack(cfg, twin)).toBe(true);
+    expect(naming.sourceRoleArn(cfg, twin)).toBe('arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-gov-twin');
+    const plan = providerPlans(cfg).find((p) => p.users.some((u) => u.name === 'gov-twin'))!;
+    expect(plan.owner?.name).toBe('gov-twin');
+    expect(plan.arn).toBe(`arn:aws-us-gov:iam::111111111111:oidc-provider/${CLUSTER_HOST_PATH}`);
+  } finally {
+    fs.rmSync(sameDigits, { recursive: true, force: true });
+  }
 });
