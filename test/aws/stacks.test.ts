@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
+import { providerOf } from '../../lib/aws/providers';
 import { KANIKO_CACHE_TTL_DAYS } from '../../lib/aws/target-stack';
 import { loadConfig } from '../../lib/config/load';
 import { Target } from '../../lib/config/model';
@@ -35,8 +36,12 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     expect(artifact().terminationProtection).toBe(true);
   });
 
-  // Outbound-federation destinations trust the outbound issuer instead: test/aws/federation.test.ts.
-  (target.trust === 'cluster-oidc' ? test : test.skip)('the role trusts only the ServiceAccount subject and the STS audience, through the cluster provider', () => {
+  // Cluster-oidc: the push ServiceAccount through the cluster issuer. Outbound-federation: the
+  // source role through the build account's outbound issuer (more in federation.test.ts).
+  test('the role trusts only its one subject and audience, through the provider of the issuer its trust path names', () => {
+    const provider = providerOf(exampleConfig, target);
+    const subject = target.trust === 'outbound-federation' ? naming.sourceRoleArn(exampleConfig, target) : naming.serviceAccountSubject(cluster, target);
+    expect(provider.issuerUrl).toBe(target.trust === 'outbound-federation' ? exampleConfig.outboundFederation!.issuerUrl : cluster.issuerUrl);
     template().hasResourceProperties('AWS::IAM::Role', {
       RoleName: naming.roleName(target),
       Path: target.rolePath,
@@ -46,11 +51,11 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
           {
             Effect: 'Allow',
             Action: 'sts:AssumeRoleWithWebIdentity',
-            Principal: { Federated: naming.oidcProviderArn(cluster, target) },
+            Principal: { Federated: provider.arn },
             Condition: {
               StringEquals: {
-                [`${naming.issuerHostPath(cluster)}:sub`]: naming.serviceAccountSubject(cluster, target),
-                [`${naming.issuerHostPath(cluster)}:aud`]: 'sts.amazonaws.com',
+                [`${provider.issuerHostPath}:sub`]: subject,
+                [`${provider.issuerHostPath}:aud`]: 'sts.amazonaws.com',
               },
             },
           },
@@ -65,9 +70,10 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     expect(`arn:${target.partition.id}:iam::${target.account}:role${role.Path}${role.RoleName}`).toBe(naming.roleArn(target));
   });
 
-  (target.trust === 'cluster-oidc' ? test : test.skip)('the OIDC provider is created for the issuer, with the STS audience, before the role', () => {
+  test('the OIDC provider is created for the issuer the role trusts, with the STS audience, before the role', () => {
     const providers = template().findResources('AWS::IAM::OIDCProvider');
-    expect(Object.values(providers).map((p) => p.Properties)).toEqual([expect.objectContaining({ Url: cluster.issuerUrl, ClientIdList: ['sts.amazonaws.com'] })]);
+    const issuer = target.trust === 'outbound-federation' ? exampleConfig.outboundFederation!.issuerUrl : cluster.issuerUrl;
+    expect(Object.values(providers).map((p) => p.Properties)).toEqual([expect.objectContaining({ Url: issuer, ClientIdList: ['sts.amazonaws.com'] })]);
     expect(Object.values(providers)[0].Properties.ThumbprintList).toBeUndefined();
     template().hasResource('AWS::IAM::Role', { DependsOn: Object.keys(providers) });
   });
