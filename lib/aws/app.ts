@@ -1,12 +1,13 @@
 /**
  * The CDK app: one TargetStack per target (the build account and every destination), checked by
- * cdk-nag's AwsSolutions and NIST 800-53 R5 packs on every synth.
+ * cdk-nag's AwsSolutions and NIST 800-53 R5 packs and AWS Control Tower's proactive controls on every synth.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig } from '../config/model';
 import { allTargets } from '../config/naming';
+import { controlTowerChecks } from './control-tower';
 import { providerNotices } from './providers';
 import { TargetStack } from './target-stack';
 
@@ -46,6 +47,6 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
   for (const target of allTargets(config)) new TargetStack(app, { config, target });
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   for (const line of providerNotices(config)) notice(line);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());
   return app;
 }

@@ -5,9 +5,9 @@
  */
 import { Stack, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { FerryConfig, Target } from '../config/model';
-import { repositorySchema } from '../config/schema';
+import type { FerryConfig, TagMutability, Target } from '../config/model';
 import * as naming from '../config/naming';
+import { FERRY_TAGS } from '../config/tags';
 import { ClusterOidcProvider } from './oidc-provider';
 import { IrsaRole } from './irsa-role';
 import { issuerKind, ProviderPlan, providerOf } from './providers';
@@ -49,7 +49,7 @@ export class TargetStack extends Stack {
       synthesizer: synthesizerFor(target),
       terminationProtection: true,
     });
-    for (const [key, value] of Object.entries(target.tags)) Tags.of(this).add(key, value);
+    for (const [key, value] of Object.entries({ ...FERRY_TAGS, ...target.tags })) Tags.of(this).add(key, value);
 
     this.repositories = new Repositories(this, 'Repositories', {
       repositories: repositorySettings(config, target),
@@ -148,16 +148,33 @@ function pullRepositoryArns(config: FerryConfig, target: Target): string[] {
 
 /** Settings per repository: configured ones as configured; the build-only ones fixed here. */
 export function repositorySettings(config: FerryConfig, target: Target): RepositorySettings[] {
-  const configured = new Map(config.repositories.map((r) => [r.name, r]));
+  const configured = new Map(config.repositories.map((r, i) => [r.name, { ...r, index: i }]));
   return naming.repositoriesOf(config, target).map((name): RepositorySettings => {
     const repository = configured.get(name);
-    if (repository) return repository;
+    if (repository) {
+      const { index, ...settings } = repository;
+      return { ...settings, mutabilityReason: configuredReason(settings.tagMutability, settings.tagMutabilityExclusions, index) };
+    }
     if (name === config.cacheRepository) {
       // Kaniko re-pushes a cache entry under the same tag once it is older than --cache-ttl; with
-      // immutable tags that push fails and the layer would be rebuilt on every run from then on.
-      return { name, tagMutability: 'MUTABLE', tagMutabilityExclusions: [], expireAllImagesAfterDays: KANIKO_CACHE_TTL_DAYS };
+      // immutable tags that push fails (Kaniko logs it as a warning and builds on) and the layer is
+      // rebuilt on every run until the lifecycle rule has expired the old entry.
+      return {
+        name,
+        tagMutability: config.cacheTagMutability,
+        tagMutabilityExclusions: [],
+        expireAllImagesAfterDays: KANIKO_CACHE_TTL_DAYS,
+        mutabilityReason: `The Kaniko layer cache (shared.yaml cacheTagMutability: ${config.cacheTagMutability}) re-pushes an entry under the same tag once it is older than --cache-ttl (${KANIKO_CACHE_TTL_DAYS} days); with IMMUTABLE tags that push fails and the layer is rebuilt until ECR's lifecycle rule expires the entry. Set cacheTagMutability: IMMUTABLE to pass CT.ECR.PR.3 at that cost.`,
+      };
     }
-    // The pusher's own repository: what a configured repository gets by default.
-    return repositorySchema.parse({ name });
+    // The pusher image is pushed once per ferry version, under that version only: its tags never move.
+    return { name, tagMutability: 'IMMUTABLE', tagMutabilityExclusions: [] };
   });
+}
+
+function configuredReason(mutability: TagMutability, exclusions: readonly string[], index: number): string | undefined {
+  if (mutability === 'IMMUTABLE') return undefined;
+  const field = `shared.yaml repositories[${index}].tagMutability`;
+  const moving = mutability.endsWith('_WITH_EXCLUSION') ? ` with exclusions ${exclusions.join(', ') || '(none)'}` : '';
+  return `Chosen in the config (${field}: ${mutability}${moving}) so that ${mutability === 'IMMUTABLE_WITH_EXCLUSION' ? 'release tags stay immutable while the excluded tags (such as latest) can move' : 'tags can be overwritten'}. CT.ECR.PR.3 accepts only IMMUTABLE: set tagMutability: IMMUTABLE to pass it.`;
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { BUILD_FILE, BuildFile, DEFAULTS, DestinationFile, FileKind, fileKind, PartitionFile, SCHEMAS_BY_KIND, SHARED_FILE, SharedFile } from './schema';
 import type { FerryConfig, Target } from './model';
 import { partition } from './partitions';
-import { ConfigError, issueProblems, Problem, SourceFile } from './problems';
+import { ConfigError, issueProblems, Problem, SourceFile, userMessage } from './problems';
 import { crossCheck } from './validate';
 
 export { BUILD_FILE, SHARED_FILE };
@@ -66,7 +66,7 @@ function readYamlFiles(dir: string, problems: Problem[]): Map<string, SourceFile
 }
 
 function parseWith(source: SourceFile, schema: z.ZodType, problems: Problem[]): unknown {
-  const result = schema.safeParse(source.doc.toJS() ?? {});
+  const result = schema.safeParse(source.doc.toJS() ?? {}, { error: userMessage });
   if (result.success) return result.data;
   for (const issue of result.error.issues) problems.push(...issueProblems(source, schema, issue));
   return undefined;
@@ -87,6 +87,7 @@ function resolve(dir: string, buildSource: SourceFile, build: BuildFile, partiti
     repositories: shared.repositories,
     untaggedImageExpiryDays: shared.untaggedImageExpiryDays,
     cacheRepository: shared.cacheRepository,
+    cacheTagMutability: shared.cacheTagMutability,
     images: shared.images,
     workspace: shared.workspace,
     outboundFederation: outboundFederation && { ...outboundFederation, issuerUrl: withoutTrailingSlash(outboundFederation.issuerUrl) },

@@ -72,6 +72,8 @@ export interface FerryConfig {
   readonly repositories: readonly Repository[];
   readonly untaggedImageExpiryDays: number;
   readonly cacheRepository: string;
+  /** MUTABLE (default) or IMMUTABLE; see the schema's description for the trade-off. */
+  readonly cacheTagMutability: 'MUTABLE' | 'IMMUTABLE';
   readonly images: Images;
   readonly workspace: Workspace;
   readonly slack?: SlackNotification;

@@ -26,6 +26,7 @@ export const DEFAULTS = {
   tagMutabilityExclusions: ['latest'],
   untaggedImageExpiryDays: 14,
   cacheRepository: 'ferry/kaniko-cache',
+  cacheTagMutability: 'MUTABLE',
   slackSecretKey: 'url',
   workspace: { size: '20Gi', accessMode: 'ReadWriteOnce' },
   images: {
@@ -36,6 +37,16 @@ export const DEFAULTS = {
 } as const;
 
 const required = (hint: string) => (iss: { input?: unknown }) => (iss.input === undefined ? `missing (required: ${hint})` : `wrong type (expected ${hint})`);
+
+/** An integer in a range, with one message for every way to miss it. */
+const wholeNumber = (min: number, max: number) => {
+  const expected = `a whole number from ${min} to ${max}`;
+  return z
+    .number({ error: required(expected) })
+    .int({ error: `is not a whole number (expected ${expected})` })
+    .min(min, { error: `is too small (expected ${expected})` })
+    .max(max, { error: `is too large (expected ${expected})` });
+};
 
 export const ACCOUNT_HINT = 'a 12-digit AWS account ID in quotes, e.g. "123456789012"';
 
@@ -85,7 +96,7 @@ export const repositoryName = z
 const arn = (what: string, example: string) =>
   z
     .string({ error: required(`${what} ARN, e.g. ${example}`) })
-    .regex(/^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, { error: `is not an ARN (expected ${what} ARN, e.g. ${example})` });
+    .regex(/^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$/, { error: `is not an ARN (expected ${what} ARN, e.g. ${example})` });
 
 export const oidcProviderArn = arn('an IAM OIDC provider', 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE').describe(
   'Import this existing IAM OIDC provider instead of creating one. Use it when the account already has a provider for the cluster issuer (a second one for the same URL cannot be created).',
@@ -97,18 +108,26 @@ const rolePath = z
   .default(DEFAULTS.rolePath)
   .describe('IAM path for the role ferry creates.');
 
+// Shape only; the key and value rules (characters, lengths, aws: prefix, count) are in tags.ts,
+// checked by validate.ts so each bad tag gets its own line naming the key.
 const tags = z
-  .record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: 'is not a valid tag key' }), z.string().max(256), {
-    error: required('a map of tag keys to string values'),
+  .record(z.string(), z.string({ error: required('a text value; quote numbers and dates, e.g. "4711"') }), {
+    error: required('a map of tag keys to text values, e.g. owner: platform'),
   })
   .default({})
-  .describe('Tags for every resource in this account\'s stack.');
+  .describe('Tags for every resource in this account\'s stack: at most 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: prefix.');
 
 /** Settings common to the build account and every destination account. */
 const targetFields = {
   name: targetName,
   account: accountId,
   region: regionName,
+  allowUnknownRegion: z
+    .boolean({ error: required('true or false') })
+    .default(false)
+    .describe(
+      "Accept a region the AWS SDK's region list in this ferry install does not know yet (a region AWS launched after it). Without it, region must be one AWS lists for the partition. The region must still have the partition's shape.",
+    ),
   fips: z.boolean({ error: required('true or false') }).default(DEFAULTS.fips).describe('Push through the FIPS ECR endpoint (dkr.ecr-fips).'),
   oidcProviderArn: oidcProviderArn.optional(),
   kmsKeyArn: arn('a KMS key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-...')
@@ -174,11 +193,7 @@ export const outboundFederationSchema = z
         "The build account's outbound web identity issuer. Enable the feature once per account with `aws iam enable-outbound-web-identity-federation`; read the issuer back with `aws iam get-outbound-web-identity-federation-info`.",
       ),
     audience: z.string().min(1).default(DEFAULTS.outboundFederation.audience).describe('The audience of the minted tokens, listed as client ID by every destination provider.'),
-    tokenDurationSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(3600)
+    tokenDurationSeconds: wholeNumber(60, 3600)
       .default(DEFAULTS.outboundFederation.tokenDurationSeconds)
       .describe('Lifetime of the minted tokens, 60-3600 seconds; the source roles may mint none longer.'),
   })
@@ -241,7 +256,13 @@ export const workspaceSchema = z
 
 export const slackSchema = z
   .strictObject({
-    secretName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).describe('Kubernetes Secret that holds the Slack incoming webhook URL. You create it.'),
+    secretName: z
+      .string({ error: required('a Kubernetes Secret name, e.g. ferry-slack-webhook') })
+      .max(253, { error: 'is longer than 253 characters (expected a Kubernetes Secret name, e.g. ferry-slack-webhook)' })
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
+        error: 'is not a Kubernetes Secret name (expected lowercase letters, digits, - and ., starting and ending with a letter or digit, e.g. ferry-slack-webhook)',
+      })
+      .describe('Kubernetes Secret that holds the Slack incoming webhook URL. You create it.'),
     secretKey: z.string().min(1).default(DEFAULTS.slackSecretKey).describe('Key in that Secret.'),
   })
   .describe('Slack incoming webhook, read from a Kubernetes Secret at run time.');
@@ -260,8 +281,14 @@ export const sharedFileSchema = z
       .array(repositorySchema, { error: required('a list of repositories') })
       .min(1, { error: 'is empty (list at least one repository)' })
       .describe('Repositories created in every account; the pipeline builds into one of them per run.'),
-    untaggedImageExpiryDays: z.number().int().min(1).max(3650).default(DEFAULTS.untaggedImageExpiryDays).describe('Days before untagged images expire.'),
+    untaggedImageExpiryDays: wholeNumber(1, 3650).default(DEFAULTS.untaggedImageExpiryDays).describe('Days before untagged images expire.'),
     cacheRepository: repositoryName.default(DEFAULTS.cacheRepository).describe('Kaniko layer cache repository in the build account.'),
+    cacheTagMutability: z
+      .enum(['MUTABLE', 'IMMUTABLE'], { error: required('MUTABLE or IMMUTABLE') })
+      .default(DEFAULTS.cacheTagMutability)
+      .describe(
+        "Tag mutability of the Kaniko cache repository. MUTABLE lets Kaniko refresh an expired cache entry under its tag. IMMUTABLE passes Control Tower's CT.ECR.PR.3; Kaniko's refresh of an entry older than its cache TTL then fails with a warning and that layer is rebuilt until ECR's lifecycle rule expires the entry (within about a day).",
+      ),
     // prefault: an absent block is parsed as {}, so the defaults of its fields apply.
     images: imagesSchema.prefault({}),
     workspace: workspaceSchema.prefault({}),

@@ -2,7 +2,9 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 import type { BuildFile, DestinationFile, PartitionFile, SharedFile } from './schema';
-import { arnPrefix, partition, regionInPartition } from './partitions';
+import { arnPrefix, partition, partitionOfRegion } from './partitions';
+import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
+import { configurableTagLimit, tagKeyProblem, TAGS_PER_RESOURCE_MAX, tagValueProblem } from './tags';
 import type { Problem, SourceFile, FieldPath } from './problems';
 
 interface Parsed<T> {
@@ -62,21 +64,74 @@ function onePartitionPerFile(files: readonly Parsed<PartitionFile>[]): Problem[]
 
 function targetProblems(t: Located): Problem[] {
   const { source, path, target } = t;
-  const facts = partition(t.partition);
-  const problems: Problem[] = [];
-  if (!regionInPartition(target.region, t.partition)) {
-    problems.push(source.problem([...path, 'region'], `is not a region of partition ${t.partition} (expected e.g. ${facts.exampleRegion})`));
+  const problems: Problem[] = [...regionProblems(t)];
+  if (target.fips && !hasEcrFipsEndpoint(target.region)) {
+    problems.push(
+      source.problem([...path, 'fips'], `ECR has no FIPS endpoint in ${target.region} (ECR FIPS endpoints exist only in ${ECR_FIPS_REGIONS.join(', ')}; remove fips or set it to false)`),
+    );
   }
-  const arnChecks: ['oidcProviderArn' | 'kmsKeyArn' | 'permissionsBoundaryArn', string][] = [
-    ['oidcProviderArn', `${arnPrefix(t.partition)}iam::${target.account}:oidc-provider/`],
-    ['kmsKeyArn', `${arnPrefix(t.partition)}kms:${target.region}:${target.account}:key/`],
-    ['permissionsBoundaryArn', `${arnPrefix(t.partition)}iam::`],
+  const prefix = arnPrefix(t.partition);
+  const arnChecks: ['oidcProviderArn' | 'kmsKeyArn' | 'permissionsBoundaryArn', RegExp, string][] = [
+    ['oidcProviderArn', new RegExp(`^${quote(`${prefix}iam::${target.account}:oidc-provider/`)}`), `an ARN starting ${prefix}iam::${target.account}:oidc-provider/`],
+    ['kmsKeyArn', new RegExp(`^${quote(`${prefix}kms:${target.region}:${target.account}:key/`)}`), `an ARN starting ${prefix}kms:${target.region}:${target.account}:key/`],
+    [
+      'permissionsBoundaryArn',
+      new RegExp(`^${quote(`${prefix}iam::`)}(${target.account}|aws):policy/.`),
+      `a managed policy of this account, ${prefix}iam::${target.account}:policy/<name>, or one AWS manages, ${prefix}iam::aws:policy/<name>`,
+    ],
   ];
-  for (const [field, prefix] of arnChecks) {
+  for (const [field, pattern, expected] of arnChecks) {
     const value = target[field];
-    if (typeof value === 'string' && !value.startsWith(prefix)) {
-      problems.push(source.problem([...path, field], `does not belong to this account and partition (expected an ARN starting ${prefix})`));
+    if (typeof value === 'string' && !pattern.test(value)) {
+      problems.push(source.problem([...path, field], `does not belong to this account and partition (expected ${expected})`));
     }
+  }
+  problems.push(...tagProblems(source, [...path, 'tags'], target.tags));
+  return problems;
+}
+
+function quote(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The region must be one the AWS SDK knows in this partition, unless the target opts in to a newer one. */
+function regionProblems(t: Located): Problem[] {
+  const { source, path, target } = t;
+  const at = [...path, 'region'];
+  const facts = partition(t.partition);
+  const owner = partitionOfRegion(target.region);
+  if (owner?.id !== t.partition) {
+    const whose = owner ? `is a region of partition ${owner.id}, not ${t.partition}` : `is not a region of partition ${t.partition}`;
+    return [source.problem(at, `${whose} (expected a region of ${t.partition}, e.g. ${closestRegion(target.region, t.partition) ?? facts.exampleRegion}; move the target to the file of its partition if the region is right)`)];
+  }
+  if (isKnownRegion(target.region, t.partition) || target.allowUnknownRegion) return [];
+  const closest = closestRegion(target.region, t.partition);
+  return [
+    source.problem(
+      at,
+      `is not a region AWS lists for partition ${t.partition} (did you mean ${closest}? If it is a region newer than this ferry install knows, set allowUnknownRegion: true on this target)`,
+    ),
+  ];
+}
+
+function tagProblems(source: SourceFile, at: FieldPath, tags: Readonly<Record<string, string>>): Problem[] {
+  const keys = Object.keys(tags);
+  const problems: Problem[] = [];
+  const limit = configurableTagLimit();
+  if (keys.length > limit) {
+    problems.push(
+      source.problem(at, `has ${keys.length} tags (AWS allows ${TAGS_PER_RESOURCE_MAX} per resource${limit < TAGS_PER_RESOURCE_MAX ? `, and ferry adds ${TAGS_PER_RESOURCE_MAX - limit}` : ''}: keep at most ${limit})`, { showValue: false }),
+    );
+  }
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    const keyProblem = tagKeyProblem(key);
+    if (keyProblem) problems.push(source.problem(at, keyProblem, { key, showValue: false }));
+    const valueProblem = tagValueProblem(tags[key]);
+    if (valueProblem) problems.push(source.problem(at, valueProblem, { key }));
+    const first = seen.get(key.toLowerCase());
+    if (first !== undefined) problems.push(source.problem(at, `is the same tag key as ${first} to IAM, which ignores case in tag keys (keep one of them)`, { key, showValue: false }));
+    else seen.set(key.toLowerCase(), key);
   }
   return problems;
 }

@@ -8,6 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
 import { providerOf } from '../../lib/aws/providers';
 import { KANIKO_CACHE_TTL_DAYS } from '../../lib/aws/target-stack';
+import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
 import { loadConfig } from '../../lib/config/load';
 import { Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
@@ -216,8 +217,10 @@ describe('cdk-nag (AwsSolutions and NIST 800-53 R5) on the example config', () =
     }
   });
 
-  test('the only acknowledgements are the wildcards IAM offers no resource type for, on each role and source role policy, with its reason', () => {
-    const suppressed = report().pluginReports.flatMap((r: any) => r.suppressedViolations ?? []);
+  test('the only cdk-nag acknowledgements are the wildcards IAM offers no resource type for, on each role and source role policy, with its reason', () => {
+    const suppressed = report()
+      .pluginReports.filter((r: any) => r.pluginName !== CONTROL_TOWER_PLUGIN)
+      .flatMap((r: any) => r.suppressedViolations ?? []);
     const where = suppressed.flatMap((s: any) => s.violatingConstructs.map((c: any) => `${s.ruleName} ${c.constructPath}`));
     const sources = exampleConfig.destinations.filter((d) => naming.sourceRoleInBuildStack(exampleConfig, d));
     expect(where.sort()).toEqual(
@@ -227,5 +230,26 @@ describe('cdk-nag (AwsSolutions and NIST 800-53 R5) on the example config', () =
       ].sort(),
     );
     for (const s of suppressed) expect(s.reason).toContain(ECR_LOGIN_ACTION);
+  });
+});
+
+describe('Control Tower proactive controls (cfn-guard) on the example config', () => {
+  const report = () => JSON.parse(fs.readFileSync(path.join(synth.assembly.directory, 'validation-report.json'), 'utf8'));
+  const controlTower = () => report().pluginReports.find((r: any) => r.pluginName === CONTROL_TOWER_PLUGIN);
+
+  test('ran, and its only failures are CT.ECR.PR.3 on the repositories whose tags are not IMMUTABLE, each acknowledged with its reason', () => {
+    expect(controlTower()).toMatchObject({ conclusion: 'success', violations: [] });
+    const where = controlTower().suppressedViolations.flatMap((s: any) => s.violatingConstructs.map((c: any) => `${s.ruleName} ${c.constructPath}`));
+    const expected = naming.allTargets(exampleConfig).flatMap((t) =>
+      [...exampleConfig.repositories.map((r) => r.name), ...(t.kind === 'build' ? [exampleConfig.cacheRepository] : [])].map(
+        (name) => `ecr_private_tag_immutability_enabled_check ${naming.stackName(t)}/Repositories/${name.replace(/\//g, '--')}/Resource`,
+      ),
+    );
+    expect(where.sort()).toEqual(expected.sort());
+    for (const s of controlTower().suppressedViolations) expect(s.reason).toMatch(/IMMUTABLE.*CT\.ECR\.PR\.3|CT\.ECR\.PR\.3.*IMMUTABLE/);
+  });
+
+  test('the pusher image repository is IMMUTABLE: it is pushed once per ferry version and its tag never moves', () => {
+    synth.template(exampleConfig.build).hasResourceProperties('AWS::ECR::Repository', { RepositoryName: naming.PUSHER_REPOSITORY, ImageTagMutability: 'IMMUTABLE' });
   });
 });

@@ -118,7 +118,9 @@ describe('a bad config gets one line per problem naming file, line, field, value
 
   test('a region of another partition', () => {
     const dir = brokenCopy('aws-us-gov.yaml', 'region: us-gov-west-1', 'region: us-east-1');
-    expect(problemsOf(dir)).toEqual(['config/aws-us-gov.yaml:7: destinations[0].region = "us-east-1": is not a region of partition aws-us-gov (expected e.g. us-gov-west-1)']);
+    expect(problemsOf(dir)).toEqual([
+      'config/aws-us-gov.yaml:7: destinations[0].region = "us-east-1": is a region of partition aws, not aws-us-gov (expected a region of aws-us-gov, e.g. us-gov-east-1; move the target to the file of its partition if the region is right)',
+    ]);
   });
 
   test('an unknown partition', () => {
