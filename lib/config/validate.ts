@@ -220,9 +220,11 @@ function importedProviderProblems(t: Located, build: BuildFile): Problem[] {
   const issuer = outbound ? build.outboundFederation?.issuerUrl : build.cluster.issuerUrl;
   if (issuer === undefined) return [];
   const expectedPath = trimSlash(issuer).replace(/^https:\/\//i, '');
-  const marker = ':oidc-provider/';
-  const actualPath = arn.includes(marker) ? arn.slice(arn.indexOf(marker) + marker.length) : undefined;
-  if (actualPath === undefined || actualPath === expectedPath) return [];
+  // An ARN of another account or partition is reported once, by targetProblems.
+  const accountPrefix = `${arnPrefix(t.partition)}iam::${t.target.account}:oidc-provider/`;
+  if (!arn.startsWith(accountPrefix)) return [];
+  const actualPath = arn.slice(accountPrefix.length);
+  if (actualPath === expectedPath) return [];
   const which = outbound ? "the build account's outbound issuer (outboundFederation.issuerUrl), which this destination's role trusts" : "the cluster's issuer (cluster.issuerUrl), which this role trusts";
   return [t.source.problem([...t.path, 'oidcProviderArn'], `is a provider for ${actualPath}, not for ${which} (expected an ARN ending oidc-provider/${expectedPath})`)];
 }

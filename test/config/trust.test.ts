@@ -106,3 +106,10 @@ test('an outboundFederation block without issuerUrl says how to get the issuer',
     "config/build.yaml:21: outboundFederation.issuerUrl: missing (required: the build account's outbound web identity issuer, e.g. https://abcd1234.tokens.sts.global.api.aws, which `aws iam enable-outbound-web-identity-federation` prints once and `aws iam get-outbound-web-identity-federation-info` reads back)",
   ]);
 });
+
+test('an imported provider of another account is reported once, not also for its issuer', () => {
+  const arn = 'arn:aws:iam::999999999999:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/OTHER';
+  const lines = problems((dir) => editConfig(dir, 'build.yaml', '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE', `oidcProviderArn: ${arn}`));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^config\/build\.yaml:13: oidcProviderArn = "arn:aws:iam::999999999999:.*arn:aws:iam::111111111111:oidc-provider\//);
+});
