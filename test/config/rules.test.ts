@@ -56,6 +56,7 @@ const REJECTED: [string, Changes, RegExp][] = [
   ['FIPS in the European Sovereign Cloud', { 'aws-eusc.yaml': `${EUSC}    fips: true\n` }, /aws-eusc\.yaml:6: destinations\[0\]\.fips = true: ECR has no FIPS endpoint in eusc-de-east-1/],
   ['a tag key with the reserved aws: prefix', { 'build.yaml': { 'tags.aws:owner': 'x' } }, /^config\/build\.yaml:\d+: tags\["aws:owner"\]: starts with aws:, which AWS reserves/],
   ['the reserved prefix in capitals', { 'build.yaml': { 'tags.AWS:team': 'x' } }, /tags\["AWS:team"\]: starts with aws:/],
+  ['a tag value with the reserved aws: prefix', { 'build.yaml': { 'tags.owner': 'AWS:platform' } }, /tags\.owner = "AWS:platform": starts with aws:, which AWS reserves in tag keys and values/],
   ['a tag key with a character AWS refuses (not "wrong type")', { 'build.yaml': { 'tags.team{x}': 'x' } }, /tags\["team\{x\}"\]: has characters AWS does not allow in tag keys: "\{" "\}" \(allowed: letters, digits, spaces and _ \. : \/ = \+ - @\)/],
   ['a tag value with a character AWS refuses', { 'aws-us-gov.yaml': { 'destinations.0.tags.owner': 'a{b' } }, /destinations\[0\]\.tags\.owner = "a\{b": has characters AWS does not allow in tag values: "\{"/],
   ['a tag key of 129 characters', { 'build.yaml': { [`tags.${'k'.repeat(129)}`]: 'x' } }, /: is 129 characters long \(a tag key has 1-128 characters\)/],
