@@ -7,6 +7,7 @@ import { Stack, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { FerryConfig, TagMutability, Target } from '../config/model';
 import * as naming from '../config/naming';
+import { SHARED_FILE } from '../config/schema';
 import { FERRY_TAGS } from '../config/tags';
 import { ClusterOidcProvider } from './oidc-provider';
 import { IrsaRole } from './irsa-role';
@@ -164,7 +165,7 @@ export function repositorySettings(config: FerryConfig, target: Target): Reposit
         tagMutability: config.cacheTagMutability,
         tagMutabilityExclusions: [],
         expireAllImagesAfterDays: KANIKO_CACHE_TTL_DAYS,
-        mutabilityReason: `The Kaniko layer cache (shared.yaml cacheTagMutability: ${config.cacheTagMutability}) re-pushes an entry under the same tag once it is older than --cache-ttl (${KANIKO_CACHE_TTL_DAYS} days); with IMMUTABLE tags that push fails and the layer is rebuilt until ECR's lifecycle rule expires the entry. Set cacheTagMutability: IMMUTABLE to pass CT.ECR.PR.3 at that cost.`,
+        mutabilityReason: `The Kaniko layer cache (${SHARED_FILE} cacheTagMutability: ${config.cacheTagMutability}) re-pushes an entry under the same tag once it is older than --cache-ttl (${KANIKO_CACHE_TTL_DAYS} days); with IMMUTABLE tags that push fails and the layer is rebuilt until ECR's lifecycle rule expires the entry. Set cacheTagMutability: IMMUTABLE to pass CT.ECR.PR.3 at that cost.`,
       };
     }
     // The pusher image is pushed once per ferry version, under that version only: its tags never move.
@@ -174,7 +175,7 @@ export function repositorySettings(config: FerryConfig, target: Target): Reposit
 
 function configuredReason(mutability: TagMutability, exclusions: readonly string[], index: number): string | undefined {
   if (mutability === 'IMMUTABLE') return undefined;
-  const field = `shared.yaml repositories[${index}].tagMutability`;
+  const field = `${SHARED_FILE} repositories[${index}].tagMutability`;
   const moving = mutability.endsWith('_WITH_EXCLUSION') ? ` with exclusions ${exclusions.join(', ') || '(none)'}` : '';
   return `Chosen in the config (${field}: ${mutability}${moving}) so that ${mutability === 'IMMUTABLE_WITH_EXCLUSION' ? 'release tags stay immutable while the excluded tags (such as latest) can move' : 'tags can be overwritten'}. CT.ECR.PR.3 accepts only IMMUTABLE: set tagMutability: IMMUTABLE to pass it.`;
 }

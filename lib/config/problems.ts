@@ -30,9 +30,15 @@ export function formatPath(path: FieldPath): string {
 
 export function formatProblem(p: Problem): string {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
-  if (p.path.length === 0) return `${where}: ${p.message}`;
-  const value = p.value !== undefined ? ` = ${p.value}` : '';
+  const value = p.value !== undefined ? ` = ${shorten(p.value)}` : '';
+  // A problem with the file as a whole (a list instead of a map) names the file's top level as its field.
+  if (p.path.length === 0) return value ? `${where}: (top level)${value}: ${p.message}` : `${where}: ${p.message}`;
   return `${where}: ${formatPath(p.path)}${value}: ${p.message}`;
+}
+
+/** Long values are cut so that the line stays readable; the file and line point at the whole. */
+function shorten(value: string, max = 120): string {
+  return value.length <= max ? value : `${value.slice(0, max)}…`;
 }
 
 /** A parsed YAML file that can say where a field is and how its value was written. */
@@ -158,7 +164,7 @@ export function issueProblems(source: SourceFile, schema: z.ZodType, issue: z.co
   }
   if (at.length === 0 && issue.code === 'invalid_type') {
     const found = describeValue(source.doc.toJS());
-    return [source.problem(at, `is ${found}, but a config file must be a map of fields at the top level (field: value lines; see the example files in config/ of the ferry repository)`)];
+    return [source.problem(at, `is ${found}, but a config file must be a map of fields at the top level (field: value lines; see the example files in config/ of the ferry repository)`, { showValue: true })];
   }
   return [source.problem(at, issue.message)];
 }

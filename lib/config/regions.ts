@@ -11,27 +11,33 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { editDistance } from './problems';
 
-interface SdkPartition {
+export interface SdkPartition {
   readonly id: string;
+  readonly outputs: { readonly dnsSuffix: string };
   readonly regionRegex: string;
   readonly regions: Record<string, { description?: string } | undefined>;
 }
 
 const PARTITIONS_MODULE = 'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js';
 
-let cache: ReadonlyMap<string, readonly string[]> | undefined;
+let partitionsCache: readonly SdkPartition[] | undefined;
+let regionsCache: ReadonlyMap<string, readonly string[]> | undefined;
 
-/** Every region of every partition the installed AWS SDK knows, by partition id. */
-export function sdkRegions(): ReadonlyMap<string, readonly string[]> {
-  if (cache) return cache;
+/** The installed AWS SDK's partitions.json. */
+export function sdkPartitions(): readonly SdkPartition[] {
+  if (partitionsCache) return partitionsCache;
   const file = path.join(path.dirname(require.resolve('@aws-sdk/core/package.json')), PARTITIONS_MODULE);
   const text = fs.readFileSync(file, 'utf8');
   // The module is one object literal in JSON syntax: `export const partitionsInfo = {...};`
-  const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
-  const { partitions } = JSON.parse(json) as { partitions: SdkPartition[] };
+  partitionsCache = (JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as { partitions: SdkPartition[] }).partitions;
+  return partitionsCache;
+}
+
+/** Every region of every partition the installed AWS SDK knows, by partition id. */
+export function sdkRegions(): ReadonlyMap<string, readonly string[]> {
   // Pseudo-regions such as aws-global do not have a region's shape; they are not deploy targets.
-  cache = new Map(partitions.map((p) => [p.id, Object.keys(p.regions).filter((r) => new RegExp(p.regionRegex).test(r)).sort()]));
-  return cache;
+  regionsCache ??= new Map(sdkPartitions().map((p) => [p.id, Object.keys(p.regions).filter((r) => new RegExp(p.regionRegex).test(r)).sort()]));
+  return regionsCache;
 }
 
 export function isKnownRegion(region: string, partitionId: string): boolean {

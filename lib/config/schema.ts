@@ -105,6 +105,7 @@ export const oidcProviderArn = arn('an IAM OIDC provider', 'arn:aws:iam::1234567
 const rolePath = z
   .string({ error: required('an IAM path such as /ferry/') })
   .regex(/^\/([\x21-\x7e]+\/)?$/, { error: 'is not an IAM path (expected / or a path that starts and ends with /, e.g. /ferry/)' })
+  .max(512, { error: 'is longer than IAM allows (expected at most 512 characters, e.g. /ferry/)' })
   .default(DEFAULTS.rolePath)
   .describe('IAM path for the role ferry creates.');
 

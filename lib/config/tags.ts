@@ -7,6 +7,8 @@
  * - IAM User Guide, "Rules for tagging" / "Tagging IAM resources": key 1-128 and value 0-256
  *   characters; letters, digits, spaces and `_ . : / = + - @` only; keys are case-insensitive
  *   within one resource; the `aws:` prefix is reserved; at most 50 tags per resource.
+ * - The general tag restrictions repeated across AWS's API references (e.g. CloudFormation's
+ *   resource `Tag`): do not start keys or values with `aws:` in any case.
  * - Amazon ECR API Reference, `Tag`: key 1-128, value 0-256, same limits; ECR User Guide,
  *   "Tagging a private repository": at most 50 tags, `aws:` reserved.
  * - CloudFormation User Guide, "Tag" resource property / stack tags: at most 50, `aws:` reserved.
@@ -40,6 +42,7 @@ export function tagKeyProblem(key: string): string | undefined {
 /** What is wrong with a tag value, or undefined. */
 export function tagValueProblem(value: string): string | undefined {
   if (value.length > TAG_VALUE_MAX) return `is ${value.length} characters long (a tag value has at most ${TAG_VALUE_MAX} characters)`;
+  if (/^aws:/i.test(value)) return 'starts with aws:, which AWS reserves in tag keys and values (choose a value without the aws: prefix)';
   if (!TAG_CHARACTERS.test(value)) return `has characters AWS does not allow in tag values: ${disallowed(value)} (allowed: ${ALLOWED})`;
   return undefined;
 }

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { createAwsApp } from '../../lib/aws/app';
-import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { CONTROL_TOWER_PLUGIN, ControlTowerChecks } from '../../lib/aws/control-tower';
 import { stackName } from '../../lib/config/naming';
 import { loadVariant } from './synth';
 
@@ -53,6 +54,26 @@ test('a resource failing a control without an acknowledgement fails synth, namin
     expect(message).toContain('[CT.ECR.PR.3]');
     expect(message).toContain(`${stackName(config.build)}/Careless/Resource`);
     expect(message).toContain("Set 'ImageTagMutability' to 'IMMUTABLE'");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('running only the rules that name a resource type present gives exactly the findings of all rules', () => {
+  const { config, dir } = loadVariant({});
+  try {
+    const app = createAwsApp(config);
+    new ecr.Repository(app.node.findChild(stackName(config.build)) as Stack, 'Careless', { imageTagMutability: ecr.TagMutability.MUTABLE });
+    // Synth fails on the careless repository, after writing the templates: validate those again.
+    expect(() => app.synth()).toThrow('CT.ECR.PR.3');
+    const templatePaths = fs.readdirSync(app.outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(app.outdir, f));
+    expect(templatePaths).toHaveLength(1 + config.destinations.length);
+    const context = { templatePaths } as never;
+    const findings = (report: { violations: { ruleName: string; violatingResources: { resourceLogicalId: string; templatePath: string }[] }[] }) =>
+      report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${path.basename(r.templatePath)} ${r.resourceLogicalId}`)).sort();
+    const all = findings(new CfnGuardValidator().validate(context) as never);
+    expect(all.length).toBeGreaterThan(0);
+    expect(findings(new ControlTowerChecks().validate(context) as never)).toEqual(all);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
