@@ -58,15 +58,16 @@ test('an issuer with a port, which IAM refuses as a provider URL', () => {
 test('an issuer longer than IAM allows', () => {
   const long = `https://oidc.example.com/${'x'.repeat(240)}`;
   const lines = problems((dir) => editConfig(dir, 'build.yaml', /issuerUrl: https:\/\/oidc\.eks\S+/, `issuerUrl: ${long}`));
-  expect(lines).toEqual([`config/build.yaml:9: cluster.issuerUrl = "${long}": is longer than the 255 characters IAM allows for an OIDC provider URL`]);
+  // The loader shortens long values in messages; the field, the line and the reason are what matter.
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^config\/build\.yaml:9: cluster\.issuerUrl = "https:\/\/oidc\.example\.com\/x+.*: is longer than the 255 characters IAM allows for an OIDC provider URL$/);
 });
 
 test('an audience longer than an IAM client ID may be', () => {
   const audience = 'a'.repeat(256);
   const lines = problems((dir) => editConfig(dir, 'build.yaml', `issuerUrl: https://${OUTBOUND_HOST}`, `issuerUrl: https://${OUTBOUND_HOST}\n  audience: ${audience}`));
-  expect(lines).toEqual([
-    `config/build.yaml:22: outboundFederation.audience = "${audience}": is longer than the 255 characters IAM allows for an OIDC provider's client ID (use a shorter audience, e.g. sts.amazonaws.com)`,
-  ]);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^config\/build\.yaml:22: outboundFederation\.audience = "a+.*: is longer than the 255 characters IAM allows for an OIDC provider's client ID \(use a shorter audience, e\.g\. sts\.amazonaws\.com\)$/);
 });
 
 test('the outbound issuer cannot be the cluster issuer', () => {
