@@ -2,6 +2,7 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 import type { BuildFile, DestinationFile, PartitionFile, SharedFile } from './schema';
+import { PUSHER_REPOSITORY } from './naming';
 import { arnPrefix, partition, partitionOfRegion } from './partitions';
 import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
 import { configurableTagLimit, tagKeyProblem, TAGS_PER_RESOURCE_MAX, tagValueProblem } from './tags';
@@ -161,6 +162,14 @@ function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[
   });
   if (parsed.cacheRepository && seen.has(parsed.cacheRepository)) {
     problems.push(source.problem(['cacheRepository'], 'is also an image repository (the Kaniko cache needs a repository of its own)'));
+  }
+  // Without images.pusher the build account also holds the pusher image's own repository.
+  if (!parsed.images.pusher) {
+    const reserved = `is the repository ferry builds its pusher image into (choose another name, or set images.pusher to use your own pusher image)`;
+    parsed.repositories.forEach((r, i) => {
+      if (r.name === PUSHER_REPOSITORY) problems.push(source.problem(['repositories', i, 'name'], reserved));
+    });
+    if (parsed.cacheRepository === PUSHER_REPOSITORY) problems.push(source.problem(['cacheRepository'], reserved));
   }
   return problems;
 }
