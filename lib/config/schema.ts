@@ -217,9 +217,15 @@ export const repositorySchema = z.strictObject({
   name: repositoryName,
   tagMutability: tagMutability.default(DEFAULTS.tagMutability).describe('Tag mutability of the repository.'),
   tagMutabilityExclusions: z
-    .array(z.string().min(1))
+    .array(
+      // ECR's own pattern for an exclusion filter (API ImageTagMutabilityExclusionFilter).
+      z.string({ error: required('a tag filter such as latest or dev-*') }).regex(/^[0-9a-zA-Z._*-]{1,128}$/, {
+        error: 'is not a tag filter ECR accepts (expected 1-128 letters, digits, . _ - and the wildcard *, e.g. dev-*)',
+      }),
+      { error: required('a list of tag filters, e.g. [latest, dev-*]') },
+    )
     .default([...DEFAULTS.tagMutabilityExclusions])
-    .describe('Tag filters exempt from the mutability setting (wildcard * allowed).'),
+    .describe('Tag filters exempt from the mutability setting (wildcard * allowed): 1-5 of them with the *_WITH_EXCLUSION settings, ignored otherwise.'),
 });
 
 const image = (what: string) =>

@@ -2,6 +2,7 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 import type { BuildFile, DestinationFile, PartitionFile, SharedFile } from './schema';
+import { PUSHER_REPOSITORY } from './naming';
 import { arnPrefix, partition, partitionOfRegion } from './partitions';
 import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
 import { configurableTagLimit, tagKeyProblem, TAGS_PER_RESOURCE_MAX, tagValueProblem } from './tags';
@@ -145,15 +146,31 @@ function duplicates(targets: readonly Located[], key: (t: Located) => string, fi
   });
 }
 
+const MAX_EXCLUSION_FILTERS = 5;
+
 function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[] {
   const seen = new Set<string>();
   const problems = parsed.repositories.flatMap((r, i) => {
     const dup = seen.has(r.name);
     seen.add(r.name);
-    return dup ? [source.problem(['repositories', i, 'name'], 'is listed twice (list each repository once)')] : [];
+    const found = dup ? [source.problem(['repositories', i, 'name'], 'is listed twice (list each repository once)')] : [];
+    // ECR takes 1-5 exclusion filters with the *_WITH_EXCLUSION settings (aws-cdk-lib checks the same at synth).
+    const count = r.tagMutabilityExclusions.length;
+    if (r.tagMutability.endsWith('_WITH_EXCLUSION') && (count < 1 || count > MAX_EXCLUSION_FILTERS)) {
+      found.push(source.problem(['repositories', i, 'tagMutabilityExclusions'], `has ${count} tag filters (${r.tagMutability} needs 1-${MAX_EXCLUSION_FILTERS}; or choose ${r.tagMutability.replace('_WITH_EXCLUSION', '')})`));
+    }
+    return found;
   });
   if (parsed.cacheRepository && seen.has(parsed.cacheRepository)) {
     problems.push(source.problem(['cacheRepository'], 'is also an image repository (the Kaniko cache needs a repository of its own)'));
+  }
+  // Without images.pusher the build account also holds the pusher image's own repository.
+  if (!parsed.images.pusher) {
+    const reserved = `is the repository ferry builds its pusher image into (choose another name, or set images.pusher to use your own pusher image)`;
+    parsed.repositories.forEach((r, i) => {
+      if (r.name === PUSHER_REPOSITORY) problems.push(source.problem(['repositories', i, 'name'], reserved));
+    });
+    if (parsed.cacheRepository === PUSHER_REPOSITORY) problems.push(source.problem(['cacheRepository'], reserved));
   }
   return problems;
 }

@@ -79,6 +79,11 @@ const REJECTED: [string, Changes, RegExp][] = [
   ['an access mode Kubernetes does not have', { 'shared.yaml': { 'workspace.accessMode': 'RWO' } }, /workspace\.accessMode = "RWO": is not one of the allowed values \(expected one of ReadWriteOnce, ReadWriteMany\)/],
   ['yes instead of true', { 'shared.yaml': { 'sync.enabled': 'yes' } }, /sync\.enabled = "yes": wrong type: is text \(expected true or false\)/],
   ['a cache mutability with exclusions', { 'shared.yaml': { cacheTagMutability: 'MUTABLE_WITH_EXCLUSION' } }, /cacheTagMutability = "MUTABLE_WITH_EXCLUSION": wrong type \(expected MUTABLE or IMMUTABLE\)/],
+  ['a tag filter ECR refuses', { 'shared.yaml': { 'repositories.0.tagMutabilityExclusions': ['dev{x}'] } }, /repositories\[0\]\.tagMutabilityExclusions\[0\] = "dev\{x\}": is not a tag filter ECR accepts/],
+  ['six tag filters', { 'shared.yaml': { 'repositories.0.tagMutabilityExclusions': ['a', 'b', 'c', 'd', 'e', 'f'] } }, /repositories\[0\]\.tagMutabilityExclusions = .*: has 6 tag filters \(IMMUTABLE_WITH_EXCLUSION needs 1-5; or choose IMMUTABLE\)/],
+  ['no tag filter with an exclusion setting', { 'shared.yaml': { 'repositories.0.tagMutabilityExclusions': [] } }, /tagMutabilityExclusions = \[\]: has 0 tag filters/],
+  ['a repository named like the pusher image\'s', { 'shared.yaml': { 'repositories.0.name': 'ferry/ferry' } }, /repositories\[0\]\.name = "ferry\/ferry": is the repository ferry builds its pusher image into/],
+  ['the cache named like the pusher image\'s', { 'shared.yaml': { cacheRepository: 'ferry/ferry' } }, /cacheRepository = "ferry\/ferry": is the repository ferry builds its pusher image into/],
   ['no repositories', { 'shared.yaml': { repositories: [] } }, /repositories = \[\]: is empty \(list at least one repository\)/],
   ['destinations as a map', { 'aws-cn.yaml': { destinations: { china: 1 } } }, /destinations = \{"china":1\}: wrong type \(expected a list of destinations\)/],
   ['the cluster as text', { 'build.yaml': { cluster: 'my-cluster' } }, /cluster = "my-cluster": wrong type: is text \(expected a map of fields\)/],
@@ -103,6 +108,7 @@ describe('the legitimate neighbours of those values load', () => {
     ['tags with every allowed character, an empty value and non-Latin letters', { 'build.yaml': { tags: { 'a_b.c:d/e=f+g-h@i j': 'x_y.z:/=+-@ 1', empty: '', 'Kostenstelle-Zürich': '東京' } } }],
     ['an AWS managed permissions boundary', { 'build.yaml': { permissionsBoundaryArn: 'arn:aws:iam::aws:policy/PowerUserAccess' } }],
     ['an AWS managed permissions boundary in China', { 'aws-cn.yaml': { 'destinations.0.permissionsBoundaryArn': 'arn:aws-cn:iam::aws:policy/PowerUserAccess' } }],
+    ['ferry/ferry as a repository when the pusher image comes from elsewhere', { 'shared.yaml': { 'repositories.0.name': 'ferry/ferry', 'images.pusher': 'registry.example.com/tools/ferry:1.0.0' } }],
     ['the all-controls-pass settings', { 'shared.yaml': { 'repositories.0.tagMutability': 'IMMUTABLE', cacheTagMutability: 'IMMUTABLE' } }],
   ])('%s', (_name, changes) => {
     expect(problems(changes)).toEqual([]);
