@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ARGO_CRDS, validatorCode } from '../lib/k8s/validate/schema';
+import { ARGO_CRDS } from '../lib/k8s/validate/schema';
+import { validatorCode } from '../lib/k8s/validate/schema-gen';
 
 const root = path.resolve(__dirname, '..');
 const newest = ARGO_CRDS[0];

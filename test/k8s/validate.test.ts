@@ -6,7 +6,8 @@ import { createK8sApp } from '../../lib/k8s/app';
 import { dependsOperands, Finding, formatFinding, KubeObject, RuleId, validate } from '../../lib/k8s/validate';
 import { dependsGuaranteesSuccess } from '../../lib/k8s/validate/dag';
 import { userProvidedObjects, validateOptionsFor } from '../../lib/k8s/validate/config';
-import { ARGO_CRDS, validateArgoObject, validateWorkflowTemplate, validatorCode } from '../../lib/k8s/validate/schema';
+import { ARGO_CRDS, validateArgoObject, validateWorkflowTemplate } from '../../lib/k8s/validate/schema';
+import { validatorCode } from '../../lib/k8s/validate/schema-gen';
 import { exampleConfig, Json, manifests } from './helpers';
 
 const config = exampleConfig();

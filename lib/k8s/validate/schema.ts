@@ -12,15 +12,12 @@
  * schema repeated dozens of times): parsing them and compiling them with ajv took about nine
  * seconds. So `npm run import` turns them, per Argo line, into one JSON Schema with both kinds and
  * every repeated subtree stored once (compactSchema), and has ajv write its validation code for
- * it (`ferry-schema.js`, ajv's standalone mode). Synth loads that code in about 30 ms; a test
- * checks that it is still what the vendored CRDs give.
+ * it (`ferry-schema.js`, ajv's standalone mode; schema-gen.ts). Synth loads that code in about
+ * 30 ms, and this module loads neither ajv's compiler nor a YAML parser; a test checks that the
+ * generated code is still what the vendored CRDs give.
  */
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone';
-import { parse } from 'yaml';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 const ARGO_DIR = path.resolve(__dirname, '..', '..', '..', 'imports', 'argo');
 
@@ -32,7 +29,7 @@ export interface ArgoCrd {
   /** The Argo Workflows release the CRD files come from. */
   readonly version: string;
   readonly files: Readonly<Record<ArgoKind, string>>;
-  /** The validation code generated from `files` by `npm run import` (see validatorCode). */
+  /** The validation code generated from `files` by `npm run import` (schema-gen.ts). */
   readonly validatorFile: string;
 }
 
@@ -51,85 +48,6 @@ export interface SchemaProblem {
   /** JSON pointer into the object, e.g. /spec/templates/0/container/imagePullPolicy */
   readonly path: string;
   readonly message: string;
-}
-
-type Schema = { [key: string]: unknown };
-
-/** Turns a structural schema into plain JSON Schema with the semantics described above. */
-export function toJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (node === null || typeof node !== 'object') return node;
-  const source = node as Schema;
-  const out: Schema = {};
-  for (const [key, value] of Object.entries(source)) {
-    if (key.startsWith('x-kubernetes-') || key === 'format' || key === 'description') continue;
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toJsonSchema(v)])) : toJsonSchema(value);
-  }
-  if (source['x-kubernetes-int-or-string']) {
-    const pattern = out.pattern;
-    delete out.pattern;
-    delete out.type;
-    out.anyOf = [{ type: 'integer' }, { type: 'string', ...(pattern ? { pattern } : {}) }];
-  }
-  const preserves = source['x-kubernetes-preserve-unknown-fields'] === true;
-  if (source.properties && !preserves && out.additionalProperties === undefined) out.additionalProperties = false;
-  return out;
-}
-
-/** Subtrees shorter than this stay inline: a $ref costs more than it saves. */
-const MIN_SHARED_LENGTH = 200;
-
-/**
- * One JSON Schema for an Argo line: `$defs.<Kind>` per kind, and every subtree that occurs more
- * than once stored once under `$defs.s<hash>` and referenced. Validation results are the same
- * (only schema paths change); ajv compiles each shared subtree once.
- */
-export function compactSchema(crd: ArgoCrd): Schema {
-  const roots = Object.fromEntries(
-    ARGO_KINDS.map((kind) => {
-      const doc = parse(fs.readFileSync(crd.files[kind], 'utf8'));
-      return [kind, toJsonSchema(doc.spec.versions.find((v: { served: boolean }) => v.served).schema.openAPIV3Schema)];
-    }),
-  );
-  const seen = new Map<string, number>();
-  const count = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    const text = JSON.stringify(node);
-    if (!Array.isArray(node) && text.length >= MIN_SHARED_LENGTH) seen.set(text, (seen.get(text) ?? 0) + 1);
-    for (const child of Object.values(node as Schema)) count(child);
-  };
-  Object.values(roots).forEach(count);
-  const defs: Schema = {};
-  const share = (node: unknown, root = false): unknown => {
-    if (node === null || typeof node !== 'object') return node;
-    if (Array.isArray(node)) return node.map((n) => share(n));
-    const text = JSON.stringify(node);
-    if (!root && (seen.get(text) ?? 0) > 1) {
-      const name = `s${crypto.createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
-      if (!(name in defs)) defs[name] = inner(node as Schema);
-      return { $ref: `#/$defs/${name}` };
-    }
-    return inner(node as Schema);
-  };
-  // `properties` maps field names to schemas: its values are shared, the map itself is not a schema.
-  const inner = (node: Schema): Schema =>
-    Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, share(s)])) : share(v)]));
-  const kinds = Object.fromEntries(Object.entries(roots).map(([kind, schema]) => [kind, share(schema, true)]));
-  return { $id: `ferry-argo-${crd.version}`, $defs: { ...kinds, ...defs } };
-}
-
-/**
- * The CommonJS module `npm run import` writes to crd.validatorFile: one validate function per
- * kind, generated by ajv from compactSchema(crd). Deterministic, so a test can compare.
- */
-export function validatorCode(crd: ArgoCrd): string {
-  const schema = compactSchema(crd);
-  // ajv's code optimizer only slows generation down here.
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { optimize: false, source: true } });
-  ajv.addSchema(schema);
-  const refs = Object.fromEntries(ARGO_KINDS.map((kind) => [kind, `${schema.$id}#/$defs/${kind}`]));
-  const header = `// Generated by \`npm run import\` (bin/import-argo.ts) from the Argo ${crd.version} CRDs in this folder. Do not edit.\n`;
-  return `${header}${standaloneCode(ajv, refs)}\n`;
 }
 
 const loaded = new Map<string, Readonly<Record<ArgoKind, ValidateFunction>>>();
