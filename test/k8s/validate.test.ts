@@ -367,3 +367,17 @@ describe('the ferry-sync CronWorkflow (schema of both Argo lines)', () => {
     expect(list[0].message).toMatch(/v4.1.2 CronWorkflow schema: must be equal to one of the allowed values \(Allow, Forbid, Replace\)/);
   });
 });
+
+describe('a CronWorkflow running a WorkflowTemplate by reference', () => {
+  const cron = (x: Finder) => x.objects.find((o) => o.kind === 'CronWorkflow');
+
+  test('template-ref: a WorkflowTemplate that is not emitted', () => {
+    const [f] = only('template-ref', findings(broken((x) => (cron(x).spec.workflowSpec.workflowTemplateRef.name = 'ferry-backfill'))));
+    expect(f).toMatchObject({ object: 'CronWorkflow/ferry-sync', path: 'spec.workflowTemplateRef' });
+  });
+
+  test('unknown-argument: an argument the WorkflowTemplate does not declare (Argo would run with the default)', () => {
+    const [f] = only('unknown-argument', findings(broken((x) => (cron(x).spec.workflowSpec.arguments.parameters[1].name = 'tag'))));
+    expect(f.message).toMatch(/passes "tag", which ferry-sync does not declare \(it takes: destination, tags\)/);
+  });
+});

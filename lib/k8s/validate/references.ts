@@ -29,6 +29,7 @@ export function referenceFindings(context: Context): Finding[] {
         ...templateVolumes(wt, t),
       ]),
       ...undeclaredWorkflowParameters(context, wt),
+      ...workflowTemplateRefFindings(context, wt),
     ]),
     ...secretFindings(context),
   ];
@@ -41,6 +42,24 @@ function entryReferences(wt: Workflow): Finding[] {
   return (['entrypoint', 'onExit'] as const)
     .filter((field) => wt.spec?.[field] !== undefined && !names.includes(wt.spec[field]!))
     .map((field) => finding('template-ref', wt, `spec.${field}`, `names template "${wt.spec[field]}", which this WorkflowTemplate does not have (it has: ${list(names)})`));
+}
+
+/**
+ * A workflow that runs a WorkflowTemplate by reference (the CronWorkflow): the template must be
+ * emitted, and every argument it passes must be one of that template's parameters (Argo would
+ * silently ignore a misspelled one and run with the default).
+ */
+function workflowTemplateRefFindings(context: Context, wt: Workflow): Finding[] {
+  const ref = wt.spec?.workflowTemplateRef;
+  if (!ref) return [];
+  const target = context.workflowTemplate(ref.name);
+  if (!target) {
+    return [finding('template-ref', wt, 'spec.workflowTemplateRef', `refers to WorkflowTemplate "${ref.name}", which is not emitted (emitted: ${list(context.workflowTemplates.map((w) => w.metadata.name))})`)];
+  }
+  const declared = parameterNames(target.spec?.arguments?.parameters);
+  return parameterNames(wt.spec.arguments?.parameters)
+    .filter((name) => !declared.includes(name))
+    .map((name) => finding('unknown-argument', wt, 'spec.arguments', `passes "${name}", which ${ref.name} does not declare (it takes: ${list(declared)})`));
 }
 
 function undeclaredInputs(wt: Workflow, t: Template): Finding[] {
