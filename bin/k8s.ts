@@ -12,4 +12,4 @@ runCli(() => synthK8s(loadConfig()));
 // Under `cdk8s synth` (which sets CDK8S_OUTDIR), a non-zero exit makes the CLI print its own
 // stack trace after our lines. Exiting 0 without creating the output directory makes it fail
 // with exit 1 and one line of its own ("app expected to create ...") instead.
-if (process.exitCode === 1 && process.env.CDK8S_OUTDIR) process.exitCode = 0;
+if (process.exitCode && process.env.CDK8S_OUTDIR) process.exitCode = 0;
