@@ -12,7 +12,8 @@ import { InputError } from '../../lib/push/errors';
 import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
 import { parseReference } from '../../lib/push/reference';
 import { withDigest } from '../../lib/push/remote';
-import { Transport, backoffMs, retryAfterSeconds } from '../../lib/push/transport';
+import { Transport, retryAfterSeconds } from '../../lib/push/transport';
+import { DEFAULT_RETRY_POLICY, retryDelayMs } from '../../lib/push/retry';
 import { tmpDir } from './helpers';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -58,12 +59,16 @@ describe('protocol details', () => {
     expect(withDigest(new URL('/v2/a/blobs/uploads/u1', 'http://r:5000'), 'sha256:ab').href).toBe('http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3Aab');
   });
 
-  test('Retry-After in seconds or as a date; backoff grows threefold with jitter', () => {
+  test('Retry-After in seconds or as a date; backoff grows threefold with jitter, capped; Retry-After lengthens, never shortens, capped', () => {
     expect(retryAfterSeconds('7')).toBe(7);
     expect(retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
     expect(retryAfterSeconds('soon')).toBeUndefined();
-    expect([0, 1, 2].map((n) => backoffMs(n, 1000, () => 1))).toEqual([1000, 3000, 9000]);
-    expect(backoffMs(1, 1000, () => 0)).toBe(1500);
+    const policy = { ...DEFAULT_RETRY_POLICY, retries: 20 };
+    expect([0, 1, 2, 3, 4].map((n) => retryDelayMs(policy, n, undefined, () => 1))).toEqual([1000, 3000, 9000, 27000, 30000]);
+    expect(retryDelayMs(policy, 1, undefined, () => 0)).toBe(1500);
+    expect(retryDelayMs(policy, 1, 0, () => 1)).toBe(3000);
+    expect(retryDelayMs(policy, 0, 7, () => 1)).toBe(7000);
+    expect(retryDelayMs(policy, 0, 86_400, () => 1)).toBe(60_000);
   });
 
   test('Bearer and Basic challenges', () => {
