@@ -64,7 +64,8 @@ export class RetryBudget {
     if (this.deadline && delay >= this.deadline.remainingMs()) throw new RetryableError(`${err.message} (no time left for a retry before --timeout ${this.deadline.seconds}s)`);
     this.attempts++;
     this.waited += delay;
-    this.log?.(`retrying in ${(delay / 1000).toFixed(1)}s (attempt ${this.attempts + 1} of ${this.policy.retries + 1}): ${this.what}: ${err.message}`);
+    const why = err.message.startsWith(this.what) ? err.message : `${this.what}: ${err.message}`;
+    this.log?.(`retrying in ${(delay / 1000).toFixed(1)}s (attempt ${this.attempts + 1} of ${this.policy.retries + 1}): ${why}`);
     await sleep(delay, this.deadline?.signal);
   }
 }

@@ -1,7 +1,6 @@
 /** The small pure pieces of the pusher, each checked against independently written expectations. */
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,8 +14,9 @@ import { withDigest } from '../../lib/push/remote';
 import { Transport, retryAfterSeconds } from '../../lib/push/transport';
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from '../../lib/push/retry';
 import { tmpDir } from './helpers';
+import { sha256 } from './fixtures';
 
-const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const sha = sha256;
 
 describe('references', () => {
   test.each([
