@@ -41,7 +41,7 @@ when no --to is given. AWS_ECR_ENDPOINT names a registry host to treat as ECR.
 FERRY_TIMEOUT is --timeout when the flag is not given.
 
 Retries: connection errors, request timeouts, 408, 429 and 5xx, at most --retries times
-per operation (one blob upload, one manifest PUT, one HEAD), waiting 1 s, 3 s, 9 s ... (with
+per operation (one blob upload, one manifest PUT, one HEAD), waiting 1 s, 2 s, 4 s ... (with
 jitter, at most 30 s; Retry-After may lengthen a wait up to 60 s). A request fails when it
 cannot connect, gets no answer, or moves fewer than 1 KB/s.
 

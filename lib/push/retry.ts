@@ -16,7 +16,7 @@ import { RetryableError } from './errors';
 export interface RetryPolicy {
   /** Extra attempts per operation. */
   readonly retries: number;
-  /** First wait; later ones grow threefold, as crane's (1 s, 3 s, 9 s ...). */
+  /** First wait; later ones double (1 s, 2 s, 4 s ...). */
   readonly baseMs: number;
   /** Longest single wait from backoff. */
   readonly maxDelayMs: number;
@@ -35,7 +35,7 @@ export const DEFAULT_RETRY_POLICY: Omit<RetryPolicy, 'retries'> = {
 
 /** The wait before retry number `attempt + 1`: backoff·(50–100 % jitter), lengthened (never shortened) by Retry-After. */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfterSeconds?: number, random = Math.random): number {
-  const backoff = Math.min(policy.maxDelayMs, policy.baseMs * 3 ** attempt) * (0.5 + random() / 2);
+  const backoff = Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt) * (0.5 + random() / 2);
   const asked = retryAfterSeconds === undefined ? 0 : Math.min(policy.maxRetryAfterMs, retryAfterSeconds * 1000);
   return Math.round(Math.max(backoff, asked));
 }

@@ -59,14 +59,14 @@ describe('protocol details', () => {
     expect(withDigest(new URL('/v2/a/blobs/uploads/u1', 'http://r:5000'), 'sha256:ab').href).toBe('http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3Aab');
   });
 
-  test('Retry-After in seconds or as a date; backoff grows threefold with jitter, capped; Retry-After lengthens, never shortens, capped', () => {
+  test('Retry-After in seconds or as a date; backoff doubles with jitter, capped; Retry-After lengthens, never shortens, capped', () => {
     expect(retryAfterSeconds('7')).toBe(7);
     expect(retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
     expect(retryAfterSeconds('soon')).toBeUndefined();
     const policy = { ...DEFAULT_RETRY_POLICY, retries: 20 };
-    expect([0, 1, 2, 3, 4].map((n) => retryDelayMs(policy, n, undefined, () => 1))).toEqual([1000, 3000, 9000, 27000, 30000]);
-    expect(retryDelayMs(policy, 1, undefined, () => 0)).toBe(1500);
-    expect(retryDelayMs(policy, 1, 0, () => 1)).toBe(3000);
+    expect([0, 1, 2, 3, 4, 5].map((n) => retryDelayMs(policy, n, undefined, () => 1))).toEqual([1000, 2000, 4000, 8000, 16000, 30000]);
+    expect(retryDelayMs(policy, 1, undefined, () => 0)).toBe(1000);
+    expect(retryDelayMs(policy, 1, 0, () => 1)).toBe(2000);
     expect(retryDelayMs(policy, 0, 7, () => 1)).toBe(7000);
     expect(retryDelayMs(policy, 0, 86_400, () => 1)).toBe(60_000);
   });
