@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { TarSource, indexTar } from '../../lib/push/archive';
-import { parseChallenge, ecrTargetOf } from '../../lib/push/auth';
+import { Authenticator, anonymous, parseChallenge, ecrTargetOf } from '../../lib/push/auth';
+import { HostSet, normalizeHost } from '../../lib/push/host';
+import { sanitize } from '../../lib/push/errors';
 import { parseDestination } from '../../lib/push/cli';
 import { InputError } from '../../lib/push/errors';
 import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
@@ -166,6 +168,42 @@ describe('plain HTTP', () => {
     try {
       expect((await transport.once({ method: 'GET', url: new URL(`http://${host}/v2/`), headers: {} })).status).toBe(200);
       expect(seen).toHaveLength(1);
+    } finally {
+      transport.close();
+      server.close();
+    }
+  });
+});
+
+describe('hosts and registry text', () => {
+  test('host normalisation and --insecure-registry matching: host:port names one port, a bare host every port', () => {
+    expect(normalizeHost('https://Registry.Example.com:5000/v2/')).toBe('registry.example.com:5000');
+    const hosts = new HostSet(['127.0.0.1', 'reg.example.com:5000']);
+    expect(hosts.has('127.0.0.1:5000')).toBe(true);
+    expect(hosts.has('127.0.0.1:443')).toBe(true);
+    expect(hosts.has('reg.example.com:5000')).toBe(true);
+    expect(hosts.has('reg.example.com:5001')).toBe(false);
+    expect(hosts.has('reg.example.com')).toBe(false);
+    expect(hosts.has('127.0.0.2:5000')).toBe(false);
+  });
+
+  test('sanitize strips control characters and caps the length', () => {
+    expect(sanitize('a\nb\r\x1b[2Jc\u0085d\u2028e')).toBe('a b [2Jc d e');
+    expect(sanitize('x'.repeat(400))).toHaveLength(301);
+  });
+
+  test('a token service answering with something that is not JSON: the message never quotes the body', async () => {
+    const secret = 'access_token=SECRET-TOKEN-123';
+    const server = http.createServer((_req, res) => { res.writeHead(200); res.end(`${secret}&expires=60`); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const transport = new Transport({ retries: 0, insecureHosts: new HostSet(['127.0.0.1']) });
+    try {
+      const auth = new Authenticator(host, transport, anonymous);
+      auth.setChallenge(`Bearer realm="http://${host}/token",service="s"`);
+      const error = await auth.authorization(['repository:a:pull']).then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(/answered with a body that is not JSON/);
+      expect(error?.message).not.toMatch(/SECRET|access_tok/);
     } finally {
       transport.close();
       server.close();
