@@ -5,6 +5,7 @@
  * stall. Request deadlines scale with the overall one, so a short --timeout also makes
  * a stalled request fail early enough to be retried within it.
  */
+import { setMaxListeners } from 'node:events';
 
 /**
  * activeDeadlineSeconds of the push step in the Argo templates (lib/k8s reads it from
@@ -38,9 +39,9 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
 export function requestTimeouts(timeoutSeconds: number): RequestTimeouts {
   const ms = timeoutSeconds * 1000;
   return {
-    connectMs: clamp(ms / 20, 1000, 10_000),
-    firstByteMs: clamp(ms / 10, 2000, 30_000),
-    stallWindowMs: clamp(ms / 10, 2000, 15_000),
+    connectMs: clamp(ms / 40, 1000, 10_000),
+    firstByteMs: clamp(ms / 20, 2000, 30_000),
+    stallWindowMs: clamp(ms / 20, 2000, 15_000),
     minBytesPerSecond: 1024,
   };
 }
@@ -65,6 +66,8 @@ export class Deadline {
     this.at = now + seconds * 1000;
     this.timer = setTimeout(() => this.controller.abort(new DeadlineError(`gave up after --timeout ${seconds}s`)), this.at - now);
     this.timer.unref();
+    // Every request and retry wait in flight listens for the abort: no listener limit.
+    setMaxListeners(0, this.controller.signal);
   }
 
   get signal(): AbortSignal {

@@ -83,7 +83,7 @@ test('10 of 10 pushes land with the right digest and every blob through 20% faul
     ],
   });
   const host = proxy.host;
-  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--retries', '8', '--timeout', '60', '--json'], {})));
+  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--retries', '8', '--timeout', '90', '--json'], {})));
   const faulted = proxy.seen.filter((r) => r.fault);
   expect(faulted.length).toBeGreaterThan(10);
   expect(new Set(faulted.map((r) => r.fault))).toEqual(new Set(['reset', 'reset-mid-body', 'status', 'status503', 'stall']));
@@ -99,4 +99,4 @@ test('10 of 10 pushes land with the right digest and every blob through 20% faul
     const { config, layers } = JSON.parse(manifest.toString());
     for (const blob of [config, ...layers]) expect(sha256(fs.readFileSync(path.join(out, blob.digest.slice(7))))).toBe(blob.digest);
   }
-}, 180_000);
+}, 240_000);
