@@ -62,6 +62,14 @@ describe('deadlines', () => {
     expect(run.seconds).toBeLessThan(3 + 1.5);
   });
 
+  test('a request without an answer fails on the first-byte deadline and is retried, long before --timeout', async () => {
+    const p = await proxy([{ method: 'HEAD', pathIncludes: '/blobs/', times: 1, kind: 'stall' }]);
+    const run = await timedPush(p, 'ttfb/app', ['--timeout', '30', '--retries', '1']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/retrying in .*HEAD .*: ETIMEDOUT \(no answer within 2s\)/);
+    expect(run.seconds).toBeLessThan(6);
+  });
+
   test('a trickle is a stall: an answer at one byte per 300 ms fails on the throughput rule, long before --timeout', async () => {
     const p = await proxy([{ method: 'GET', pathIncludes: '/v2/', times: 1000, kind: 'trickle', ms: 300 }]);
     const run = await timedPush(p, 'trickle/app', ['--timeout', '20', '--retries', '0']);
