@@ -11,7 +11,7 @@ import { Authenticator } from './auth';
 import { Deadline } from './deadlines';
 import { FatalError, PushError } from './errors';
 import { RetryBudget } from './retry';
-import { PlainHttpError, ConnectionError, Request, Response, Transport, describe, header, registryError } from './transport';
+import { PlainHttpError, ConnectionError, Request, Response, StreamResponse, Transport, describe, header, registryError } from './transport';
 
 export interface RegistryRequest {
   readonly method: string;
@@ -58,6 +58,33 @@ export class Registry {
       const res = await (req.retry === false ? this.transport.once(outgoing) : this.transport.send(outgoing, req.budget));
       if (!ownHost && (res.status === 401 || header(res, 'www-authenticate') !== undefined)) throw this.foreignChallenge(req.method, url, res);
       if (res.status !== 401) return res;
+      if (refreshed) throw this.auth.refused();
+      await this.auth.refresh(header(res, 'www-authenticate'));
+    }
+  }
+
+  /**
+   * Like request(), one attempt, with the answer body left unread (blob downloads), under
+   * the same rules: credentials only to this registry's host, and a 401 or challenge from
+   * any other host (a redirect target) fails instead of refreshing.
+   */
+  async open(req: Omit<RegistryRequest, 'body' | 'retry' | 'budget'>): Promise<StreamResponse> {
+    const base = await this.ping(req.deadline);
+    const url = new URL(req.target, base);
+    const ownHost = url.host === base.host;
+    for (let refreshed = false; ; refreshed = true) {
+      const authorization = ownHost ? await this.auth.authorization(req.scopes) : undefined;
+      const res = await this.transport.open({
+        method: req.method, url, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs,
+        headers: { ...req.headers, ...(authorization ? { authorization } : {}) },
+      });
+      const challenged = res.status === 401 || header(res, 'www-authenticate') !== undefined;
+      if (!ownHost && challenged) {
+        res.body.destroy();
+        throw this.foreignChallenge(req.method, url, { ...res, body: Buffer.alloc(0) });
+      }
+      if (res.status !== 401) return res;
+      res.body.resume();
       if (refreshed) throw this.auth.refused();
       await this.auth.refresh(header(res, 'www-authenticate'));
     }

@@ -7,6 +7,7 @@
  * pushBlob, putManifest and verifyManifest are the per-blob and per-manifest steps
  * `ferry copy` reuses; pushImage runs them for one destination under its deadline.
  */
+import { Readable } from 'node:stream';
 import { deferred, mapLimit } from './concurrency';
 import { Deadline, finalizeTimeoutMs } from './deadlines';
 import { FatalError, InputError, PushError, RetryableError, errorMessage, isUnfixable, sanitize } from './errors';
@@ -46,13 +47,13 @@ export interface Destination {
   readonly deadline?: Deadline;
 }
 
-function scopes(repository: string, mountFrom?: string): string[] {
+export function scopes(repository: string, mountFrom?: string): string[] {
   const push = `repository:${repository}:pull,push`;
   return mountFrom ? [push, `repository:${mountFrom}:pull`] : [push];
 }
 
 /** Turns an unexpected answer into an error; transient ones become retryable. */
-function unexpected(what: string, res: Response): PushError {
+export function unexpected(what: string, res: Response): PushError {
   const message = `${what} answered ${registryError(res)}`;
   return isRetryableStatus(res.status) ? new RetryableError(message, retryAfterSeconds(header(res, 'retry-after'))) : new PushError(message);
 }
@@ -83,7 +84,7 @@ export async function blobExists(dest: Destination, digest: string, budget?: Ret
 }
 
 /** POST ?mount=&from=; true on 201. A 202 or an error means upload instead. */
-async function tryMount(dest: Destination, blob: Blob, from: string): Promise<boolean> {
+export async function tryMount(dest: Destination, blob: Blob, from: string): Promise<boolean> {
   const { repository } = dest.ref;
   const query = `mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`;
   try {
@@ -96,41 +97,57 @@ async function tryMount(dest: Destination, blob: Blob, from: string): Promise<bo
 }
 
 /**
- * One upload under one retry budget. A failed POST or PUT is repeated alone; a failed
- * PATCH (its body is gone) starts over with a new POST. A PUT whose session the
- * registry no longer knows (it may have completed a PUT whose answer was lost) checks
- * whether the blob is there before starting over.
+ * One upload attempt: POST, one streamed PATCH of `body` (default: the blob through the
+ * digest verifier), PUT ?digest=. With a budget, a failed POST or PUT is repeated alone
+ * from it; without one, every request is tried once. A PUT whose session the registry
+ * no longer knows (an earlier PUT completed but its answer was lost) checks whether the
+ * blob is there. A retryable failure of the attempt is thrown for the caller to spend.
  */
-async function upload(dest: Destination, blob: Blob): Promise<void> {
+export async function upload(
+  dest: Destination,
+  blob: Blob,
+  body: () => Readable = () => openVerified(blob, (n) => dest.progress.blobBytes(dest.label, blob.digest, n)),
+  budget?: RetryBudget,
+): Promise<void> {
   const { registry, ref: { repository }, progress, label, deadline } = dest;
   const what = `${registry.host}/v2/${repository}/blobs/uploads/`;
-  const budget = registry.transport.budget(`upload of ${blob.digest} to ${label}`, deadline);
   const base = await registry.ping(deadline);
   const sc = scopes(repository);
+  const retry = budget !== undefined;
+  const started = await registry.request({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'content-length': '0' }, scopes: sc, budget, retry, deadline });
+  if (started.status !== 202) throw unexpected(`POST ${what}`, started);
+  const session = locationOf(started, base, `POST ${what}`);
+  progress.blobRestart(label, blob.digest);
+  const patched = await registry.request({
+    method: 'PATCH',
+    target: session,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+    body,
+    scopes: sc,
+    retry: false,
+    deadline,
+  });
+  if (![201, 202, 204].includes(patched.status)) throw unexpected(`PATCH ${what}`, patched);
+  const next = header(patched, 'location') ? locationOf(patched, session, `PATCH ${what}`) : session;
+  const committed = await registry.request({
+    method: 'PUT', target: withDigest(next, blob.digest), headers: { 'content-length': '0' }, scopes: sc, budget, retry, deadline,
+    firstByteTimeoutMs: finalizeTimeoutMs(registry.transport.timeouts, blob.size),
+  });
+  if (committed.status === 201 || committed.status === 204) return;
+  if (committed.status === 404 && (await blobExists(dest, blob.digest, budget))) return;
+  throw unexpected(`PUT ${what} (${blob.digest})`, committed);
+}
+
+/**
+ * Upload attempts under ONE retry budget: whichever request fails spends from it, a
+ * failed PATCH (its body is gone) starts over with a new POST, and nothing retries
+ * inside a retry.
+ */
+export async function uploadWithRetries(dest: Destination, blob: Blob): Promise<void> {
+  const budget = dest.registry.transport.budget(`upload of ${blob.digest} to ${dest.label}`, dest.deadline);
   for (;;) {
     try {
-      const started = await registry.request({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'content-length': '0' }, scopes: sc, budget, deadline });
-      if (started.status !== 202) throw unexpected(`POST ${what}`, started);
-      const session = locationOf(started, base, `POST ${what}`);
-      progress.blobRestart(label, blob.digest);
-      const patched = await registry.request({
-        method: 'PATCH',
-        target: session,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-        body: () => openVerified(blob, (n) => progress.blobBytes(label, blob.digest, n)),
-        scopes: sc,
-        retry: false,
-        deadline,
-      });
-      if (![201, 202, 204].includes(patched.status)) throw unexpected(`PATCH ${what}`, patched);
-      const next = header(patched, 'location') ? locationOf(patched, session, `PATCH ${what}`) : session;
-      const committed = await registry.request({
-        method: 'PUT', target: withDigest(next, blob.digest), headers: { 'content-length': '0' }, scopes: sc, budget, deadline,
-        firstByteTimeoutMs: finalizeTimeoutMs(registry.transport.timeouts, blob.size),
-      });
-      if (committed.status === 201 || committed.status === 204) return;
-      if (committed.status === 404 && (await blobExists(dest, blob.digest, budget))) return;
-      throw unexpected(`PUT ${what} (${blob.digest})`, committed);
+      return await upload(dest, blob, undefined, budget);
     } catch (err) {
       if (!(err instanceof RetryableError)) throw err;
       await budget.spend(err);
@@ -154,7 +171,7 @@ export async function pushBlob(dest: Destination, blob: Blob): Promise<BlobOutco
   if (from && (await tryMount(dest, blob, from))) return 'mounted';
   progress.blobStart(label, blob.digest, blob.size);
   try {
-    await upload(dest, blob);
+    await uploadWithRetries(dest, blob);
     claim?.resolve(repository);
     return 'pushed';
   } catch (err) {

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { Deadline, RequestTimeouts, requestTimeouts, DEFAULT_TIMEOUT_SECONDS } from './deadlines';
 import { FatalError, PushError, RetryableError, sanitize } from './errors';
 import { HostSet } from './host';
-import { DEFAULT_RETRY_POLICY, RetryBudget, RetryPolicy } from './retry';
+import { DEFAULT_RETRY_POLICY, RetryBudget, RetryPolicy, retryDelayMs } from './retry';
 
 export interface TransportOptions {
   /** Extra attempts per operation, for connection errors and 408/429/5xx. */
@@ -51,6 +51,13 @@ export interface Response {
   readonly body: Buffer;
 }
 
+/** A response whose body is left unread, for the caller to stream (blob downloads). */
+export interface StreamResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: http.IncomingMessage;
+}
+
 /** Thrown for failures below HTTP (reset, refused, timeouts); `code` is Node's error code. */
 export class ConnectionError extends RetryableError {
   constructor(message: string, readonly code: string | undefined) {
@@ -83,6 +90,15 @@ export function retryAfterSeconds(value: string | undefined, now = Date.now()): 
   if (!value) return undefined;
   const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - now) / 1000;
   return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined;
+}
+
+/**
+ * The backoff part of retry.ts's policy, for callers that keep their own loop (copy's
+ * fan-out retries a source read for several consumers). New code takes a RetryBudget
+ * from Transport.budget(), which also honours Retry-After, the caps and the deadline.
+ */
+export function backoffMs(attempt: number, baseMs: number, random = Math.random): number {
+  return retryDelayMs({ ...DEFAULT_RETRY_POLICY, baseMs, retries: attempt + 1 }, attempt, undefined, random);
 }
 
 function connectionError(err: NodeJS.ErrnoException, req: Request): Error {
@@ -205,19 +221,57 @@ export class Transport {
    * must not be able to downgrade a verified registry and carry its credentials in clear.
    */
   once(req: Request): Promise<Response> {
+    return this.start(req, (incoming, settle) => {
+      readBody(incoming, req.method === 'HEAD').then((body) => settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body }), settle.reject);
+    });
+  }
+
+  /**
+   * One bodiless attempt whose answer body is handed over unread, so a blob can flow from
+   * one registry to others without being held in memory. Same TLS, plain-HTTP and
+   * deadline rules as once(): a stalled or trickling body fails its reader with a
+   * retryable ConnectionError. The caller retries (it knows who still needs the bytes).
+   */
+  open(req: Request): Promise<StreamResponse> {
+    return this.start(req, (incoming, settle) => {
+      settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: incoming });
+    }, true);
+  }
+
+  /**
+   * Sends one request under its deadlines; `answer` settles the promise once headers
+   * arrive. With `streaming`, the watchdog keeps guarding the body after the promise has
+   * settled, and ends when the body closes.
+   */
+  private start<T>(req: Request, answer: (incoming: http.IncomingMessage, settle: { resolve: (v: T) => void; reject: (e: Error) => void }) => void, streaming = false): Promise<T> {
     if (req.url.protocol === 'http:' && !this.isInsecure(req.url.host)) {
       return Promise.reject(new FatalError(`refusing plain HTTP to ${req.url.host} (${req.method} ${req.url.pathname}); name it with --insecure-registry ${req.url.host} to allow it`));
     }
     const { deadline } = req;
     if (deadline?.signal.aborted) return Promise.reject(deadline.signal.reason);
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let bodyError: Error | undefined;
       let aborted: Error | undefined;
       let response: http.IncomingMessage | undefined;
-      const watchdog = new Watchdog(this.timeouts, (err) => { response?.destroy(err); outgoing.destroy(err); });
-      const onAbort = () => { aborted = deadline!.signal.reason; response?.destroy(aborted); outgoing.destroy(aborted); };
+      let settled = false;
+      const kill = (err: NodeJS.ErrnoException) => {
+        response?.destroy(streaming && settled ? connectionError(err, req) : err);
+        outgoing.destroy(err);
+      };
+      const watchdog = new Watchdog(this.timeouts, kill);
+      const onAbort = () => { aborted = deadline!.signal.reason; kill(aborted!); };
       const done = () => { watchdog.stop(); deadline?.signal.removeEventListener('abort', onAbort); };
-      const fail = (err: NodeJS.ErrnoException) => { done(); reject(aborted ?? bodyError ?? connectionError(err, req)); };
+      const fail = (err: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
+        done();
+        reject(aborted ?? bodyError ?? (err instanceof PushError ? err : connectionError(err, req)));
+      };
+      const succeed = (value: T) => {
+        settled = true;
+        if (!streaming) done();
+        resolve(value);
+      };
       const outgoing = this.module(req.url).request(req.url, { method: req.method, headers: req.headers, agent: this.agent(req.url) });
       deadline?.signal.addEventListener('abort', onAbort, { once: true });
       outgoing.on('error', fail);
@@ -226,14 +280,15 @@ export class Transport {
         watchdog.connecting();
         socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => watchdog.flowing());
       });
-      outgoing.on('finish', () => watchdog.waiting(req.firstByteTimeoutMs ?? this.timeouts.firstByteMs));
+      outgoing.on('finish', () => { if (!response) watchdog.waiting(req.firstByteTimeoutMs ?? this.timeouts.firstByteMs); });
       let source: Readable | undefined;
       outgoing.on('response', (incoming) => {
-        if (source && !source.readableEnded) source.unpipe(outgoing).destroy();
         response = incoming;
+        if (source && !source.readableEnded) source.unpipe(outgoing).destroy();
         watchdog.flowing();
         incoming.on('data', (chunk: Buffer) => watchdog.moved(chunk.length));
-        readBody(incoming, req.method === 'HEAD').then((body) => { done(); resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body }); }, fail);
+        if (streaming) incoming.once('close', done);
+        answer(incoming, { resolve: succeed, reject: fail });
       });
       if (typeof req.body === 'function') {
         source = req.body();
@@ -275,7 +330,7 @@ function readBody(incoming: http.IncomingMessage, head: boolean): Promise<Buffer
   });
 }
 
-export function header(res: Response, name: string): string | undefined {
+export function header(res: Pick<Response, 'headers'>, name: string): string | undefined {
   const value = res.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
