@@ -60,8 +60,8 @@ class PlainProgress implements Progress {
 }
 
 /**
- * Plain lines on terminals too: a redrawing progress display was removed because no test
- * could show it correct, and Argo logs (where ferry runs) are not terminals.
+ * Plain lines on terminals too. The redrawing progress display was removed: nothing
+ * tested it, and Argo logs, where ferry runs, are not terminals.
  */
 export function createProgress(out: Writable): Progress {
   return new PlainProgress(out);

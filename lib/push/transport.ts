@@ -275,12 +275,24 @@ export class Transport {
       const outgoing = this.module(req.url).request(req.url, { method: req.method, headers: req.headers, agent: this.agent(req.url) });
       deadline?.signal.addEventListener('abort', onAbort, { once: true });
       outgoing.on('error', fail);
+      // 'finish' (the request handed to the socket) may come before the socket connects.
+      let connected = false;
+      let sent = false;
+      const firstByteMs = req.firstByteTimeoutMs ?? this.timeouts.firstByteMs;
+      const connectedNow = () => {
+        connected = true;
+        if (sent) watchdog.waiting(firstByteMs);
+        else watchdog.flowing();
+      };
       outgoing.on('socket', (socket) => {
-        if (!socket.connecting) { watchdog.flowing(); return; }
+        if (!socket.connecting) { connectedNow(); return; }
         watchdog.connecting();
-        socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => watchdog.flowing());
+        socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', connectedNow);
       });
-      outgoing.on('finish', () => { if (!response) watchdog.waiting(req.firstByteTimeoutMs ?? this.timeouts.firstByteMs); });
+      outgoing.on('finish', () => {
+        sent = true;
+        if (connected && !response) watchdog.waiting(firstByteMs);
+      });
       let source: Readable | undefined;
       outgoing.on('response', (incoming) => {
         response = incoming;
