@@ -50,6 +50,8 @@ export class RetryBudget {
     private readonly what: string,
     private readonly deadline?: Deadline,
     private readonly log?: (line: string) => void,
+    /** Ends a wait early when the run is over (the transport closed). */
+    private readonly stop?: AbortSignal,
   ) {}
 
   /** Retries spent so far. */
@@ -66,6 +68,7 @@ export class RetryBudget {
     this.waited += delay;
     const why = err.message.startsWith(this.what) ? err.message : `${this.what}: ${err.message}`;
     this.log?.(`retrying in ${(delay / 1000).toFixed(1)}s (attempt ${this.attempts + 1} of ${this.policy.retries + 1}): ${why}`);
-    await sleep(delay, this.deadline?.signal);
+    const signals = [this.deadline?.signal, this.stop].filter((x): x is AbortSignal => x !== undefined);
+    await sleep(delay, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
   }
 }

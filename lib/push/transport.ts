@@ -8,6 +8,7 @@
  * state, token parameters) and headers (Authorization) never reach an error or a log.
  * Text the registry supplies is sanitised (errors.ts `sanitize`).
  */
+import { setMaxListeners } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
@@ -177,12 +178,15 @@ export class Transport {
   private readonly insecureAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
   readonly policy: RetryPolicy;
   readonly timeouts: RequestTimeouts;
+  /** Aborted by close(): no retry wait outlives the run and keeps the process alive. */
+  private readonly closing = new AbortController();
 
   constructor(readonly options: TransportOptions) {
     const ca = options.ca?.length ? [...tls.rootCertificates, ...options.ca] : undefined;
     this.httpsAgent = new https.Agent({ keepAlive: true, ca });
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy, retries: options.retries };
     this.timeouts = options.timeouts ?? requestTimeouts(DEFAULT_TIMEOUT_SECONDS);
+    setMaxListeners(0, this.closing.signal);
   }
 
   isInsecure(host: string): boolean {
@@ -190,9 +194,9 @@ export class Transport {
     return hosts instanceof HostSet ? hosts.has(host) : hosts.has(host.toLowerCase());
   }
 
-  /** A fresh budget for one operation (see retry.ts). */
+  /** A fresh budget for one operation (see retry.ts); its waits end when the transport closes. */
   budget(what: string, deadline?: Deadline): RetryBudget {
-    return new RetryBudget(this.policy, what, deadline, this.options.log);
+    return new RetryBudget(this.policy, what, deadline, this.options.log, this.closing.signal);
   }
 
   /**
@@ -314,6 +318,7 @@ export class Transport {
   }
 
   close(): void {
+    this.closing.abort(new PushError('the run is over'));
     for (const agent of [this.httpAgent, this.httpsAgent, this.insecureAgent]) agent.destroy();
   }
 

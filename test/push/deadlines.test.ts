@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Transport } from '../../lib/push/transport';
 import { FaultyProxy, startFaultyProxy } from './faulty-proxy';
 import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
-import { ferryPush, registryGet, tmpDir } from './helpers';
+import { ferryProcess, ferryPush, registryGet, tmpDir } from './helpers';
 import { TestRegistry, startRegistry } from './registry-server';
 
 let registry: TestRegistry;
@@ -53,6 +53,15 @@ describe('deadlines', () => {
     expect(run.result).toMatchObject({ ok: false, digest: null });
     expect(run.result.error).toMatch(/no answer within|--timeout 4s/);
     expect((await registryGet(registry, '/v2/stall/app/manifests/v1')).status).toBe(404);
+  });
+
+  test('the real command line against a stalled registry exits 1 within FERRY_TIMEOUT plus start-up: nothing keeps the process alive', async () => {
+    const p = await proxy([{ method: 'PATCH', pathIncludes: '/blobs/uploads/', times: 1000, kind: 'stall' }, { method: 'PUT', pathIncludes: '/manifests/', times: 1000, kind: 'status', status: 503 }]);
+    const started = Date.now();
+    const run = await ferryProcess(['push', image, '--to', `${p.host}/process/app:v1`, '--insecure-registry', p.host, '--retries', '20'], { PATH: process.env.PATH, HOME: work, FERRY_TIMEOUT: '3' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/FAILED: .*(no answer within|--timeout 3s)/);
+    expect((Date.now() - started) / 1000).toBeLessThan(3 + 5);
   });
 
   test('a registry that never answers at all (even /v2/) fails within --timeout', async () => {
