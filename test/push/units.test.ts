@@ -14,7 +14,8 @@ import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push
 import { parseReference } from '../../lib/push/reference';
 import { withDigest } from '../../lib/push/remote';
 import { Transport, retryAfterSeconds } from '../../lib/push/transport';
-import { DEFAULT_RETRY_POLICY, retryDelayMs } from '../../lib/push/retry';
+import { DEFAULT_RETRY_POLICY, RetryBudget, retryDelayMs } from '../../lib/push/retry';
+import { RetryableError } from '../../lib/push/errors';
 import { tmpDir } from './helpers';
 import { sha256 } from './fixtures';
 
@@ -172,6 +173,22 @@ describe('plain HTTP', () => {
       transport.close();
       server.close();
     }
+  });
+});
+
+describe('retry budget', () => {
+  test('a budget allows --retries waits, then throws the last failure', async () => {
+    const budget = new RetryBudget({ ...DEFAULT_RETRY_POLICY, baseMs: 1, retries: 2 }, 'op');
+    const failure = new RetryableError('503');
+    await budget.spend(failure);
+    await budget.spend(failure);
+    await expect(budget.spend(failure)).rejects.toBe(failure);
+    expect(budget.spent).toBe(2);
+  });
+
+  test('the total waiting of one operation is capped', async () => {
+    const budget = new RetryBudget({ ...DEFAULT_RETRY_POLICY, baseMs: 10, maxTotalMs: 1, retries: 20 }, 'op');
+    await expect(budget.spend(new RetryableError('503'))).rejects.toThrow(/503 \(retries stopped: op waited 0s already\)/);
   });
 });
 
