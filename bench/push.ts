@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
-import { Fixture, LayerSpec, SMALL_LAYERS, dockerSaveTar, kanikoTar, makeFixture } from '../test/push/fixtures';
+import { Fixture, LayerSpec, SMALL_LAYERS, dockerSaveTar, kanikoManifest, kanikoTar, makeFixture } from '../test/push/fixtures';
 import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
 import { median, verdict } from './stats';
 
@@ -74,10 +74,6 @@ async function curlFloor(f: Fixture, manifestFile: string, registry: TestRegistr
   return { seconds: (performance.now() - started) / 1000 };
 }
 
-function manifestOf(f: Fixture): string {
-  const layers = f.layers.map((l) => `{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":${l.size},"digest":"${l.digest}"}`);
-  return `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":${f.config.length},"digest":"${f.configDigest}"},"layers":[${layers.join(',')}]}`;
-}
 
 async function withRegistry<T>(fn: (r: TestRegistry) => Promise<T>): Promise<T> {
   const registry = await startRegistry();
@@ -117,7 +113,7 @@ async function main(): Promise<void> {
     const kaniko = kanikoTar(image);
     const save = dockerSaveTar(image);
     const manifestFile = path.join(work, 'manifest.json');
-    fs.writeFileSync(manifestFile, manifestOf(image));
+    fs.writeFileSync(manifestFile, kanikoManifest(image));
     const totalMb = (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
     const skopeoHome = fs.mkdtempSync(path.join(work, 'home-'));
 

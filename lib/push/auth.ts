@@ -235,7 +235,13 @@ export class Authenticator {
     const res = await this.transport.send({ method: 'GET', url, headers: creds ? { authorization: basic(creds) } : {} });
     if (res.status === 401 || res.status === 403) throw this.refused();
     if (res.status !== 200) throw new PushError(`token service ${url.origin}${url.pathname} for ${this.host} answered ${registryError(res)}`);
-    const body = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      // The parser's message quotes the body, which may hold a token: say nothing of it.
+      throw new PushError(`token service ${url.origin}${url.pathname} for ${this.host} answered with a body that is not JSON`);
+    }
     const value = body.token ?? body.access_token;
     if (!value) throw new PushError(`token service ${url.origin}${url.pathname} for ${this.host} returned no token`);
     return { value, expiresAt: Date.now() + (body.expires_in ?? 60) * 1000 };
