@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { synthesize } from '../../lib/synth';
 import type { FerryConfig, Target } from '../../lib/config/model';
-import { pushTaskName, registryHost, roleArn, serviceAccountName, sourceRoleArn } from '../../lib/config/naming';
+import { pushTaskName, registryHost, roleArn, roleName, serviceAccountName, sourceRoleArn, stackName } from '../../lib/config/naming';
 import { main as ferryPush } from '../../lib/push/cli';
 import { PassThrough } from 'node:stream';
 import { EXAMPLE_CONFIG, tempDir } from '../support/config-fixture';
@@ -40,6 +40,8 @@ let stacks: StackTemplate[];
 let dist: Json[];
 let clusterIssuer: TestIssuer;
 let outboundIssuer: TestIssuer | undefined;
+/** Another account's outbound issuer: the one a wrong issuerUrl would point at. */
+let otherOutboundIssuer: TestIssuer;
 let registries: Map<string, TestRegistry>;
 let front: AwsFront;
 let image: { dir: string; digest: string };
@@ -81,12 +83,8 @@ interface DestinationRun {
 }
 
 /** Runs destination D's push step from dist/ (optionally a mutated copy) against the stand-ins. */
-async function pushStep(destination: Target, objects: Json[] = dist, mutateEnv?: (env: Json[]) => void): Promise<DestinationRun> {
+async function pushStep(destination: Target, objects: Json[] = dist): Promise<DestinationRun> {
   const step = findStep(objects, pushTaskName(destination));
-  if (mutateEnv) {
-    step.template.container.env = clone(step.template.container.env ?? []);
-    mutateEnv(step.template.container.env);
-  }
   const tag = `e2e-${++runs}`;
   const imageTar = (step.template.container.env ?? []).find((e: Json) => e.name === 'IMAGE_TAR')?.value as string | undefined;
   const result = await runStep(step, {
@@ -113,14 +111,15 @@ beforeAll(async () => {
   dist = readDist(path.join(root, 'out', 'dist'));
   clusterIssuer = await TestIssuer.create(config.cluster.issuerUrl);
   outboundIssuer = config.outboundFederation ? await TestIssuer.create(config.outboundFederation.issuerUrl, ['RS256', 'ES384']) : undefined;
+  otherOutboundIssuer = await TestIssuer.create('https://ffffffff-0000-4000-8000-999999999999.tokens.sts.global.api.aws', ['RS256', 'ES384']);
   registries = new Map();
   for (const target of [config.build, ...config.destinations]) registries.set(registryHost(target), await startRegistry());
   const regions = [...new Set([...[config.build, ...config.destinations].map((t) => t.region), ...EXTRA_REGIONS])];
   front = await AwsFront.start({
     dir: path.join(root, 'front'),
     regions,
-    issuers: [clusterIssuer, ...(outboundIssuer ? [outboundIssuer] : [])],
-    outboundIssuers: outboundIssuer ? [outboundIssuer] : [],
+    issuers: [clusterIssuer, otherOutboundIssuer, ...(outboundIssuer ? [outboundIssuer] : [])],
+    outboundIssuers: [otherOutboundIssuer, ...(outboundIssuer ? [outboundIssuer] : [])],
     backends: new Map([...registries].map(([host, r]) => [host, r.host])),
     world: worldOf(stacks),
   });
@@ -171,5 +170,141 @@ describe('config → policies → ServiceAccount → push step → tokens → im
     }
     expect(front.ecr.calls.find((c) => c.api === 'ecr:GetAuthorizationToken' && c.region === destination.region)).toMatchObject({ ok: true, roleArn: roleArn(destination) });
     expect(front.ecr.calls.find((c) => c.api.startsWith('PUT') && c.api.includes('/manifests/'))).toMatchObject({ ok: true, roleArn: roleArn(destination), host: registryHost(destination) });
+  });
+});
+
+// ---------- One mistake at a time ----------
+
+/** A copy of the synthesized templates with one stack's template changed. */
+function withStack(target: Target, change: (template: Json) => void): StackTemplate[] {
+  const copy = clone(stacks);
+  const stack = copy.find((x) => x.stackName === stackName(target));
+  if (!stack) throw new Error(`no stack ${stackName(target)} in cdk.out`);
+  change(stack.template);
+  return copy;
+}
+
+function resourcesOf(template: Json, type: string): Json[] {
+  return Object.values<Json>(template.Resources).filter((r) => r.Type === type);
+}
+
+/** The StringEquals block of the trust statement of the role named `name`. */
+function trustConditions(template: Json, name: string): Record<string, string> {
+  const role = resourcesOf(template, 'AWS::IAM::Role').find((r) => r.Properties.RoleName === name);
+  if (!role) throw new Error(`no role ${name} in the template`);
+  const statement = role.Properties.AssumeRolePolicyDocument.Statement.find((x: Json) => x.Action === 'sts:AssumeRoleWithWebIdentity' || x.Action?.includes?.('sts:AssumeRoleWithWebIdentity'));
+  return statement.Condition.StringEquals;
+}
+
+function conditionKey(conditions: Record<string, string>, claim: string): string {
+  const key = Object.keys(conditions).find((k) => k.endsWith(`:${claim}`));
+  if (!key) throw new Error(`the trust policy pins no ${claim}`);
+  return key;
+}
+
+interface Mistake {
+  readonly stacks?: StackTemplate[];
+  readonly dist?: Json[];
+  readonly outboundIssuers?: Record<string, string>;
+  /** The stand-in call that must be refused, and how. */
+  readonly refused: { api: string; error: RegExp };
+  /** What ferry's own message must name (the hop). */
+  readonly says: RegExp;
+}
+
+type MistakeName = 'wrong sub' | 'wrong aud' | 'wrong issuer' | 'wrong partition' | 'repository outside the policy';
+
+function mistake(destination: Target, name: MistakeName): Mistake {
+  const outbound = destination.trust === 'outbound-federation';
+  const role = roleArn(destination);
+  const assumeRefused = (error: RegExp) => ({ api: `AssumeRoleWithWebIdentity ${role}`, error });
+  switch (name) {
+    case 'wrong sub':
+      // The destination role pins another subject than the one the token will carry.
+      return {
+        stacks: withStack(destination, (t) => {
+          const c = trustConditions(t, roleName(destination));
+          c[conditionKey(c, 'sub')] = outbound ? sourceRoleArn(config, destination).replace(/[^/]+$/, 'ferry-pusher-someone-else') : c[conditionKey(c, 'sub')].replace(/[^:]+$/, 'ferry-pusher-someone-else');
+        }),
+        refused: assumeRefused(/AccessDenied.*:sub/),
+        says: /assum/i,
+      };
+    case 'wrong aud':
+      // cluster-oidc: the ServiceAccount asks for a token audience the provider does not list.
+      // outbound-federation: the destination's provider lists another client ID than the minted audience.
+      if (!outbound) {
+        const copy = clone(dist);
+        const sa = copy.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === serviceAccountName(destination));
+        sa.metadata.annotations['eks.amazonaws.com/audience'] = 'sts.amazonaws.com.cn';
+        return { dist: copy, refused: assumeRefused(/InvalidIdentityToken: Incorrect token audience/), says: /assum/i };
+      }
+      return {
+        stacks: withStack(destination, (t) => {
+          const provider = resourcesOf(t, 'AWS::IAM::OIDCProvider').find((p) => p.Properties.Url === config.outboundFederation!.issuerUrl);
+          provider.Properties.ClientIdList = ['sts.amazonaws.com.cn'];
+        }),
+        refused: assumeRefused(/InvalidIdentityToken: Incorrect token audience/),
+        says: /assum/i,
+      };
+    case 'wrong issuer':
+      // cluster-oidc: the destination account registers another cluster's issuer.
+      // outbound-federation: the build account's real issuer is not the configured one.
+      if (!outbound) {
+        return {
+          stacks: withStack(destination, (t) => {
+            const provider = resourcesOf(t, 'AWS::IAM::OIDCProvider').find((p) => p.Properties.Url === config.cluster.issuerUrl);
+            provider.Properties.Url = config.cluster.issuerUrl.replace(/[^/]+$/, 'OTHERCLUSTER00000000000000000000');
+          }),
+          refused: assumeRefused(/InvalidIdentityToken: No OpenIDConnect provider found/),
+          says: /assum/i,
+        };
+      }
+      return { outboundIssuers: { [config.build.account]: otherOutboundIssuer.url }, refused: assumeRefused(/InvalidIdentityToken: No OpenIDConnect provider found/), says: /assum/i };
+    case 'wrong partition': {
+      // The ServiceAccount names its role in another partition than the STS it must use.
+      const copy = clone(dist);
+      const step = findStep(copy, pushTaskName(destination));
+      const annotations = step.serviceAccount.metadata.annotations;
+      const saRole = annotations['eks.amazonaws.com/role-arn'] as string;
+      const wrong = saRole.replace(/^arn:[a-z-]+:/, saRole.startsWith('arn:aws:') ? 'arn:aws-us-gov:' : 'arn:aws:');
+      for (const o of copy) if (o === step.serviceAccount || (o.kind === 'ServiceAccount' && o.metadata.name === step.serviceAccount.metadata.name)) o.metadata.annotations['eks.amazonaws.com/role-arn'] = wrong;
+      return { dist: copy, refused: { api: `AssumeRoleWithWebIdentity ${wrong}`, error: /AccessDenied.*partition/ }, says: /assum/i };
+    }
+    case 'repository outside the policy':
+      // The destination role may push only to another repository.
+      return {
+        stacks: withStack(destination, (t) => {
+          for (const p of resourcesOf(t, 'AWS::IAM::ManagedPolicy')) {
+            p.Properties.PolicyDocument = JSON.parse(JSON.stringify(p.Properties.PolicyDocument).split(`repository/${REPOSITORY}`).join('repository/ferry/another-app'));
+          }
+        }),
+        refused: { api: 'registry', error: /403 DENIED: User: .* is not authorized to perform: ecr:\w+ on resource: .*repository\/ferry\/demo-app/ },
+        says: /denied|403/i,
+      };
+  }
+}
+
+const MISTAKES: MistakeName[] = ['wrong sub', 'wrong aud', 'wrong issuer', 'wrong partition', 'repository outside the policy'];
+
+describe.each(['cluster-oidc', 'outbound-federation'])('%s: each single mistake fails the push step at its hop', (trust) => {
+  test.each(MISTAKES)('%s', async (name) => {
+    const destination = config.destinations.find((d) => d.trust === trust)!;
+    const m = mistake(destination, name);
+    front.world = worldOf(m.stacks ?? stacks, m.outboundIssuers);
+    const run = await pushStep(destination, m.dist ?? dist);
+    const why = failure(run);
+    expect({ failed: run.result.code !== 0, why }).toMatchObject({ failed: true });
+    const refusals = [
+      ...front.sts.calls.filter((c) => !c.ok).map((c) => ({ api: `${c.action} ${c.roleArn}`, error: c.error ?? '' })),
+      ...front.ecr.calls.filter((c) => !c.ok).map((c) => ({ api: c.api.startsWith('ecr:') ? c.api : 'registry', error: c.error ?? '' })),
+    ];
+    expect(refusals.some((r) => r.api === m.refused.api && m.refused.error.test(r.error)) ? 'refused at the right hop' : why).toBe('refused at the right hop');
+    // Nothing landed, and ferry's own words (not the AWS message it quotes) name the hop.
+    const landed = await skopeoRaw(registries.get(registryHost(destination))!, `${REPOSITORY}:${run.tag}`);
+    expect(landed.code).not.toBe(0);
+    const quoted = refusals.map((r) => r.error.replace(/^(\d+ )?\w+: /, '')).filter(Boolean);
+    const ownWords = quoted.reduce((text, message) => text.split(message).join('<quoted AWS message>'), run.result.stderr);
+    if (process.env.FERRY_E2E_SHOW) process.stderr.write(`[${trust} / ${name}] ${run.result.stderr.split("\n").filter((l) => /FAILED|ferry/.test(l)).join(" | ")}\n`);
+    expect(ownWords).toMatch(m.says);
   });
 });
