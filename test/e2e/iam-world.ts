@@ -262,6 +262,7 @@ const NEGATED = new Set(['StringNotEquals', 'StringNotLike']);
 
 /** One condition operator block; undefined when it holds, else why not. */
 function conditionFails(operatorName: string, block: Record<string, unknown>, context: RequestContext): string | undefined {
+  if (operatorName === 'Null') return nullFails(block, context);
   const m = /^(ForAnyValue:|ForAllValues:)?([A-Za-z]+?)(IfExists)?$/.exec(operatorName);
   const test = m && OPERATORS[m[2]];
   if (!m || !test) return `condition operator ${operatorName} is not one the stand-in evaluates (denied)`;
@@ -276,6 +277,16 @@ function conditionFails(operatorName: string, block: Record<string, unknown>, co
     else if (qualifier === 'ForAnyValue:') holds = actual.some(matchesOne);
     else holds = actual.every(matchesOne); // ForAllValues, and a plain operator: every value the request carries must match
     if (!holds) return `${operatorName} ${key} ${JSON.stringify(expected.length === 1 ? expected[0] : expected)} does not hold for ${actual ? JSON.stringify(actual.length === 1 ? actual[0] : actual) : 'an absent key'}`;
+  }
+  return undefined;
+}
+
+/** `Null`: "true" asks that the key be absent, "false" that it be present. */
+function nullFails(block: Record<string, unknown>, context: RequestContext): string | undefined {
+  const present = new Set(Object.entries(context).filter(([, v]) => v.length > 0).map(([k]) => k.toLowerCase()));
+  for (const [key, raw] of Object.entries(block)) {
+    const wantAbsent = String(raw).toLowerCase() === 'true';
+    if (wantAbsent === present.has(key.toLowerCase())) return `Null ${key} ${String(raw)} does not hold (the key is ${wantAbsent ? 'present' : 'absent'})`;
   }
   return undefined;
 }

@@ -208,12 +208,14 @@ export class StsStandIn {
     record.roleArn = role.arn;
     const audience = members(form, 'Audience');
     const algorithm = form.get('SigningAlgorithm') ?? '';
-    const duration = Number(form.get('DurationSeconds') ?? 300);
+    const durationGiven = form.get('DurationSeconds');
+    const duration = Number(durationGiven ?? 300);
     if (audience.length === 0) throw new StsError(400, 'ValidationError', 'Audience is required');
     if (!['RS256', 'ES384'].includes(algorithm)) throw new StsError(400, 'ValidationError', `SigningAlgorithm must be RS256 or ES384, got "${algorithm}"`);
     if (!Number.isInteger(duration) || duration < 60 || duration > 3600) throw new StsError(400, 'ValidationError', `DurationSeconds must be 60..3600, got ${duration}`);
     const context = {
-      'sts:IdentityTokenAudience': audience, 'sts:SigningAlgorithm': [algorithm], 'sts:DurationSeconds': [String(duration)],
+      // A key is in the request context only when the request states it.
+      'sts:IdentityTokenAudience': audience, 'sts:SigningAlgorithm': [algorithm], 'sts:DurationSeconds': durationGiven === null ? [] : [durationGiven],
       'aws:PrincipalArn': [role.arn], 'aws:PrincipalAccount': [role.account], 'aws:RequestedRegion': [endpoint.region],
     };
     const decision = evaluateIdentity(role, 'sts:GetWebIdentityToken', '*', context);
