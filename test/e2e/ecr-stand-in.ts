@@ -72,6 +72,11 @@ export class EcrStandIn {
 
   constructor(private readonly opts: EcrStandInOptions) {}
 
+  /** Registry passwords handed out: none may show up in a log. */
+  passwords(): string[] {
+    return [...this.grants.keys()];
+  }
+
   async api(req: http.IncomingMessage, body: Buffer, endpoint: AwsHost): Promise<{ status: number; body: string }> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const record: { -readonly [K in keyof EcrCall]?: EcrCall[K] } = { api: target.replace(/^.*\./, 'ecr:'), host: String(req.headers.host), region: endpoint.region };

@@ -145,6 +145,17 @@ describe('config → policies → ServiceAccount → push step → tokens → im
     expect(config.destinations.map((d) => d.trust).sort()).toEqual(['cluster-oidc', 'outbound-federation']);
   });
 
+  test.each(['cluster-oidc', 'outbound-federation'])('%s: the push step runs as the ServiceAccount of the source role', (trust) => {
+    const destination = config.destinations.find((d) => d.trust === trust)!;
+    const step = findStep(dist, pushTaskName(destination));
+    expect(step.serviceAccount.metadata.name).toBe(serviceAccountName(destination));
+    expect(step.serviceAccount.metadata.annotations).toMatchObject({
+      'eks.amazonaws.com/role-arn': sourceRoleArn(config, destination),
+      'eks.amazonaws.com/audience': config.cluster.audience,
+      'eks.amazonaws.com/sts-regional-endpoints': 'true',
+    });
+  });
+
   test.each(['cluster-oidc', 'outbound-federation'])('%s: the push step delivers the built digest, by the synthesized trust', async (trust) => {
     const destination = config.destinations.find((d) => d.trust === trust)!;
     const run = await pushStep(destination);
@@ -170,6 +181,17 @@ describe('config → policies → ServiceAccount → push step → tokens → im
     }
     expect(front.ecr.calls.find((c) => c.api === 'ecr:GetAuthorizationToken' && c.region === destination.region)).toMatchObject({ ok: true, roleArn: roleArn(destination) });
     expect(front.ecr.calls.find((c) => c.api.startsWith('PUT') && c.api.includes('/manifests/'))).toMatchObject({ ok: true, roleArn: roleArn(destination), host: registryHost(destination) });
+
+    // A step that starts from a source role (the ServiceAccount's) reads the build registry with it.
+    const stepRole = findStep(dist, pushTaskName(destination)).serviceAccount.metadata.annotations['eks.amazonaws.com/role-arn'];
+    if (stepRole !== roleArn(destination) && front.ecr.calls.some((c) => c.host === registryHost(config.build))) {
+      expect(front.ecr.calls.filter((c) => c.host === registryHost(config.build)).every((c) => c.ok && c.roleArn === stepRole)).toBe(true);
+    }
+
+    // No token, key or password reached the step's output.
+    const output = run.result.stdout + run.result.stderr;
+    expect(output).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+    for (const secret of [...front.sessions.secrets(), ...front.ecr.passwords()]) expect(output.includes(secret)).toBe(false);
   });
 });
 

@@ -48,6 +48,11 @@ export class StsError extends Error {
 export class Sessions {
   private readonly byKey = new Map<string, Session>();
 
+  /** Every secret handed out (secret keys and session tokens): none may show up in a log. */
+  secrets(): string[] {
+    return [...this.byKey.values()].flatMap((s) => [s.secretAccessKey, s.sessionToken]);
+  }
+
   issue(role: Role, sessionName: string, seconds: number): Session {
     const session: Session = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
