@@ -234,7 +234,7 @@ interface Mistake {
   readonly says: RegExp;
 }
 
-type MistakeName = 'wrong sub' | 'wrong aud' | 'wrong issuer' | 'wrong partition' | 'repository outside the policy';
+type MistakeName = 'wrong sub' | 'wrong aud' | 'wrong issuer' | 'wrong partition' | 'repository outside the policy' | 'mint audience outside the source role policy';
 
 function mistake(destination: Target, name: MistakeName): Mistake {
   const outbound = destination.trust === 'outbound-federation';
@@ -292,6 +292,19 @@ function mistake(destination: Target, name: MistakeName): Mistake {
       for (const o of copy) if (o === step.serviceAccount || (o.kind === 'ServiceAccount' && o.metadata.name === step.serviceAccount.metadata.name)) o.metadata.annotations['eks.amazonaws.com/role-arn'] = wrong;
       return { dist: copy, refused: { api: `AssumeRoleWithWebIdentity ${wrong}`, error: /AccessDenied.*partition/ }, says: /assum/i };
     }
+    case 'mint audience outside the source role policy':
+      // outbound-federation only: the source role may mint tokens for another audience than ferry asks for.
+      return {
+        stacks: withStack(config.build, (t) => {
+          for (const p of [...resourcesOf(t, 'AWS::IAM::ManagedPolicy'), ...resourcesOf(t, 'AWS::IAM::Policy')]) {
+            for (const st of p.Properties.PolicyDocument.Statement) {
+              if ([st.Action].flat().includes('sts:GetWebIdentityToken')) st.Condition = JSON.parse(JSON.stringify(st.Condition).split(`"${config.outboundFederation!.audience}"`).join('"sts.amazonaws.com.cn"'));
+            }
+          }
+        }),
+        refused: { api: `GetWebIdentityToken ${sourceRoleArn(config, destination)}`, error: /AccessDenied.*sts:IdentityTokenAudience/ },
+        says: /mint|GetWebIdentityToken|web identity token/i,
+      };
     case 'repository outside the policy':
       // The destination role may push only to another repository.
       return {
@@ -308,8 +321,11 @@ function mistake(destination: Target, name: MistakeName): Mistake {
 
 const MISTAKES: MistakeName[] = ['wrong sub', 'wrong aud', 'wrong issuer', 'wrong partition', 'repository outside the policy'];
 
-describe.each(['cluster-oidc', 'outbound-federation'])('%s: each single mistake fails the push step at its hop', (trust) => {
-  test.each(MISTAKES)('%s', async (name) => {
+describe.each([
+  ['cluster-oidc', MISTAKES],
+  ['outbound-federation', [...MISTAKES, 'mint audience outside the source role policy']],
+] as [string, MistakeName[]][])('%s: each single mistake fails the push step at its hop', (trust, mistakes) => {
+  test.each(mistakes)('%s', async (name) => {
     const destination = config.destinations.find((d) => d.trust === trust)!;
     const m = mistake(destination, name);
     front.world = worldOf(m.stacks ?? stacks, m.outboundIssuers);
