@@ -4,7 +4,6 @@
  * region, the ECR registry endpoints (each in front of its own real docker-registry), and the
  * OIDC issuers' discovery and JWKS documents. A host it does not know gets 421.
  */
-import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type * as http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -114,9 +113,4 @@ function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
 function send(res: http.ServerResponse, answer: { status: number; body: string }, type: string): void {
   res.writeHead(answer.status, { 'content-type': type, 'content-length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
-}
-
-export function writeFileDir(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, text);
 }

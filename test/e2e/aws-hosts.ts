@@ -16,6 +16,7 @@ export interface AwsHost {
   readonly account?: string;
 }
 
+const GLOBAL_STS = 'sts.amazonaws.com';
 const SUFFIX = String.raw`(amazonaws\.com(?:\.cn)?|amazonaws\.eu)`;
 const REGION = String.raw`([a-z]{2,4}(?:-[a-z]+)+-\d+)`;
 const PATTERNS: readonly [AwsService, RegExp][] = [
@@ -33,6 +34,8 @@ export function partitionOf(region: string): { id: string; dnsSuffix: string } {
 /** Parses an AWS endpoint host; undefined when it is no host the stand-ins serve, or its suffix is not its region's. */
 export function parseAwsHost(hostHeader: string): AwsHost | undefined {
   const host = hostHeader.replace(/:\d+$/, '').toLowerCase();
+  // The global STS endpoint: commercial partition, signed for us-east-1.
+  if (host === GLOBAL_STS) return { service: 'sts', region: 'us-east-1', partition: 'aws', fips: false };
   for (const [service, re] of PATTERNS) {
     const m = re.exec(host);
     if (!m) continue;
@@ -46,7 +49,7 @@ export function parseAwsHost(hostHeader: string): AwsHost | undefined {
 
 /** Host names to put into the stand-ins' TLS certificate: every endpoint of these regions. */
 export function certificateNames(regions: Iterable<string>, extra: Iterable<string> = []): string[] {
-  const names = new Set<string>(extra);
+  const names = new Set<string>([GLOBAL_STS, ...extra]);
   for (const region of regions) {
     const p = partitionOf(region);
     for (const name of [`sts.${region}`, `sts-fips.${region}`, `api.ecr.${region}`, `ecr-fips.${region}`, `*.dkr.ecr.${region}`, `*.dkr.ecr-fips.${region}`]) {

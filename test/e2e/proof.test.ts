@@ -9,6 +9,8 @@
  *
  * Then, one mistake at a time (in memory, on a copy of what synth wrote): the step must fail,
  * at the hop the mistake belongs to, and say so.
+ *
+ * FERRY_E2E_SHOW=1 prints ferry's failure line of each mistake, to read what a user would see.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
