@@ -339,12 +339,14 @@ describe.each([
       ...front.ecr.calls.filter((c) => !c.ok).map((c) => ({ api: c.api.startsWith('ecr:') ? c.api : 'registry', error: c.error ?? '' })),
     ];
     expect(refusals.some((r) => r.api === m.refused.api && m.refused.error.test(r.error)) ? 'refused at the right hop' : why).toBe('refused at the right hop');
-    // Nothing landed, and ferry's own words (not the AWS message it quotes) name the hop.
+    // Nothing landed, and ferry's failure line, in its own words (the AWS message it quotes
+    // removed), names the hop; a log line about an earlier call does not count.
     const landed = await skopeoRaw(registries.get(registryHost(destination))!, `${REPOSITORY}:${run.tag}`);
     expect(landed.code).not.toBe(0);
     const quoted = refusals.map((r) => r.error.replace(/^(\d+ )?\w+: /, '')).filter(Boolean);
-    const ownWords = quoted.reduce((text, message) => text.split(message).join('<quoted AWS message>'), run.result.stderr);
-    if (process.env.FERRY_E2E_SHOW) process.stderr.write(`[${trust} / ${name}] ${run.result.stderr.split("\n").filter((l) => /FAILED|ferry/.test(l)).join(" | ")}\n`);
+    const failureLines = run.result.stderr.split('\n').filter((line) => /FAILED|failed/.test(line));
+    const ownWords = quoted.reduce((text, message) => text.split(message).join('<quoted AWS message>'), failureLines.join('\n'));
+    if (process.env.FERRY_E2E_SHOW) process.stderr.write(`[${trust} / ${name}] ${failureLines.join(' | ')}\n`);
     expect(ownWords).toMatch(m.says);
   });
 });
