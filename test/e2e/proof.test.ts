@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadConfig } from '../../lib/config/load';
 import { synthesize } from '../../lib/synth';
 import type { FerryConfig, Target } from '../../lib/config/model';
 import { pushTaskName, registryHost, roleArn, roleName, serviceAccountName, sourceRoleArn, stackName } from '../../lib/config/naming';
@@ -35,6 +36,10 @@ const REPOSITORY = 'ferry/demo-app';
 const WORKFLOW = 'ferry-e2e-run';
 /** Regions beyond the config's whose endpoints the stand-ins answer, for the wrong-region cases. */
 const EXTRA_REGIONS = ['us-east-1', 'us-west-2', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1', 'eusc-de-east-1'];
+
+/** Read once up front only to name the tests: one per destination of the example config. */
+const EXAMPLE = loadConfig(EXAMPLE_CONFIG);
+const DESTINATIONS = EXAMPLE.destinations.map((d) => [d.name, d.trust] as const);
 
 let root: string;
 let config: FerryConfig;
@@ -144,11 +149,11 @@ beforeEach(() => {
 
 describe('config → policies → ServiceAccount → push step → tokens → image', () => {
   test('the example config has a destination on each trust path', () => {
-    expect(config.destinations.map((d) => d.trust).sort()).toEqual(['cluster-oidc', 'outbound-federation']);
+    expect(new Set(config.destinations.map((d) => d.trust))).toEqual(new Set(['cluster-oidc', 'outbound-federation']));
   });
 
-  test.each(['cluster-oidc', 'outbound-federation'])('%s: the push step runs as the ServiceAccount of the source role', (trust) => {
-    const destination = config.destinations.find((d) => d.trust === trust)!;
+  test.each(DESTINATIONS)('%s (%s): the push step runs as the ServiceAccount of the source role', (name) => {
+    const destination = config.destinations.find((d) => d.name === name)!;
     const step = findStep(dist, pushTaskName(destination));
     expect(step.serviceAccount.metadata.name).toBe(serviceAccountName(destination));
     expect(step.serviceAccount.metadata.annotations).toMatchObject({
@@ -158,8 +163,8 @@ describe('config → policies → ServiceAccount → push step → tokens → im
     });
   });
 
-  test.each(['cluster-oidc', 'outbound-federation'])('%s: the push step delivers the built digest, by the synthesized trust', async (trust) => {
-    const destination = config.destinations.find((d) => d.trust === trust)!;
+  test.each(DESTINATIONS)('%s (%s): the push step delivers the built digest, by the synthesized trust', async (name, trust) => {
+    const destination = config.destinations.find((d) => d.name === name)!;
     const run = await pushStep(destination);
     expect({ code: run.result.code, why: run.result.code === 0 ? '' : failure(run) }).toEqual({ code: 0, why: '' });
 
