@@ -46,7 +46,7 @@ const TOKEN_LIFETIME_MS = 12 * 3600_000;
 
 /** The ECR action a registry API request needs, by method and path. */
 export function registryAction(method: string, path: string, query: URLSearchParams): { repository: string; actions: string[]; mountFrom?: string } | undefined {
-  const m = /^\/v2\/(.+?)\/(blobs\/uploads\/.*|blobs\/uploads|blobs\/[^/]+|manifests\/[^/]+|tags\/list)$/.exec(path);
+  const m = /^\/v2\/(.+?)\/(blobs\/uploads\/.*|blobs\/uploads|blobs\/[^/]+|manifests\/[^/]+|referrers\/[^/]+|tags\/list)$/.exec(path);
   if (!m) return undefined;
   const [, repository, rest] = m;
   const read = method === 'GET' || method === 'HEAD';
@@ -55,6 +55,8 @@ export function registryAction(method: string, path: string, query: URLSearchPar
     return { repository, actions: [action], mountFrom: method === 'POST' ? query.get('from') ?? undefined : undefined };
   }
   if (rest.startsWith('blobs/')) return { repository, actions: [method === 'HEAD' ? 'ecr:BatchCheckLayerAvailability' : read ? 'ecr:GetDownloadUrlForLayer' : 'ecr:BatchDeleteImage'] };
+  // The OCI referrers API reads manifests: the same permission as pulling one.
+  if (rest.startsWith('referrers/')) return { repository, actions: ['ecr:BatchGetImage'] };
   if (rest.startsWith('manifests/')) return { repository, actions: [read ? 'ecr:BatchGetImage' : method === 'PUT' ? 'ecr:PutImage' : 'ecr:BatchDeleteImage'] };
   return { repository, actions: ['ecr:ListImages'] };
 }
