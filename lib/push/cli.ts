@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { parseEcrHost } from '../config/partitions';
-import { Authenticator, Env, credentialSourceFor } from './auth';
+import { Authenticator, Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, checkFederatedRole, credentialSourceFor, parseTrust } from './authn';
 import { EXIT, InputError, errorMessage } from './errors';
 import { Image, isDigest } from './image';
 import { openImage } from './load';
@@ -27,8 +27,8 @@ Pushes a container image, byte for byte, to one or more registries.
 
 Options:
   --to <ref>[=<role-arn>]       destination, repeatable; default: the image's RepoTags.
-                                =<role-arn> assumes that IAM role with the pod's web
-                                identity token to get the ECR token for this destination
+                                =<role-arn> reaches that IAM role (see --trust) to get the
+                                ECR token for this destination
   --jobs <n>                    parallel blob uploads per destination (default 4)
   --retries <n>                 retries on connection errors, 408, 429, 5xx (default 3)
   --expect-digest <sha256:...>  refuse to push unless the manifest digest is this
@@ -38,6 +38,11 @@ Options:
                                 repeatable
   --ca-file <path>              trust this PEM CA certificate too; repeatable
   -h, --help                    show this help
+
+${TRUST_USAGE}
+
+A dkr.ecr-fips.* registry makes every AWS call of that destination (STS and ECR) use
+AWS's FIPS endpoints. Each AWS endpoint called is logged as "aws endpoint: <host>".
 
 The environment fills in what the arguments leave out (the seed's container contract):
 IMAGE_TAR is the image when none is given, IMAGE_URI the destination(s), comma-separated,
@@ -67,6 +72,7 @@ interface Settings {
   readonly json: boolean;
   readonly insecure: ReadonlySet<string>;
   readonly ca: readonly string[];
+  readonly trust: TrustSettings;
 }
 
 const ROLE_ARN = /^arn:([a-z-]+):iam::\d{12}:role\/[\w+=,.@/-]+$/;
@@ -129,6 +135,7 @@ function parseSettings(argv: readonly string[], env: Env): Settings | 'help' {
         'insecure-registry': { type: 'string', multiple: true },
         'ca-file': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        ...TRUST_OPTIONS,
       },
     });
   } catch (err) {
@@ -140,9 +147,13 @@ function parseSettings(argv: readonly string[], env: Env): Settings | 'help' {
   const { image, to } = withEnvironment(positionals[0], values.to, env);
   const expectDigest = values['expect-digest'];
   if (expectDigest !== undefined && !isDigest(expectDigest)) throw new InputError(`--expect-digest "${expectDigest}" is not sha256:<64 hex digits>`);
+  const trust = parseTrust(values, env);
+  const destinations = to.map(parseDestination);
+  for (const d of destinations) if (d.roleArn) checkFederatedRole(trust, d.roleArn, d.roleArn.split(':')[1]);
   return {
     image,
-    destinations: to.map(parseDestination),
+    destinations,
+    trust,
     jobs: integer('jobs', values.jobs, 4, 1, 64),
     retries: integer('retries', values.retries, 3, 0, 20),
     expectDigest,
@@ -159,13 +170,13 @@ function defaultDestinations(image: Image, location: string): Destination[] {
 }
 
 /** One Registry (auth + token cache + mount bookkeeping) per host and role. */
-function registriesFor(destinations: readonly Destination[], transport: Transport, env: Env): Registry[] {
+function registriesFor(destinations: readonly Destination[], transport: Transport, env: Env, trust: TrustSettings, log: (line: string) => void): Registry[] {
   const byKey = new Map<string, Registry>();
   return destinations.map(({ ref, roleArn }) => {
     const key = `${ref.registry} ${roleArn ?? ''}`;
     let registry = byKey.get(key);
     if (!registry) {
-      registry = new Registry(ref.registry, transport, new Authenticator(ref.registry, transport, credentialSourceFor(ref.registry, env, roleArn)));
+      registry = new Registry(ref.registry, transport, new Authenticator(ref.registry, transport, credentialSourceFor(ref.registry, env, roleArn, { trust, log })));
       byKey.set(key, registry);
     }
     return registry;
@@ -199,7 +210,7 @@ async function push(settings: Settings, ctx: CliContext, progress: Progress): Pr
       throw new InputError(`${settings.image}: manifest digest is ${digest}, but --expect-digest says ${settings.expectDigest}; nothing pushed`);
     }
     const destinations = settings.destinations.length ? settings.destinations : defaultDestinations(image, settings.image);
-    const registries = registriesFor(destinations, transport, ctx.env);
+    const registries = registriesFor(destinations, transport, ctx.env, settings.trust, (line) => progress.log(line));
     progress.log(`pushing ${settings.image} (${digest}) to ${destinations.map((d) => formatReference(d.ref)).join(', ')}`);
     const results = await Promise.all(destinations.map((d, i) => pushImage(image, d.ref, registries[i], { jobs: settings.jobs, progress })));
     report(progress, results);

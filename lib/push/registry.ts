@@ -3,7 +3,7 @@
  * /v2/), its Authenticator, and which blobs already landed in which of its repositories
  * during this run (so other repositories can mount them instead of uploading again).
  */
-import { Authenticator } from './auth';
+import { Authenticator } from './authn';
 import { PushError } from './errors';
 import { ConnectionError, Request, Response, Transport, header, registryError } from './transport';
 
@@ -44,7 +44,7 @@ export class Registry {
       const res = await (req.retry === false ? this.transport.once(outgoing) : this.transport.send(outgoing));
       if (res.status !== 401) return res;
       if (refreshed) throw this.auth.refused();
-      await this.auth.refresh(header(res, 'www-authenticate'));
+      await this.auth.refresh(header(res, 'www-authenticate'), url.host);
     }
   }
 
@@ -68,7 +68,7 @@ export class Registry {
   private async probe(url: URL, single: boolean): Promise<URL> {
     const req: Request = { method: 'GET', url };
     const res = await (single ? this.transport.once(req) : this.transport.send(req));
-    if (res.status === 401) this.auth.setChallenge(header(res, 'www-authenticate'));
+    if (res.status === 401) this.auth.setChallenge(header(res, 'www-authenticate'), url.host);
     else if (res.status !== 200) throw new PushError(`${url.origin}/v2/ answered ${registryError(res)}; is ${this.host} a registry?`);
     return new URL(url.origin);
   }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { TarSource, indexTar } from '../../lib/push/archive';
-import { parseChallenge, ecrTargetOf } from '../../lib/push/auth';
+import { parseChallenge, ecrTargetOf } from '../../lib/push/authn';
 import { parseDestination } from '../../lib/push/cli';
 import { InputError } from '../../lib/push/errors';
 import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
