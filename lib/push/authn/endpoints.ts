@@ -49,7 +49,8 @@ export function stsConfig(region: string, fips: boolean): AwsClientConfig {
 export function ecrConfig(region: string, fips: boolean, env: Env): AwsClientConfig {
   const useFipsEndpoint = fips && hasFipsEndpoint(region);
   if (!useFipsEndpoint || env.AWS_ENDPOINT_URL_ECR || env.AWS_ENDPOINT_URL) return { region, useFipsEndpoint };
-  return { region, useFipsEndpoint, endpoint: `https://ecr-fips.${region}.${partitionOfRegion(region)!.dnsSuffix}` };
+  // The SDK refuses useFipsEndpoint next to an endpoint: the endpoint named is the FIPS one.
+  return { region, useFipsEndpoint: false, endpoint: `https://ecr-fips.${region}.${partitionOfRegion(region)!.dnsSuffix}` };
 }
 
 export type Log = (line: string) => void;
