@@ -45,6 +45,8 @@ describe('trust flags', () => {
     [{}, { FERRY_TOKEN_DURATION: '3601' }, 'FERRY_TOKEN_DURATION must be a whole number of seconds from 60 to 3600'],
     [{ 'token-region': 'mars-1' }, {}, '--token-region "mars-1" is not a region of any AWS partition'],
     [{}, { FERRY_TOKEN_FIPS: 'maybe' }, 'FERRY_TOKEN_FIPS="maybe" is not true or false'],
+    [{ 'token-fips': true, 'token-region': 'eu-west-1' }, {}, '--token-fips: AWS runs no FIPS STS endpoint in eu-west-1'],
+    [{ 'token-region': 'cn-north-1' }, { FERRY_TOKEN_FIPS: 'true' }, 'FERRY_TOKEN_FIPS: AWS runs no FIPS STS endpoint in cn-north-1'],
   ])('%j %j is refused: %s', (values, env, message) => {
     expect(() => parseTrust(values, env)).toThrow(message);
   });

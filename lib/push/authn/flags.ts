@@ -8,6 +8,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { partitionOfRegion } from '../../config/partitions';
 import { InputError } from '../errors';
 import { Env } from './credentials';
+import { hasFipsEndpoint } from './endpoints';
 
 export const TRUST_MODES = ['cluster-oidc', 'outbound-federation'] as const;
 export type TrustMode = (typeof TRUST_MODES)[number];
@@ -107,6 +108,9 @@ export function parseTrust(values: TrustValues, env: Env): TrustSettings {
     throw new InputError(`${source('--token-region', values['token-region'], `${TRUST_ENV.region}/AWS_REGION`)} "${region}" is not a region of any AWS partition`);
   }
   const fips = values['token-fips'] ?? booleanEnv(TRUST_ENV.fips, env[TRUST_ENV.fips]);
+  if (fips && region !== undefined && !hasFipsEndpoint(region)) {
+    throw new InputError(`${source('--token-fips', values['token-fips'], TRUST_ENV.fips)}: AWS runs no FIPS STS endpoint in ${region} (only us-east-1, us-east-2, us-west-1, us-west-2 and GovCloud)`);
+  }
   return { mode: mode as TrustMode, audience, region, durationSeconds, fips };
 }
 
