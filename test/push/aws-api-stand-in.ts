@@ -8,8 +8,9 @@
  * `hosts`, over HTTPS under real AWS host names: its certificate names exactly those hosts,
  * so a client that calls any other name fails its TLS check (see aws-hosts-hook.cjs, which
  * sends AWS names here). It enforces what AWS enforces, as far as a test needs:
- *  - the SigV4 credential scope names the service called and, under an AWS host name, that
- *    host's region; the signing key is one it issued or a configured default key;
+ *  - SigV4: the signature verifies with the key's secret (and session token); the scope
+ *    names the service called and, under an AWS host name, that host's region; the key is
+ *    one it issued or a configured default key;
  *  - credentials work only in their own partition;
  *  - AssumeRoleWithWebIdentity: the role must exist, the token must satisfy the role's
  *    trust (a projected token it was given, or a token it minted itself with the issuer,
@@ -19,6 +20,7 @@
  * Hands out the password the real test registry's htpasswd knows for user AWS.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -94,6 +96,33 @@ function signer(req: http.IncomingMessage): { accessKeyId?: string; region?: str
   return m ? { accessKeyId: m[1], region: m[2], service: m[3] } : {};
 }
 
+const SECRET = 'stand-in-secret';
+const SESSION_TOKEN = 'stand-in-session';
+
+const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * Recomputes the SigV4 signature (AWS's "Create a signed AWS API request" steps) over what
+ * arrived. Written out here: the SDK's own signer is not a direct dependency, and the
+ * checker must not share code with the client it checks.
+ */
+function signatureValid(req: http.IncomingMessage, body: string, secret: string): boolean {
+  const m = /^AWS4-HMAC-SHA256 Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
+  const amzDate = req.headers['x-amz-date'];
+  if (!m || typeof amzDate !== 'string') return false;
+  const [, date, region, service, signedHeaders, signature] = m;
+  const url = new URL(req.url ?? '/', 'http://stand-in');
+  const query = [...url.searchParams].map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).sort().join('&');
+  const headers = signedHeaders.split(';').map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonical = [req.method, url.pathname, query, headers, signedHeaders, sha256(body)].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return hmac(key, toSign).toString('hex') === signature;
+}
+
 function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
@@ -139,9 +168,13 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
   }
 
   /** SigV4 as far as the stand-in can check it: known key, right service, right region, right partition. */
-  function checkSigned(req: http.IncomingMessage, service: string): { accessKeyId: string; region: string; roleArn?: string } {
+  function checkSigned(req: http.IncomingMessage, body: string, service: string): { accessKeyId: string; region: string; roleArn?: string } {
     const s = signer(req);
     if (!s.accessKeyId || !s.region) throw new Refusal(400, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+    if (!signatureValid(req, body, SECRET)) throw new Refusal(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    if (s.accessKeyId.startsWith('ASIA') && req.headers['x-amz-security-token'] !== SESSION_TOKEN) {
+      throw new Refusal(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    }
     if (s.service !== service) throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${service}'.`);
     const named = hostRegion(String(req.headers.host ?? ''));
     if (named && named.region !== s.region) throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${s.region}'.`);
@@ -184,8 +217,8 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
   <AssumeRoleWithWebIdentityResult>
     <Credentials>
       <AccessKeyId>${accessKeyId}</AccessKeyId>
-      <SecretAccessKey>stand-in-secret</SecretAccessKey>
-      <SessionToken>stand-in-session</SessionToken>
+      <SecretAccessKey>${SECRET}</SecretAccessKey>
+      <SessionToken>${SESSION_TOKEN}</SessionToken>
       <Expiration>${expiration}</Expiration>
     </Credentials>
     <SubjectFromWebIdentityToken>system:serviceaccount:ferry:push</SubjectFromWebIdentityToken>
@@ -233,7 +266,7 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
     if (host !== undefined) call.host = host;
     try {
       if (api === 'ecr:GetAuthorizationToken') {
-        const signed = checkSigned(req, 'ecr');
+        const signed = checkSigned(req, body, 'ecr');
         Object.assign(call, { region: signed.region, accessKeyId: signed.accessKeyId });
         const password = state.passwords[Math.min(state.served++, state.passwords.length - 1)];
         calls.push(call);
@@ -250,7 +283,7 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
         return;
       }
       if (api === 'sts:GetWebIdentityToken') {
-        const signed = checkSigned(req, 'sts');
+        const signed = checkSigned(req, body, 'sts');
         Object.assign(call, { region: signed.region, accessKeyId: signed.accessKeyId, roleArn: signed.roleArn });
         const xml = mintToken(signed, form);
         calls.push(call);
