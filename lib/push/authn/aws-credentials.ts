@@ -73,10 +73,11 @@ function defaultChain(target: AwsTarget, ctx: AwsContext): AwsCredentialIdentity
 
 function clusterOidc(target: AwsTarget & { roleArn: string }, ctx: AwsContext): AwsCredentialIdentityProvider {
   const tokenFile = ctx.env.AWS_WEB_IDENTITY_TOKEN_FILE;
-  if (!tokenFile) throw new HopError(`role ${target.roleArn} for ${target.host} needs a web identity token, but AWS_WEB_IDENTITY_TOKEN_FILE is not set (is the pod's ServiceAccount annotated with eks.amazonaws.com/role-arn?)`);
   const { fromWebToken } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
   const sts = stsConfig(target.region, target.fips);
   return async () => {
+    // Checked when used, so that only this destination fails.
+    if (!tokenFile) throw new HopError(`role ${target.roleArn} for ${target.host} needs a web identity token, but AWS_WEB_IDENTITY_TOKEN_FILE is not set (is the pod's ServiceAccount annotated with eks.amazonaws.com/role-arn?)`);
     try {
       // Read each time: the kubelet rotates the token. Trimmed, unlike the SDK's
       // fromTokenFile, so a token file written with a trailing newline still works.
