@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseEcrHost } from '../config/partitions';
-import { Authenticator, Env, credentialSourceFor, ecrTargetOf } from './auth';
+import { Authenticator, Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, checkFederatedRole, credentialSourceFor, ecrTargetOf, parseTrust } from './authn';
 import { EXIT, InputError, errorMessage, isUnfixable } from './errors';
 import { Image, isDigest } from './image';
 import { openImage } from './load';
@@ -29,11 +29,16 @@ destination back by tag and by digest.
 
 Options:
   --to <ref>[=<role-arn>]       destination, repeatable; default: the image's RepoTags.
-                                =<role-arn> assumes that IAM role with the pod's web
-                                identity token to get the ECR token for this destination
+                                =<role-arn> reaches that IAM role (see --trust) to get the
+                                ECR token for this destination
   --expect-digest <sha256:...>  refuse to push unless the manifest digest is this
   --digest-file <path>          write the manifest digest to this file (checked writable first)
 ${COMMON_USAGE}
+
+${TRUST_USAGE}
+
+A dkr.ecr-fips.* registry makes every AWS call of that destination (STS and ECR) use
+AWS's FIPS endpoints. Each AWS endpoint called is logged as "aws endpoint: <host>".
 
 The environment fills in what the arguments leave out (the Argo step's contract):
 IMAGE_TAR is the image when none is given, IMAGE_URI the destination(s), comma-separated,
@@ -66,12 +71,14 @@ interface Settings extends CommonSettings {
   readonly destinations: readonly Destination[];
   readonly expectDigest?: string;
   readonly digestFile?: string;
+  readonly trust: TrustSettings;
 }
 
 const ROLE_ARN = /^arn:([a-z-]+):iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 const PUSH_OPTIONS = {
   ...COMMON_OPTIONS,
+  ...TRUST_OPTIONS,
   to: { type: 'string', multiple: true },
   'expect-digest': { type: 'string' },
   'digest-file': { type: 'string' },
@@ -114,7 +121,10 @@ function parseSettings(argv: readonly string[], env: Env): Settings | 'help' {
   if (expectDigest !== undefined && !isDigest(expectDigest)) throw new InputError(`--expect-digest "${expectDigest}" is not sha256:<64 hex digits>`);
   const digestFile = values['digest-file'];
   if (digestFile !== undefined) checkWritable('--digest-file', digestFile);
-  return { ...parseCommon(values, env), image, destinations: to.map((arg) => parseDestination(arg, env)), expectDigest, digestFile };
+  const trust = parseTrust(values, env);
+  const destinations = to.map((arg) => parseDestination(arg, env));
+  for (const d of destinations) if (d.roleArn) checkFederatedRole(trust, d.roleArn, d.roleArn.split(':')[1]);
+  return { ...parseCommon(values, env), image, destinations, trust, expectDigest, digestFile };
 }
 
 function defaultDestinations(image: Image, location: string): Destination[] {
@@ -127,7 +137,7 @@ function defaultDestinations(image: Image, location: string): Destination[] {
  * credential source reads configuration (config.json, AWS_REGION): a failure there is
  * the user's to fix, so it is an InputError.
  */
-function registriesFor(destinations: readonly Destination[], transport: Transport, env: Env): Registry[] {
+function registriesFor(destinations: readonly Destination[], transport: Transport, env: Env, trust: TrustSettings, log: (line: string) => void): Registry[] {
   const byKey = new Map<string, Registry>();
   return destinations.map(({ ref, roleArn }) => {
     const key = `${ref.registry} ${roleArn ?? ''}`;
@@ -135,7 +145,7 @@ function registriesFor(destinations: readonly Destination[], transport: Transpor
     if (!registry) {
       let source;
       try {
-        source = credentialSourceFor(ref.registry, env, roleArn);
+        source = credentialSourceFor(ref.registry, env, roleArn, { trust, log });
       } catch (err) {
         throw new InputError(`credentials for ${ref.registry}: ${errorMessage(err)}`);
       }
@@ -175,7 +185,7 @@ async function push(settings: Settings, ctx: CliContext, progress: Progress): Pr
       throw new InputError(`${settings.image}: manifest digest is ${digest}, but --expect-digest says ${settings.expectDigest}; nothing pushed`);
     }
     const destinations = settings.destinations.length ? settings.destinations : defaultDestinations(image, settings.image);
-    const registries = registriesFor(destinations, transport, ctx.env);
+    const registries = registriesFor(destinations, transport, ctx.env, settings.trust, (line) => progress.log(line));
     progress.log(`pushing ${settings.image} (${digest}) to ${destinations.map((d) => formatReference(d.ref)).join(', ')}`);
     const results = await Promise.all(destinations.map((d, i) => pushImage(image, d.ref, registries[i], { jobs: settings.jobs, progress, deadline })));
     report(progress, results);

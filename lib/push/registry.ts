@@ -7,7 +7,7 @@
  * upload Location elsewhere) carries no Authorization, and a 401 or any challenge from
  * another host fails the destination instead of refreshing this registry's credentials.
  */
-import { Authenticator } from './auth';
+import { Authenticator } from './authn';
 import { Deadline } from './deadlines';
 import { FatalError, PushError } from './errors';
 import { RetryBudget } from './retry';
@@ -59,7 +59,7 @@ export class Registry {
       if (!ownHost && (res.status === 401 || header(res, 'www-authenticate') !== undefined)) throw this.foreignChallenge(req.method, url, res);
       if (res.status !== 401) return res;
       if (refreshed) throw this.auth.refused();
-      await this.auth.refresh(header(res, 'www-authenticate'));
+      await this.auth.refresh(header(res, 'www-authenticate'), url.host);
     }
   }
 
@@ -86,7 +86,7 @@ export class Registry {
       if (res.status !== 401) return res;
       res.body.resume();
       if (refreshed) throw this.auth.refused();
-      await this.auth.refresh(header(res, 'www-authenticate'));
+      await this.auth.refresh(header(res, 'www-authenticate'), url.host);
     }
   }
 
@@ -116,7 +116,7 @@ export class Registry {
   private async probe(url: URL, single: boolean, deadline?: Deadline): Promise<URL> {
     const req: Request = { method: 'GET', url, deadline };
     const res = await (single ? this.transport.once(req) : this.transport.send(req));
-    if (res.status === 401) this.auth.setChallenge(header(res, 'www-authenticate'));
+    if (res.status === 401) this.auth.setChallenge(header(res, 'www-authenticate'), url.host);
     else if (res.status !== 200) throw new PushError(`${url.origin}/v2/ answered ${registryError(res)}; is ${this.host} a registry?`);
     return new URL(url.origin);
   }

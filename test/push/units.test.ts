@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { TarSource, indexTar } from '../../lib/push/archive';
-import { Authenticator, anonymous, parseChallenge, ecrTargetOf } from '../../lib/push/auth';
+import { Authenticator, anonymous, parseChallenge, ecrTargetOf } from '../../lib/push/authn';
 import { HostSet, normalizeHost } from '../../lib/push/host';
 import { sanitize } from '../../lib/push/errors';
 import { parseDestination } from '../../lib/push/cli';
