@@ -5,7 +5,7 @@
  */
 import { Authenticator } from './auth';
 import { PushError } from './errors';
-import { ConnectionError, Request, Response, Transport, header, registryError } from './transport';
+import { ConnectionError, Request, Response, StreamResponse, Transport, header, registryError } from './transport';
 
 export interface RegistryRequest {
   readonly method: string;
@@ -43,6 +43,26 @@ export class Registry {
       const outgoing: Request = { method: req.method, url, body: req.body, headers: { ...req.headers, ...(authorization ? { authorization } : {}) } };
       const res = await (req.retry === false ? this.transport.once(outgoing) : this.transport.send(outgoing));
       if (res.status !== 401) return res;
+      if (refreshed) throw this.auth.refused();
+      await this.auth.refresh(header(res, 'www-authenticate'));
+    }
+  }
+
+  /**
+   * Like request(), one attempt, with the response body left unread (blob downloads).
+   * Only this registry's own host gets its credentials, and only its own 401 refreshes
+   * them: a redirect target that asks for credentials is refused.
+   */
+  async open(req: Omit<RegistryRequest, 'body' | 'retry'>): Promise<StreamResponse> {
+    const base = await this.ping();
+    const url = new URL(req.target, base);
+    const ownHost = url.host === base.host;
+    for (let refreshed = false; ; refreshed = true) {
+      const authorization = ownHost ? await this.auth.authorization(req.scopes) : undefined;
+      const res = await this.transport.open({ method: req.method, url, headers: { ...req.headers, ...(authorization ? { authorization } : {}) } });
+      if (res.status !== 401) return res;
+      res.body.resume();
+      if (!ownHost) throw new PushError(`${url.host}, where ${this.host} redirected a download, asked for credentials; they stay with ${this.host}`);
       if (refreshed) throw this.auth.refused();
       await this.auth.refresh(header(res, 'www-authenticate'));
     }

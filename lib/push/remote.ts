@@ -4,6 +4,7 @@
  * one streamed PATCH, PUT ?digest=), manifests last, so a tag only ever points at a
  * complete image.
  */
+import { Readable } from 'node:stream';
 import { deferred, mapLimit } from './concurrency';
 import { InputError, PushError, RetryableError, errorMessage } from './errors';
 import { Blob, Image, Manifest, openVerified } from './image';
@@ -31,20 +32,20 @@ export interface DestinationResult {
   inputError?: boolean;
 }
 
-interface Destination {
+export interface Destination {
   readonly ref: Reference;
   readonly registry: Registry;
   readonly label: string;
   readonly progress: Progress;
 }
 
-function scopes(repository: string, mountFrom?: string): string[] {
+export function scopes(repository: string, mountFrom?: string): string[] {
   const push = `repository:${repository}:pull,push`;
   return mountFrom ? [push, `repository:${mountFrom}:pull`] : [push];
 }
 
 /** Turns an unexpected answer into an error; transient ones become retryable. */
-function unexpected(what: string, res: Response): PushError {
+export function unexpected(what: string, res: Response): PushError {
   const message = `${what} answered ${registryError(res)}`;
   return isRetryableStatus(res.status) ? new RetryableError(message, retryAfterSeconds(header(res, 'retry-after'))) : new PushError(message);
 }
@@ -62,7 +63,7 @@ function locationOf(res: Response, base: URL, what: string): URL {
   return new URL(location, base);
 }
 
-async function blobExists(dest: Destination, digest: string): Promise<boolean> {
+export async function blobExists(dest: Destination, digest: string): Promise<boolean> {
   const { repository } = dest.ref;
   const res = await dest.registry.request({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, scopes: scopes(repository) });
   if (res.status === 200) return true;
@@ -71,7 +72,7 @@ async function blobExists(dest: Destination, digest: string): Promise<boolean> {
 }
 
 /** POST ?mount=&from=; true on 201. A 202 or an error means upload instead. */
-async function tryMount(dest: Destination, blob: Blob, from: string): Promise<boolean> {
+export async function tryMount(dest: Destination, blob: Blob, from: string): Promise<boolean> {
   const { repository } = dest.ref;
   const query = `mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`;
   try {
@@ -82,7 +83,8 @@ async function tryMount(dest: Destination, blob: Blob, from: string): Promise<bo
   }
 }
 
-async function upload(dest: Destination, blob: Blob): Promise<void> {
+/** One upload attempt; `body` defaults to the blob opened through the verifier (copy passes a tee branch). */
+export async function upload(dest: Destination, blob: Blob, body: () => Readable = () => openVerified(blob, (n) => dest.progress.blobBytes(dest.label, blob.digest, n))): Promise<void> {
   const { registry, ref: { repository }, progress, label } = dest;
   const what = `${registry.host}/v2/${repository}/blobs/uploads/`;
   const base = await registry.ping();
@@ -95,7 +97,7 @@ async function upload(dest: Destination, blob: Blob): Promise<void> {
     method: 'PATCH',
     target: session,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-    body: () => openVerified(blob, (n) => progress.blobBytes(label, blob.digest, n)),
+    body,
     scopes: sc,
     retry: false,
   });
@@ -135,7 +137,7 @@ async function manifestPresent(dest: Destination, reference: string, manifest: M
   return res.status === 200 && header(res, 'docker-content-digest') === manifest.digest;
 }
 
-async function putManifest(dest: Destination, reference: string, manifest: Manifest): Promise<'written' | 'present'> {
+export async function putManifest(dest: Destination, reference: string, manifest: Manifest): Promise<'written' | 'present'> {
   if (await manifestPresent(dest, reference, manifest)) return 'present';
   const { repository } = dest.ref;
   const what = `PUT ${dest.registry.host}/v2/${repository}/manifests/${reference}`;

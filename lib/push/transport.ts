@@ -41,6 +41,13 @@ export interface Response {
   readonly body: Buffer;
 }
 
+/** A response whose body is left unread, for the caller to stream (blob downloads). */
+export interface StreamResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: http.IncomingMessage;
+}
+
 /** Thrown for failures below HTTP; `code` lets the caller try plain HTTP on an insecure host. */
 export class ConnectionError extends RetryableError {
   constructor(message: string, readonly code: string | undefined) {
@@ -157,6 +164,28 @@ export class Transport {
     });
   }
 
+  /**
+   * One bodiless request whose response body is handed over unread, so a blob can flow
+   * from one registry to others without being held in memory. Same TLS and plain-HTTP
+   * rules as once(); the caller retries (it knows which consumers still need the bytes).
+   */
+  open(req: Request): Promise<StreamResponse> {
+    if (req.url.protocol === 'http:' && !this.isInsecure(req.url.host)) {
+      return Promise.reject(new PushError(`refusing plain HTTP to ${req.url.host} (${req.method} ${req.url.pathname}); name it with --insecure-registry ${req.url.host} to allow it`));
+    }
+    return new Promise((resolve, reject) => {
+      const outgoing = this.module(req.url).request(req.url, { method: req.method, headers: req.headers, agent: this.agent(req.url) });
+      outgoing.setTimeout(IDLE_TIMEOUT_MS, () => outgoing.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      outgoing.on('error', (err: NodeJS.ErrnoException) => reject(connectionError(err, req)));
+      outgoing.on('response', (incoming) => {
+        // From here the idle timeout belongs to the body: a stalled download fails its reader.
+        incoming.setTimeout(IDLE_TIMEOUT_MS, () => incoming.destroy(connectionError(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }), req)));
+        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: incoming });
+      });
+      outgoing.end();
+    });
+  }
+
   close(): void {
     for (const agent of [this.httpAgent, this.httpsAgent, this.insecureAgent]) agent.destroy();
   }
@@ -195,7 +224,7 @@ function readBody(incoming: http.IncomingMessage, head: boolean): Promise<Buffer
   });
 }
 
-export function header(res: Response, name: string): string | undefined {
+export function header(res: Pick<Response, 'headers'>, name: string): string | undefined {
   const value = res.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
