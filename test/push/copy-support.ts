@@ -148,10 +148,27 @@ export interface RegistryProxy {
 }
 
 export interface ProxyOptions {
-  /** Drop the Link header from tag lists: the client must page with n and last. */
+  /**
+   * Serve tag lists in pages of at most this many, sorted, by `n` and `last` as the
+   * distribution spec (and ECR) do; distribution 2.8 itself ignores `n`.
+   */
+  readonly tagPageSize?: number;
+  /** With tagPageSize: send no Link header, so the client must page with n and last itself. */
   readonly stripLink?: boolean;
   /** Stand in for `GET /v2/<repo>/referrers/<digest>`: an OCI index of these descriptors. */
   readonly referrers?: (repo: string, digest: string) => Record<string, unknown>[] | undefined;
+}
+
+async function paginatedTags(upstreamHost: string, url: string, max: number, withLink: boolean): Promise<{ body: string; link?: string }> {
+  const u = new URL(url, `http://${upstreamHost}`);
+  const all = ((await (await fetch(`http://${upstreamHost}${u.pathname}`)).json()) as { name: string; tags: string[] });
+  const n = Math.min(max, Number(u.searchParams.get('n') ?? max));
+  const last = u.searchParams.get('last');
+  const sorted = [...all.tags].sort();
+  const page = sorted.filter((t) => last === null || t > last).slice(0, n);
+  const more = page.length > 0 && sorted.indexOf(page[page.length - 1]) < sorted.length - 1;
+  const link = withLink && more ? `<${u.pathname}?n=${n}&last=${encodeURIComponent(page[page.length - 1])}>; rel="next"` : undefined;
+  return { body: JSON.stringify({ name: all.name, tags: page }), link };
 }
 
 /** A logging forwarder in front of a plain-HTTP registry. */
@@ -169,9 +186,16 @@ export async function startRegistryProxy(upstreamHost: string, opts: ProxyOption
       res.end(JSON.stringify({ schemaVersion: 2, mediaType: MT.index, manifests }));
       return;
     }
+    if (opts.tagPageSize && req.method === 'GET' && urlPath.endsWith('/tags/list')) {
+      req.resume();
+      void paginatedTags(upstreamHost, req.url!, opts.tagPageSize, !opts.stripLink).then(({ body, link }) => {
+        res.writeHead(200, { 'content-type': 'application/json', ...(link ? { link } : {}) });
+        res.end(body);
+      }, () => res.destroy());
+      return;
+    }
     const upstream = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: upstreamHost } }, (up) => {
       const headers = { ...up.headers };
-      if (opts.stripLink && urlPath.endsWith('/tags/list')) delete headers.link;
       if (headers.location) headers.location = headers.location.replace(`http://${upstreamHost}`, `http://${server.address() && `127.0.0.1:${(server.address() as AddressInfo).port}`}`);
       res.writeHead(up.statusCode!, headers);
       up.pipe(res);

@@ -1,0 +1,28 @@
+/** ferry copy and ferry sync on the command line: bin/ferry.ts in a child process. */
+import { ferryProcess } from './helpers';
+
+const env = { PATH: process.env.PATH };
+
+test('ferry --help lists push, copy and sync; each has its own --help', async () => {
+  const top = await ferryProcess(['--help'], env);
+  expect(top.code).toBe(0);
+  for (const command of ['push', 'copy', 'sync']) expect(top.stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
+  const copy = await ferryProcess(['copy', '--help'], env);
+  expect(copy.code).toBe(0);
+  for (const flag of ['--to', '--expect-digest', '--digest-file', '--no-referrers', '--jobs', '--retries', '--json', '--insecure-registry', '--ca-file']) expect(copy.stdout).toContain(flag);
+  const sync = await ferryProcess(['sync', '--help'], env);
+  expect(sync.code).toBe(0);
+  for (const flag of ['--to', '--tags', '--dry-run', '--no-referrers', '--json']) expect(sync.stdout).toContain(flag);
+});
+
+test('copy and sync refuse bad arguments with one line and exit 2', async () => {
+  const noDest = await ferryProcess(['copy', '127.0.0.1:5000/app:v1'], env);
+  expect(noDest.code).toBe(2);
+  expect(noDest.stderr.trim()).toBe('ferry copy: no destination: name one or more with --to <ref> (see ferry copy --help)');
+  const badDigestFile = await ferryProcess(['copy', '127.0.0.1:5000/app:v1', '--to', '127.0.0.1:5001/app:v1', '--digest-file', '/nonexistent/dir/digest'], env);
+  expect(badDigestFile.code).toBe(2);
+  expect(badDigestFile.stderr.trim()).toBe('ferry copy: --digest-file /nonexistent/dir/digest: directory /nonexistent/dir does not exist or is not writable');
+  const badGlob = await ferryProcess(['sync', '127.0.0.1:5000/app', '--to', '127.0.0.1:5001/app', '--tags', 'v[1'], env);
+  expect(badGlob.code).toBe(2);
+  expect(badGlob.stderr.trim()).toBe('ferry sync: --tags "v[1": "[" without a closing "]"');
+});
