@@ -124,10 +124,18 @@ export async function seedReferrersTag(host: string, repo: string, subject: stri
   return seedManifest(host, repo, subject.replace(':', '-'), index, MT.index);
 }
 
+function blobFile(registry: TestRegistry, digest: string): string {
+  const hex = digest.slice('sha256:'.length);
+  return path.join(registry.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+}
+
+export function blobBytes(registry: TestRegistry, digest: string): Buffer {
+  return fs.readFileSync(blobFile(registry, digest));
+}
+
 /** Overwrites a stored blob in place with other bytes of the same length (the registry does not re-check on read). */
 export function corruptBlob(registry: TestRegistry, digest: string): void {
-  const hex = digest.slice('sha256:'.length);
-  const file = path.join(registry.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+  const file = blobFile(registry, digest);
   const bytes = fs.readFileSync(file);
   bytes[bytes.length - 1] ^= 0xff;
   fs.writeFileSync(file, bytes);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main as copyMain } from '../../lib/push/cli-copy';
-import { MT, RegistryProxy, SeededIndex, corruptBlob, registryRequest, seedArtifact, seedCosignSignature, seedImage, seedIndex, seedReferrersTag, sha256, startRegistryProxy } from './copy-support';
+import { MT, RegistryProxy, SeededIndex, blobBytes, corruptBlob, registryRequest, seedArtifact, seedBlob, seedCosignSignature, seedImage, seedIndex, seedReferrersTag, sha256, startRegistryProxy } from './copy-support';
 import { PASSWORD, USER, dockerConfig, skopeo, tmpDir } from './helpers';
 import { TestRegistry, startRegistry } from './registry-server';
 
@@ -119,9 +119,11 @@ describe('an index with two platforms, a cosign signature and a tag-schema refer
   });
 });
 
-test('a corrupt source blob tags nothing anywhere and exits 2', async () => {
+test('a corrupt source blob tags nothing anywhere, not even where that blob is already present, and exits 2', async () => {
   const image = await seedImage(src.host, 'corrupt/app', 'v1', 'corrupt', 300_000);
   const layer = image.blobs[1];
+  // The plain destination already holds the good layer (and so never needs the corrupt one).
+  await seedBlob(plain.host, 'corrupt/app', blobBytes(src, layer));
   corruptBlob(src, layer);
   const run = await ferryCopy([`${proxy.host}/corrupt/app:v1`, '--to', `${secure.host}/corrupt/app:v1`, '--to', `${plain.host}/corrupt/app:v1`, '--json']);
   expect(run.code).toBe(2);
@@ -134,8 +136,8 @@ test('a corrupt source blob tags nothing anywhere and exits 2', async () => {
   for (const registry of [secure, plain]) {
     expect(await status(registry, '/v2/corrupt/app/manifests/v1')).toBe(404);
     expect(await status(registry, `/v2/corrupt/app/manifests/${image.digest}`)).toBe(404);
-    expect(await status(registry, `/v2/corrupt/app/blobs/${layer}`)).toBe(404);
   }
+  expect(await status(secure, `/v2/corrupt/app/blobs/${layer}`)).toBe(404);
 });
 
 test('referrers from the OCI 1.1 referrers API land, and are listed under the tag schema where the destination lacks the API', async () => {
