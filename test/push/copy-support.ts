@@ -163,6 +163,8 @@ export interface ProxyOptions {
   readonly tagPageSize?: number;
   /** With tagPageSize: send no Link header, so the client must page with n and last itself. */
   readonly stripLink?: boolean;
+  /** Answer every manifest read (HEAD, GET) by tag with 404: a registry that accepts a PUT but does not serve it back. */
+  readonly forgetTags?: boolean;
   /** Stand in for `GET /v2/<repo>/referrers/<digest>`: an OCI index of these descriptors. */
   readonly referrers?: (repo: string, digest: string) => Record<string, unknown>[] | undefined;
 }
@@ -192,6 +194,12 @@ export async function startRegistryProxy(upstreamHost: string, opts: ProxyOption
       const manifests = opts.referrers(referrers[1], referrers[2]) ?? [];
       res.writeHead(200, { 'content-type': MT.index });
       res.end(JSON.stringify({ schemaVersion: 2, mediaType: MT.index, manifests }));
+      return;
+    }
+    if (opts.forgetTags && (req.method === 'GET' || req.method === 'HEAD') && /\/manifests\/(?!sha256:)[^/]+$/.test(urlPath)) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(req.method === 'HEAD' ? undefined : '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
       return;
     }
     if (opts.tagPageSize && req.method === 'GET' && urlPath.endsWith('/tags/list')) {

@@ -166,3 +166,16 @@ test('a destination that cannot be reached fails alone (exit 1); the others get 
   expect(summary.destinations[1]).toEqual(expect.objectContaining({ ok: true, digest: image.digest }));
   expect((await raw(plain, 'partial/app:v1')).equals(image.manifest)).toBe(true);
 });
+
+test('a destination that takes the manifest but does not serve it back by tag fails (exit 1)', async () => {
+  const image = await seedImage(src.host, 'readback/app', 'v1', 'readback');
+  const forgetful = await startRegistryProxy(plain.host, { forgetTags: true });
+  try {
+    const run = await ferryCopy([`${proxy.host}/readback/app:v1`, '--to', `${forgetful.host}/readback/app:v1`, '--insecure-registry', forgetful.host, '--retries', '0', '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`read back after the push, v1 is missing, expected ${image.digest}`);
+    expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false }));
+  } finally {
+    await forgetful.stop();
+  }
+});
