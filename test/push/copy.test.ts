@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { main as copyMain } from '../../lib/push/cli-copy';
 import { MT, RegistryProxy, SeededIndex, blobBytes, corruptBlob, registryRequest, seedArtifact, seedBlob, seedCosignSignature, seedImage, seedIndex, seedReferrersTag, sha256, startRegistryProxy } from './copy-support';
 import { PASSWORD, USER, dockerConfig, skopeo, tmpDir } from './helpers';
+import { startFaultyProxy } from './faulty-proxy';
 import { TestRegistry, startRegistry } from './registry-server';
 
 let src: TestRegistry;
@@ -177,5 +178,25 @@ test('a destination that takes the manifest but does not serve it back by tag fa
     expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false }));
   } finally {
     await forgetful.stop();
+  }
+});
+
+test('a destination whose upload breaks mid-blob does not hold up the others; it alone retries with a fresh read', async () => {
+  const image = await seedImage(src.host, 'flaky/app', 'v1', 'flaky', 2_000_000);
+  const layer = image.blobs[1];
+  const flaky = await startFaultyProxy(plain.host, [{ method: 'PATCH', pathIncludes: '/v2/flaky/app/blobs/uploads/', times: 1, kind: 'reset' }]);
+  proxy.log.length = 0;
+  try {
+    const run = await ferryCopy([`${proxy.host}/flaky/app:v1`, '--to', `${flaky.host}/flaky/app:v1`, '--to', `${secure.host}/flaky/app:v1`, '--insecure-registry', flaky.host, '--json'], {});
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`for ${flaky.host}/flaky/app:v1:`);
+    expect(JSON.parse(run.stdout).destinations.map((d: { digest: string }) => d.digest)).toEqual([image.digest, image.digest]);
+    expect((await raw(secure, 'flaky/app:v1')).equals(image.manifest)).toBe(true);
+    expect((await raw(plain, 'flaky/app:v1')).equals(image.manifest)).toBe(true);
+    // One read for both destinations, and one more for the retry of the destination that broke.
+    expect(proxy.blobGets(layer).length + proxy.blobGets(image.blobs[0]).length).toBe(3);
+  } finally {
+    await flaky.stop();
   }
 });
