@@ -4,11 +4,12 @@
  * failed and may succeed later, 2 bad input or a corrupt source).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { CliContext, COMMON_USAGE, RegistryPool, commonSettings, exitCode, parse, parseEndpoint, transportFor } from './cli-shared';
+import { parseDestination } from './cli';
+import { CliContext, RegistryPool, exitCode } from './cli-shared';
 import { CopyOutcome, copyImage } from './copy';
 import { EXIT, InputError, errorMessage } from './errors';
 import { isDigest } from './image';
+import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, checkWritable, createTransport, parseCommandLine, parseCommon } from './options';
 import { Progress, createProgress } from './progress';
 import { formatReference } from './reference';
 
@@ -39,45 +40,37 @@ Exit codes: 0 every destination holds the image; 1 some destination failed in a 
 later attempt may fix; 2 bad input or usage, or a corrupt source (nothing was tagged).`;
 
 interface CopyArgs {
-  readonly source: ReturnType<typeof parseEndpoint>;
-  readonly targets: ReturnType<typeof parseEndpoint>[];
+  readonly source: ReturnType<typeof parseDestination>;
+  readonly targets: ReturnType<typeof parseDestination>[];
   readonly expectDigest?: string;
   readonly digestFile?: string;
   readonly referrers: boolean;
-  readonly common: ReturnType<typeof commonSettings>;
+  readonly common: CommonSettings;
 }
 
-function parseCopyArgs(argv: readonly string[]): CopyArgs | 'help' {
-  const { values, positionals } = parse('copy', argv, {
+function parseCopyArgs(argv: readonly string[], env: CliContext['env']): CopyArgs | 'help' {
+  const { values, positionals } = parseCommandLine(argv, {
+    ...COMMON_OPTIONS,
+    to: { type: 'string', multiple: true },
     'expect-digest': { type: 'string' },
     'digest-file': { type: 'string' },
     'no-referrers': { type: 'boolean' },
-  });
+  }, 'ferry copy');
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new InputError(`expected one source reference, got ${positionals.length} (see ferry copy --help)`);
   if (!values.to?.length) throw new InputError('no destination: name one or more with --to <ref> (see ferry copy --help)');
   const expectDigest = values['expect-digest'];
   if (expectDigest !== undefined && !isDigest(expectDigest)) throw new InputError(`--expect-digest "${expectDigest}" is not sha256:<64 hex digits>`);
   const digestFile = values['digest-file'];
-  if (digestFile) preflightWritable(digestFile);
+  if (digestFile) checkWritable('--digest-file', digestFile);
   return {
-    source: parseEndpoint(positionals[0]),
-    targets: values.to.map(parseEndpoint),
+    source: parseDestination(positionals[0]),
+    targets: values.to.map(parseDestination),
     expectDigest,
     digestFile,
     referrers: !values['no-referrers'],
-    common: commonSettings(values),
+    common: parseCommon(values, env),
   };
-}
-
-/** A --digest-file that cannot be written is found before anything moves. */
-function preflightWritable(file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch {
-    throw new InputError(`--digest-file ${file}: directory ${dir} does not exist or is not writable`);
-  }
 }
 
 function report(progress: Progress, outcome: CopyOutcome): void {
@@ -93,7 +86,7 @@ function summaryJson(source: string, outcome: CopyOutcome): string {
 }
 
 async function copy(args: CopyArgs, ctx: CliContext, progress: Progress): Promise<number> {
-  const transport = transportFor(args.common, progress);
+  const transport = createTransport(args.common, (line) => progress.log(line));
   try {
     const pool = new RegistryPool(transport, ctx.env);
     const source = { ref: args.source.ref, registry: pool.get(args.source.ref.registry, args.source.roleArn) };
@@ -111,7 +104,7 @@ async function copy(args: CopyArgs, ctx: CliContext, progress: Progress): Promis
 export async function main(argv: readonly string[], ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const progress = createProgress(ctx.stderr);
   try {
-    const args = parseCopyArgs(argv);
+    const args = parseCopyArgs(argv, ctx.env);
     if (args === 'help') {
       ctx.stdout.write(`${USAGE}\n`);
       return EXIT.ok;

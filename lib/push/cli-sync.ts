@@ -3,9 +3,10 @@
  * carry out, and the exit code (0 every destination holds every matching tag; 1 something
  * failed that a later run may fix; 2 a tag differs at a destination, or bad input).
  */
-import { CliContext, COMMON_USAGE, RegistryPool, commonSettings, exitCode, parse, transportFor } from './cli-shared';
 import { parseDestination } from './cli';
+import { CliContext, RegistryPool, exitCode } from './cli-shared';
 import { EXIT, InputError, errorMessage } from './errors';
+import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, createTransport, parseCommandLine, parseCommon } from './options';
 import { Progress, createProgress } from './progress';
 import { DestinationOutcome, Repository, SyncPlan, globToRegExp, planSync, runSync } from './sync';
 
@@ -39,7 +40,7 @@ interface SyncArgs {
   readonly glob: RegExp;
   readonly dryRun: boolean;
   readonly referrers: boolean;
-  readonly common: ReturnType<typeof commonSettings>;
+  readonly common: CommonSettings;
 }
 
 /** `host/repo[=role]`: a repository, so a tag or digest is refused rather than ignored. */
@@ -53,12 +54,14 @@ function parseRepository(arg: string, what: string) {
   return { ...parsed, repository: parsed.ref.repository };
 }
 
-function parseSyncArgs(argv: readonly string[]): SyncArgs | 'help' {
-  const { values, positionals } = parse('sync', argv, {
+function parseSyncArgs(argv: readonly string[], env: CliContext['env']): SyncArgs | 'help' {
+  const { values, positionals } = parseCommandLine(argv, {
+    ...COMMON_OPTIONS,
+    to: { type: 'string', multiple: true },
     tags: { type: 'string' },
     'dry-run': { type: 'boolean' },
     'no-referrers': { type: 'boolean' },
-  });
+  }, 'ferry sync');
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new InputError(`expected one source repository, got ${positionals.length} (see ferry sync --help)`);
   if (!values.to?.length) throw new InputError('no destination: name one or more with --to <repository> (see ferry sync --help)');
@@ -68,7 +71,7 @@ function parseSyncArgs(argv: readonly string[]): SyncArgs | 'help' {
     glob: globToRegExp(values.tags ?? '*'),
     dryRun: values['dry-run'] ?? false,
     referrers: !values['no-referrers'],
-    common: commonSettings(values),
+    common: parseCommon(values, env),
   };
 }
 
@@ -122,7 +125,7 @@ function summaryJson(plan: SyncPlan, outcomes: readonly DestinationOutcome[], dr
 }
 
 async function sync(args: SyncArgs, ctx: CliContext, progress: Progress): Promise<number> {
-  const transport = transportFor(args.common, progress);
+  const transport = createTransport(args.common, (line) => progress.log(line));
   try {
     const pool = new RegistryPool(transport, ctx.env);
     const repo = (r: SyncArgs['source']): Repository => ({ registry: pool.get(r.ref.registry, r.roleArn), repository: r.repository });
@@ -144,7 +147,7 @@ async function sync(args: SyncArgs, ctx: CliContext, progress: Progress): Promis
 export async function main(argv: readonly string[], ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const progress = createProgress(ctx.stderr);
   try {
-    const args = parseSyncArgs(argv);
+    const args = parseSyncArgs(argv, ctx.env);
     if (args === 'help') {
       ctx.stdout.write(`${USAGE}\n`);
       return EXIT.ok;

@@ -89,9 +89,13 @@ class SourceError extends Error {
   }
 }
 
-/** Bad input or a corrupt source: another attempt cannot help (exit 2, like push). */
+/**
+ * Another attempt cannot help (exit 2, as for push): bad input or a corrupt source
+ * (InputError), or a refusal push classes as unfixable (its FatalError: TLS or plain-HTTP
+ * refusal, an immutable tag at another digest), recognised by name.
+ */
 function isPermanent(err: unknown): boolean {
-  return err instanceof InputError;
+  return err instanceof InputError || (err instanceof Error && err.name === 'FatalError');
 }
 
 function isRetryable(err: unknown): boolean {
@@ -186,10 +190,10 @@ class CopyRun {
     const uploads = targets.map(async (t, i): Promise<unknown> => {
       t.dest.progress.blobStart(t.dest.label, blob.digest, blob.size);
       try {
-        await upload(t.dest, blob, () => bodyOf(branches[i], () => sourceFailure));
+        await upload(t.dest, blob, branchBody(branches[i], () => sourceFailure));
         return undefined;
       } catch (err) {
-        return err;
+        return err instanceof ReplayRefused ? new RetryableError(`upload of ${blob.digest} to ${t.dest.label} broke off`) : err;
       } finally {
         branches[i].destroy();
       }
@@ -257,12 +261,28 @@ class CopyRun {
   }
 }
 
-/** A branch as an upload body; once the source failed, a body that fails at once instead. */
-function bodyOf(branch: PassThrough, failure: () => unknown): PassThrough {
-  if (!branch.destroyed) return branch;
-  const failed = new PassThrough();
-  process.nextTick(() => failed.destroy((failure() as Error | undefined) ?? new RetryableError('the source download ended early')));
-  return failed;
+/**
+ * An upload body for one branch of the fan-out. The branch can be read once: a second
+ * call (an upload retrying its PATCH inside push's upload) gets a stream that fails at
+ * once with ReplayRefused, and copy retries that destination itself with a fresh read.
+ */
+function branchBody(branch: PassThrough, sourceFailure: () => unknown): () => PassThrough {
+  let used = false;
+  return () => {
+    const first = !used && !branch.destroyed;
+    used = true;
+    if (first) return branch;
+    const failed = new PassThrough();
+    process.nextTick(() => failed.destroy((sourceFailure() as Error | undefined) ?? new ReplayRefused()));
+    return failed;
+  };
+}
+
+/** Not retryable where it is thrown (so an upload gives up at once); copy retries the blob. */
+class ReplayRefused extends PushError {
+  constructor() {
+    super('the shared download of this blob cannot be replayed for one destination');
+  }
 }
 
 function sourceError(err: unknown, source: string, digest: string): unknown {
