@@ -78,7 +78,7 @@ function parseSyncArgs(argv: readonly string[], env: CliContext['env']): SyncArg
 const short = (digest: string) => digest.slice(0, 19);
 
 function reportPlan(progress: Progress, plan: SyncPlan, dryRun: boolean): void {
-  progress.log(`${plan.source}: ${plan.tags.length} matching tags`);
+  progress.log(plan.tags.length ? `${plan.source}: ${plan.tags.length} matching tags` : `${plan.source}: no tag matches --tags`);
   for (const d of plan.destinations) {
     if (d.error) {
       progress.log(`${d.repository}: FAILED: ${d.error}`);

@@ -302,8 +302,9 @@ export async function copyImage(source: Endpoint, targets: readonly Endpoint[], 
   const run = new CopyRun(source, targets, opts);
   let digest: string | undefined;
   try {
-    await source.registry.ping().catch((err) => { throw new SourceError(err); });
-    const image = await readImage(source.registry, source.ref.repository, source.ref.digest ?? source.ref.tag!).catch((err) => { throw new SourceError(err); });
+    // Reading the source and reaching the destinations overlap: each costs round trips only.
+    const reading = source.registry.ping().then(() => readImage(source.registry, source.ref.repository, source.ref.digest ?? source.ref.tag!)).catch((err) => { throw new SourceError(err); });
+    const [image] = await Promise.all([reading, run.each(async (t) => { await t.endpoint.registry.ping(); })]);
     digest = image.manifest.digest;
     if (opts.expectDigest && opts.expectDigest !== digest) {
       throw new SourceError(new InputError(`${run.sourceLabel} is ${digest}, but --expect-digest says ${opts.expectDigest}; nothing copied`));
@@ -311,11 +312,12 @@ export async function copyImage(source: Endpoint, targets: readonly Endpoint[], 
     for (const t of run.targets) {
       if (t.endpoint.ref.digest && t.endpoint.ref.digest !== digest) t.error = new InputError(`${t.dest.label}: the source image is ${digest}`);
     }
-    await run.each(async (t) => { await t.endpoint.registry.ping(); });
     opts.progress.log(`copying ${run.sourceLabel} (${digest}) to ${run.live.map((t) => t.dest.label).join(', ')}`);
+    const discovering = opts.referrers === false ? Promise.resolve([]) : discoverReferrers(source.registry, source.ref.repository, [digest, ...image.children.map((c) => c.digest)]);
+    discovering.catch(() => undefined);
     await run.blobs(image.blobs);
     await run.children(image);
-    const found = opts.referrers === false ? [] : await discoverReferrers(source.registry, source.ref.repository, [digest, ...image.children.map((c) => c.digest)]).catch((err) => { throw new SourceError(err); });
+    const found = await discovering.catch((err) => { throw new SourceError(err); });
     if (found.length) {
       await run.put(image.manifest, () => digest!);
       await run.referrers(found);

@@ -124,16 +124,16 @@ function nextLink(res: Response, base: URL): URL | undefined {
 /**
  * Every tag of a repository, following pagination: the Link header when the registry
  * sends one, otherwise `?n=&last=` from the last tag while full pages come back.
- * A repository that does not exist has no tags.
+ * Undefined when the repository does not exist.
  */
-export async function listTags(registry: Registry, repository: string, pageSize = 1000): Promise<string[]> {
+export async function listTags(registry: Registry, repository: string, pageSize = 1000, sc = pullScopes(repository)): Promise<string[] | undefined> {
   const base = await registry.ping();
   const tags: string[] = [];
   const seen = new Set<string>();
   let target: URL | undefined = new URL(`/v2/${repository}/tags/list?n=${pageSize}`, base);
   for (let page = 0; target && page < MAX_TAG_PAGES; page++) {
-    const res = await registry.request({ method: 'GET', target, scopes: pullScopes(repository) });
-    if (res.status === 404) return tags;
+    const res = await registry.request({ method: 'GET', target, scopes: sc });
+    if (res.status === 404) return page === 0 ? undefined : tags;
     if (res.status !== 200) throw unexpected(`GET ${registry.host}/v2/${repository}/tags/list`, res);
     let body: { tags?: unknown };
     try {

@@ -59,16 +59,16 @@ export async function referrersFromApi(registry: Registry, repository: string, s
 
 /** Every referrer of these subjects at the source, API first, tags otherwise (cosign tags always). */
 export async function discoverReferrers(registry: Registry, repository: string, subjects: readonly string[]): Promise<Referrer[]> {
-  const found: Referrer[] = [];
-  for (const subject of subjects) {
+  const perSubject = await Promise.all(subjects.map(async (subject): Promise<Referrer[]> => {
     const api = await referrersFromApi(registry, repository, subject);
-    for (const d of api ?? []) found.push({ subject, reference: d.digest, descriptor: d });
     const tags = [...(api ? [] : ['']), ...COSIGN_SUFFIXES].map((suffix) => `${referrersTag(subject)}${suffix}`);
-    for (const tag of tags) {
-      if (await manifestDigest(registry, repository, tag)) found.push({ subject, reference: tag, tag });
-    }
-  }
-  return found;
+    const present = await Promise.all(tags.map(async (tag) => ((await manifestDigest(registry, repository, tag)) ? tag : undefined)));
+    return [
+      ...(api ?? []).map((d) => ({ subject, reference: d.digest, descriptor: d })),
+      ...present.filter((t): t is string => t !== undefined).map((tag) => ({ subject, reference: tag, tag })),
+    ];
+  }));
+  return perSubject.flat();
 }
 
 /**

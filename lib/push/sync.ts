@@ -91,6 +91,7 @@ async function digests(repo: Repository, tags: readonly string[], jobs: number, 
 /** The source's matching tags with their digests, and the referrer tags of those images. */
 async function sourceTags(source: Repository, glob: RegExp, jobs: number): Promise<TagDigest[]> {
   const all = await listTags(source.registry, source.repository);
+  if (!all) throw new InputError(`${label(source)}: the source registry has no such repository`);
   const images = await digests(source, all.filter((t) => !REFERRER_TAG.test(t) && glob.test(t)).sort(), jobs);
   const subjects = new Set([...images.values()].map((d) => d.slice('sha256:'.length)));
   const referrerTags = all.filter((t) => subjects.has(REFERRER_TAG.exec(t)?.[1] ?? '')).sort();
@@ -101,7 +102,7 @@ async function sourceTags(source: Repository, glob: RegExp, jobs: number): Promi
 async function planDestination(dest: Repository, tags: readonly TagDigest[], jobs: number): Promise<DestinationPlan> {
   const plan: DestinationPlan = { repository: label(dest), missing: [], present: [], conflicts: [] };
   try {
-    const existing = new Set(await listTags(dest.registry, dest.repository));
+    const existing = new Set(await listTags(dest.registry, dest.repository, undefined, scopes(dest.repository)) ?? []);
     const held = await digests(dest, tags.map((t) => t.tag).filter((t) => existing.has(t)), jobs, scopes(dest.repository));
     for (const { tag, digest } of tags) {
       const there = held.get(tag);

@@ -137,6 +137,12 @@ test('a source tag or digest instead of a repository is refused with exit 2', as
   expect(run.stderr.trim()).toBe(`ferry sync: source ${src.host}/team/app:v1: name a repository (host[:port]/repository), without a tag or digest`);
 });
 
+test('a source repository that does not exist is an error (exit 2), not an empty sync', async () => {
+  const run = await ferrySync([`${src.host}/no/such-repo`, '--to', `${plain.host}/x/app`]);
+  expect(run.code).toBe(2);
+  expect(run.stderr.trim()).toBe(`ferry sync: ${src.host}/no/such-repo: the source registry has no such repository`);
+});
+
 describe('tag listing follows pagination', () => {
   const registryAt = (host: string) => {
     const transport = new Transport({ retries: 0, insecureHosts: new Set([host]) });
@@ -150,7 +156,7 @@ describe('tag listing follows pagination', () => {
       const paging = await startRegistryProxy(src.host, { tagPageSize: 2, stripLink });
       const { registry, transport } = registryAt(paging.host);
       try {
-        expect((await listTags(registry, 'team/app', 2)).sort()).toEqual(expected());
+        expect((await listTags(registry, 'team/app', 2))?.sort()).toEqual(expected());
         expect(paging.log.filter((r) => r.path.endsWith('/tags/list')).length).toBeGreaterThanOrEqual(Math.ceil(expected().length / 2));
       } finally {
         transport.close();
