@@ -79,9 +79,12 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
+/** Tag lookups are single small requests: more of them in flight than blob transfers. */
+const LOOKUPS_PER_JOB = 4;
+
 async function digests(repo: Repository, tags: readonly string[], jobs: number, sc?: string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  await mapLimit(tags, jobs, async (tag) => {
+  await mapLimit(tags, jobs * LOOKUPS_PER_JOB, async (tag) => {
     const digest = await manifestDigest(repo.registry, repo.repository, tag, sc);
     if (digest) found.set(tag, digest);
   });
