@@ -35,7 +35,8 @@ async function run(argv: string[]): Promise<number> {
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 
+// Exit explicitly: work abandoned at the --timeout deadline must not keep the process alive.
 run(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => { process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = EXIT.destinationFailed; },
+  (code) => process.exit(code),
+  (err: unknown) => { process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`); process.exit(EXIT.destinationFailed); },
 );

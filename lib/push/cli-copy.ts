@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { parseDestination } from './cli';
-import { CliContext, RegistryPool, exitCode } from './cli-shared';
+import { CliContext, RegistryPool, exitCode, startDeadline } from './cli-shared';
 import { CopyOutcome, copyImage } from './copy';
 import { EXIT, InputError, errorMessage } from './errors';
 import { isDigest } from './image';
@@ -86,12 +86,13 @@ function summaryJson(source: string, outcome: CopyOutcome): string {
 }
 
 async function copy(args: CopyArgs, ctx: CliContext, progress: Progress): Promise<number> {
+  const deadline = startDeadline(args.common.timeoutSeconds);
   const transport = createTransport(args.common, (line) => progress.log(line));
   try {
     const pool = new RegistryPool(transport, ctx.env);
     const source = { ref: args.source.ref, registry: pool.get(args.source.ref.registry, args.source.roleArn) };
     const targets = args.targets.map((t) => ({ ref: t.ref, registry: pool.get(t.ref.registry, t.roleArn) }));
-    const outcome = await copyImage(source, targets, { jobs: args.common.jobs, retries: args.common.retries, progress, referrers: args.referrers, expectDigest: args.expectDigest });
+    const outcome = await copyImage(source, targets, { jobs: args.common.jobs, retries: args.common.retries, progress, referrers: args.referrers, expectDigest: args.expectDigest, deadline });
     report(progress, outcome);
     if (args.digestFile && outcome.digest && outcome.results.some((r) => r.ok)) fs.writeFileSync(args.digestFile, outcome.digest);
     if (args.common.json) ctx.stdout.write(summaryJson(formatReference(args.source.ref), outcome));

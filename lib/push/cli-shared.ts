@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { Authenticator, credentialSourceFor } from './auth';
-import { EXIT } from './errors';
+import { EXIT, RetryableError } from './errors';
 import { Env } from './options';
 import { Registry } from './registry';
 import { Transport } from './transport';
@@ -36,4 +36,15 @@ export class RegistryPool {
 export function exitCode(failures: readonly { permanent?: boolean }[]): number {
   if (failures.length === 0) return EXIT.ok;
   return failures.every((f) => f.permanent) ? EXIT.badInput : EXIT.destinationFailed;
+}
+
+/**
+ * The run's overall deadline (--timeout): aborts with a retryable error (exit 1, a later
+ * attempt may finish), so the command reports and ends on its own before Argo kills the pod.
+ */
+export function startDeadline(timeoutSeconds: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new RetryableError(`did not finish within --timeout ${timeoutSeconds}s`)), timeoutSeconds * 1000);
+  timer.unref();
+  return controller.signal;
 }

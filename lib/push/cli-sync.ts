@@ -4,10 +4,11 @@
  * failed that a later run may fix; 2 a tag differs at a destination, or bad input).
  */
 import { parseDestination } from './cli';
-import { CliContext, RegistryPool, exitCode } from './cli-shared';
+import { CliContext, RegistryPool, exitCode, startDeadline } from './cli-shared';
 import { EXIT, InputError, errorMessage } from './errors';
 import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, createTransport, parseCommandLine, parseCommon } from './options';
 import { Progress, createProgress } from './progress';
+import { untilAborted } from './copy';
 import { DestinationOutcome, Repository, SyncPlan, globToRegExp, planSync, runSync } from './sync';
 
 export const USAGE = `Usage: ferry sync <src-repo>[=<role-arn>] --to <dst-repo>[=<role-arn>] [--to ...] [options]
@@ -125,17 +126,20 @@ function summaryJson(plan: SyncPlan, outcomes: readonly DestinationOutcome[], dr
 }
 
 async function sync(args: SyncArgs, ctx: CliContext, progress: Progress): Promise<number> {
+  const deadline = startDeadline(args.common.timeoutSeconds);
   const transport = createTransport(args.common, (line) => progress.log(line));
   try {
     const pool = new RegistryPool(transport, ctx.env);
     const repo = (r: SyncArgs['source']): Repository => ({ registry: pool.get(r.ref.registry, r.roleArn), repository: r.repository });
     const source = repo(args.source);
     const destinations = args.targets.map(repo);
-    const plan = await planSync(source, destinations, args.glob, args.common.jobs);
+    const planning = planSync(source, destinations, args.glob, args.common.jobs);
+    planning.catch(() => undefined);
+    const plan = await untilAborted(planning, deadline);
     reportPlan(progress, plan, args.dryRun);
     const outcomes: DestinationOutcome[] = args.dryRun
       ? plan.destinations.map((d) => ({ ...d, copied: [], failed: [] }))
-      : await runSync(source, destinations, plan, { jobs: args.common.jobs, retries: args.common.retries, progress, referrers: args.referrers });
+      : await runSync(source, destinations, plan, { jobs: args.common.jobs, retries: args.common.retries, progress, referrers: args.referrers, deadline });
     if (!args.dryRun) reportOutcome(progress, outcomes);
     if (args.common.json) ctx.stdout.write(summaryJson(plan, outcomes, args.dryRun));
     return exitCode(failuresOf(outcomes));

@@ -41,6 +41,8 @@ export interface CopyOptions {
   readonly expectDigest?: string;
   /** First backoff between blob attempts (tests shorten it). */
   readonly backoffMs?: number;
+  /** Aborted when the run's --timeout passes: every destination not done by then fails. */
+  readonly deadline?: AbortSignal;
 }
 
 export interface CopyResult {
@@ -293,6 +295,15 @@ function sourceError(err: unknown, source: string, digest: string): unknown {
   return new RetryableError(`download of ${digest} from ${source}: ${errorMessage(err)}`);
 }
 
+/** Rejects with the signal's reason once it aborts; the work itself is left to be torn down with the process. */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return Promise.race([work, new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  })]);
+}
+
 /**
  * Copies the image at `source` to every target. Targets name a tag, or the digest itself
  * (then nothing is tagged). Never throws: each target's outcome is in the results.
@@ -301,31 +312,44 @@ export async function copyImage(source: Endpoint, targets: readonly Endpoint[], 
   const started = performance.now();
   const run = new CopyRun(source, targets, opts);
   let digest: string | undefined;
+  const results = () => run.targets.map((t) => run.result(t, digest, started));
+  if (opts.deadline?.aborted) {
+    run.failAll(opts.deadline.reason);
+    return { digest, results: results() };
+  }
+  const work = copyInto(run, source, opts, (d) => { digest = d; });
+  // Past the deadline the work is abandoned; its later failures must not surface as unhandled.
+  work.catch(() => undefined);
   try {
-    // Reading the source and reaching the destinations overlap: each costs round trips only.
-    const reading = source.registry.ping().then(() => readImage(source.registry, source.ref.repository, source.ref.digest ?? source.ref.tag!)).catch((err) => { throw new SourceError(err); });
-    const [image] = await Promise.all([reading, run.each(async (t) => { await t.endpoint.registry.ping(); })]);
-    digest = image.manifest.digest;
-    if (opts.expectDigest && opts.expectDigest !== digest) {
-      throw new SourceError(new InputError(`${run.sourceLabel} is ${digest}, but --expect-digest says ${opts.expectDigest}; nothing copied`));
-    }
-    for (const t of run.targets) {
-      if (t.endpoint.ref.digest && t.endpoint.ref.digest !== digest) t.error = new InputError(`${t.dest.label}: the source image is ${digest}`);
-    }
-    opts.progress.log(`copying ${run.sourceLabel} (${digest}) to ${run.live.map((t) => t.dest.label).join(', ')}`);
-    const discovering = opts.referrers === false ? Promise.resolve([]) : discoverReferrers(source.registry, source.ref.repository, [digest, ...image.children.map((c) => c.digest)]);
-    discovering.catch(() => undefined);
-    await run.blobs(image.blobs);
-    await run.children(image);
-    const found = await discovering.catch((err) => { throw new SourceError(err); });
-    if (found.length) {
-      await run.put(image.manifest, () => digest!);
-      await run.referrers(found);
-    }
-    await run.put(image.manifest, (t) => t.endpoint.ref.tag ?? digest!);
-    await run.readBack(digest);
+    await untilAborted(work, opts.deadline);
   } catch (err) {
     run.failAll(err instanceof SourceError ? err.cause : err);
   }
-  return { digest, results: run.targets.map((t) => run.result(t, digest, started)) };
+  return { digest, results: results() };
+}
+
+async function copyInto(run: CopyRun, source: Endpoint, opts: CopyOptions, learned: (digest: string) => void): Promise<void> {
+  // Reading the source and reaching the destinations overlap: each costs round trips only.
+  const reading = source.registry.ping().then(() => readImage(source.registry, source.ref.repository, source.ref.digest ?? source.ref.tag!)).catch((err) => { throw new SourceError(err); });
+  const [image] = await Promise.all([reading, run.each(async (t) => { await t.endpoint.registry.ping(); })]);
+  const digest = image.manifest.digest;
+  learned(digest);
+  if (opts.expectDigest && opts.expectDigest !== digest) {
+    throw new SourceError(new InputError(`${run.sourceLabel} is ${digest}, but --expect-digest says ${opts.expectDigest}; nothing copied`));
+  }
+  for (const t of run.targets) {
+    if (t.endpoint.ref.digest && t.endpoint.ref.digest !== digest) t.error = new InputError(`${t.dest.label}: the source image is ${digest}`);
+  }
+  opts.progress.log(`copying ${run.sourceLabel} (${digest}) to ${run.live.map((t) => t.dest.label).join(', ')}`);
+  const discovering = opts.referrers === false ? Promise.resolve([]) : discoverReferrers(source.registry, source.ref.repository, [digest, ...image.children.map((c) => c.digest)]);
+  discovering.catch(() => undefined);
+  await run.blobs(image.blobs);
+  await run.children(image);
+  const found = await discovering.catch((err) => { throw new SourceError(err); });
+  if (found.length) {
+    await run.put(image.manifest, () => digest);
+    await run.referrers(found);
+  }
+  await run.put(image.manifest, (t) => t.endpoint.ref.tag ?? digest);
+  await run.readBack(digest);
 }

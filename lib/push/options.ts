@@ -1,7 +1,7 @@
 /**
  * The options `ferry copy` and `ferry sync` share with `ferry push`: --jobs, --retries,
- * --json, --insecure-registry, --ca-file, validated before the first request; a bad
- * value is an InputError (exit 2) naming the flag.
+ * --timeout (env FERRY_TIMEOUT), --json, --insecure-registry, --ca-file, validated before
+ * the first request; a bad value is an InputError (exit 2) naming the flag.
  *
  * The same names and signatures as the shared options module of the push hardening work,
  * so the two fold into one definition.
@@ -14,13 +14,20 @@ import { Transport } from './transport';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export const DEFAULTS = { jobs: 4, retries: 3 } as const;
-const LIMITS = { jobs: [1, 64], retries: [0, 20] } as const;
+/**
+ * Default --timeout: the push step's Argo activeDeadlineSeconds (1800) less a margin for
+ * pod start and reporting (120), so ferry ends with its own message before Argo kills it.
+ */
+export const DEFAULT_TIMEOUT_SECONDS = 1680;
+
+export const DEFAULTS = { jobs: 4, retries: 3, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS } as const;
+const LIMITS = { jobs: [1, 64], retries: [0, 20], timeoutSeconds: [1, 86_400] } as const;
 
 /** parseArgs descriptors of the shared options; spread them into a command's own. */
 export const COMMON_OPTIONS = {
   jobs: { type: 'string' },
   retries: { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
   'ca-file': { type: 'string', multiple: true },
@@ -29,6 +36,8 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_USAGE = `  --jobs <n>                    blobs in flight at once (default ${DEFAULTS.jobs}, ${LIMITS.jobs.join('..')})
   --retries <n>                 retries on connection errors, 408, 429, 5xx (default ${DEFAULTS.retries}, ${LIMITS.retries.join('..')})
+  --timeout <seconds>           overall deadline of the run (env FERRY_TIMEOUT; default
+                                ${DEFAULTS.timeoutSeconds}, below the push step's Argo deadline)
   --json                        write a JSON summary to stdout
   --insecure-registry <host:port>  allow plain HTTP or unverified TLS for this host only;
                                 repeatable
@@ -38,6 +47,7 @@ export const COMMON_USAGE = `  --jobs <n>                    blobs in flight at 
 export interface CommonSettings {
   readonly jobs: number;
   readonly retries: number;
+  readonly timeoutSeconds: number;
   readonly json: boolean;
   readonly insecure: ReadonlySet<string>;
   readonly ca: readonly string[];
@@ -88,15 +98,18 @@ export function checkWritable(flag: string, file: string): void {
 interface CommonValues {
   jobs?: string;
   retries?: string;
+  timeout?: string;
   json?: boolean;
   'insecure-registry'?: string[];
   'ca-file'?: string[];
 }
 
-export function parseCommon(values: CommonValues, _env: Env): CommonSettings {
+export function parseCommon(values: CommonValues, env: Env): CommonSettings {
+  const timeoutFlag = values.timeout !== undefined ? '--timeout' : 'FERRY_TIMEOUT';
   return {
     jobs: integer('--jobs', values.jobs, DEFAULTS.jobs, LIMITS.jobs),
     retries: integer('--retries', values.retries, DEFAULTS.retries, LIMITS.retries),
+    timeoutSeconds: integer(timeoutFlag, values.timeout ?? env.FERRY_TIMEOUT, DEFAULTS.timeoutSeconds, LIMITS.timeoutSeconds),
     json: values.json ?? false,
     insecure: new Set((values['insecure-registry'] ?? []).map((h) => h.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, ''))),
     ca: readCaFiles(values['ca-file'] ?? []),

@@ -1,4 +1,5 @@
 /** ferry copy and ferry sync on the command line: bin/ferry.ts in a child process. */
+import * as net from 'node:net';
 import { ferryProcess } from './helpers';
 
 const env = { PATH: process.env.PATH };
@@ -25,4 +26,35 @@ test('copy and sync refuse bad arguments with one line and exit 2', async () => 
   const badGlob = await ferryProcess(['sync', '127.0.0.1:5000/app', '--to', '127.0.0.1:5001/app', '--tags', 'v[1'], env);
   expect(badGlob.code).toBe(2);
   expect(badGlob.stderr.trim()).toBe('ferry sync: --tags "v[1": "[" without a closing "]"');
+});
+
+describe('--timeout / FERRY_TIMEOUT', () => {
+  let silent: net.Server;
+  let host: string;
+  beforeAll(async () => {
+    // Accepts connections and never answers: a registry that hangs.
+    silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  test('copy from a registry that never answers ends at --timeout with exit 1', async () => {
+    const started = Date.now();
+    const run = await ferryProcess(['copy', `${host}/app:v1`, '--to', '127.0.0.1:9/app:v1', '--insecure-registry', host, '--insecure-registry', '127.0.0.1:9', '--timeout', '2', '--json'], env);
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run.stderr).toContain('did not finish within --timeout 2s');
+    expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false, error: 'did not finish within --timeout 2s' }));
+  });
+
+  test('sync takes its deadline from FERRY_TIMEOUT', async () => {
+    const started = Date.now();
+    const run = await ferryProcess(['sync', `${host}/app`, '--to', '127.0.0.1:9/app', '--insecure-registry', host, '--insecure-registry', '127.0.0.1:9'], { ...env, FERRY_TIMEOUT: '2' });
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run.stderr.trim()).toBe('ferry sync: did not finish within --timeout 2s');
+  });
 });
