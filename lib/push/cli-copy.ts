@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { parseDestination } from './cli';
-import { CliContext, RegistryPool, exitCode, startDeadline } from './cli-shared';
+import { CliContext, RegistryPool, TRUST_OPTIONS, TRUST_USAGE, exitCode, parseTrust, startDeadline } from './cli-shared';
 import { CopyOutcome, copyImage } from './copy';
 import { EXIT, InputError, errorMessage } from './errors';
 import { isDigest } from './image';
@@ -33,6 +33,8 @@ Options:
   --no-referrers                do not copy signatures, SBOMs and attestations along
 ${COMMON_USAGE}
 
+${TRUST_USAGE}
+
 Credentials, per registry: ECR (by host name, or AWS_ECR_ENDPOINT) through the default AWS
 credentials or the =<role-arn>; else Docker config.json ($DOCKER_CONFIG); else anonymous.
 
@@ -51,12 +53,14 @@ interface CopyArgs {
 function parseCopyArgs(argv: readonly string[], env: CliContext['env']): CopyArgs | 'help' {
   const { values, positionals } = parseCommandLine(argv, {
     ...COMMON_OPTIONS,
+    ...TRUST_OPTIONS,
     to: { type: 'string', multiple: true },
     'expect-digest': { type: 'string' },
     'digest-file': { type: 'string' },
     'no-referrers': { type: 'boolean' },
   }, 'ferry copy');
   if (values.help) return 'help';
+  parseTrust(values, env);
   if (positionals.length !== 1) throw new InputError(`expected one source reference, got ${positionals.length} (see ferry copy --help)`);
   if (!values.to?.length) throw new InputError('no destination: name one or more with --to <ref> (see ferry copy --help)');
   const expectDigest = values['expect-digest'];

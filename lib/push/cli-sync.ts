@@ -4,7 +4,7 @@
  * failed that a later run may fix; 2 a tag differs at a destination, or bad input).
  */
 import { parseDestination } from './cli';
-import { CliContext, RegistryPool, exitCode, startDeadline } from './cli-shared';
+import { CliContext, RegistryPool, TRUST_OPTIONS, TRUST_USAGE, exitCode, parseTrust, startDeadline } from './cli-shared';
 import { EXIT, InputError, errorMessage } from './errors';
 import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, createTransport, parseCommandLine, parseCommon } from './options';
 import { Progress, createProgress } from './progress';
@@ -30,6 +30,8 @@ Options:
   --dry-run                     print the plan, change nothing
   --no-referrers                do not copy signatures, SBOMs and attestations along
 ${COMMON_USAGE}
+
+${TRUST_USAGE}
 
 Exit codes: 0 every destination holds every matching tag; 1 something failed that a
 later run may fix; 2 a tag exists at a destination with another digest (named with both
@@ -58,12 +60,14 @@ function parseRepository(arg: string, what: string) {
 function parseSyncArgs(argv: readonly string[], env: CliContext['env']): SyncArgs | 'help' {
   const { values, positionals } = parseCommandLine(argv, {
     ...COMMON_OPTIONS,
+    ...TRUST_OPTIONS,
     to: { type: 'string', multiple: true },
     tags: { type: 'string' },
     'dry-run': { type: 'boolean' },
     'no-referrers': { type: 'boolean' },
   }, 'ferry sync');
   if (values.help) return 'help';
+  parseTrust(values, env);
   if (positionals.length !== 1) throw new InputError(`expected one source repository, got ${positionals.length} (see ferry sync --help)`);
   if (!values.to?.length) throw new InputError('no destination: name one or more with --to <repository> (see ferry sync --help)');
   return {

@@ -58,3 +58,11 @@ describe('--timeout / FERRY_TIMEOUT', () => {
     expect(run.stderr.trim()).toBe('ferry sync: did not finish within --timeout 2s');
   });
 });
+
+test('--trust cluster-oidc (what the pipeline passes) is accepted; outbound-federation is refused before anything moves', async () => {
+  const ok = await ferryProcess(['copy', '127.0.0.1:9/app:v1', '--to', '127.0.0.1:9/b:v1', '--trust', 'cluster-oidc', '--digest-file', '/nonexistent/d'], env);
+  expect(ok.stderr).not.toContain('--trust');
+  const refused = await ferryProcess(['sync', '127.0.0.1:9/app', '--to', '127.0.0.1:9/b'], { ...env, FERRY_TRUST: 'outbound-federation' });
+  expect(refused.code).toBe(2);
+  expect(refused.stderr.trim()).toBe('ferry sync: FERRY_TRUST outbound-federation: this build of ferry reaches roles by cluster-oidc only');
+});
