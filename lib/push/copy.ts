@@ -39,8 +39,6 @@ export interface CopyOptions {
   readonly referrers?: boolean;
   /** Refuse to copy unless the source manifest has this digest. */
   readonly expectDigest?: string;
-  /** First backoff between blob attempts (tests shorten it). */
-  readonly backoffMs?: number;
   /** Aborted when the run's --timeout passes: every destination not done by then fails. */
   readonly deadline?: AbortSignal;
 }
@@ -53,7 +51,7 @@ export interface CopyResult {
   readonly blobs: BlobCounts;
   /** Bytes uploaded to this destination. */
   readonly bytes: number;
-  /** Referrers (signatures, SBOMs, attestations) copied along, as `<subject> <reference>`. */
+  /** How many referrers (signatures, SBOMs, attestations) were copied along. */
   readonly referrers: number;
   readonly seconds: number;
   readonly error?: string;
@@ -170,7 +168,7 @@ class CopyRun {
       pending = pending.filter((t) => t.live);
       if (pending.length === 0) break;
       const retryAfter = [...failures.values()].map((e) => (e instanceof RetryableError ? e.retryAfterSeconds ?? 0 : 0));
-      const ms = Math.max(backoffMs(attempt, this.opts.backoffMs ?? 1000), ...retryAfter.map((s) => s * 1000));
+      const ms = Math.max(backoffMs(attempt, this.source.registry.transport.options.backoffMs ?? 1000), ...retryAfter.map((s) => s * 1000));
       this.opts.progress.log(`retrying ${d.digest} in ${(ms / 1000).toFixed(1)}s (attempt ${attempt + 2} of ${this.opts.retries + 1}) for ${pending.map((t) => t.dest.label).join(', ')}: ${errorMessage(failures.get(pending[0]))}`);
       await sleep(ms);
     }
