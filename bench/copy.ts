@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   for (const [tool, pkg] of [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['curl', 'curl'], ['tar', 'tar']]) requireTool(tool, pkg);
   if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
   build();
+  const loadAtStart = os.loadavg()[0].toFixed(1);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-copy-'));
   const src = await startRegistry();
   try {
@@ -153,7 +154,8 @@ async function main(): Promise<void> {
     const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<keyof typeof t, number>;
     const rssMb = rssKb / 1024;
     const lines = [
-      `image: ${totalMb.toFixed(0)} MB in ${image.layers.length + 1} blobs; ${runs} runs, fresh destination storage each; medians (shared machine, 2 cores):`,
+      `image: ${totalMb.toFixed(0)} MB in ${image.layers.length + 1} blobs; ${runs} runs, fresh destination storage each; medians`,
+      `(${os.cpus().length} cores, load average at the start ${loadAtStart} and now ${os.loadavg()[0].toFixed(1)}: other work on the machine slows single-process tools most):`,
       `  curl GET|PUT floor        ${fmt(m.curl)}   (${(totalMb / m.curl).toFixed(0)} MB/s)   runs: ${runsOf(t.curl)}`,
       `  ferry copy                ${fmt(m.ferry)}   ${(m.ferry / m.curl).toFixed(2)}× floor   runs: ${runsOf(t.ferry)}`,
       `  skopeo copy               ${fmt(m.skopeo)}   ${(m.skopeo / m.curl).toFixed(2)}× floor   runs: ${runsOf(t.skopeo)}`,
