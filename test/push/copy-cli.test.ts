@@ -31,13 +31,15 @@ test('copy and sync refuse bad arguments with one line and exit 2', async () => 
 describe('--timeout / FERRY_TIMEOUT', () => {
   let silent: net.Server;
   let host: string;
+  const sockets = new Set<net.Socket>();
   beforeAll(async () => {
     // Accepts connections and never answers: a registry that hangs.
-    silent = net.createServer(() => undefined);
+    silent = net.createServer((socket) => { sockets.add(socket); socket.on('error', () => undefined); });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     host = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
   });
   afterAll(async () => {
+    sockets.forEach((s) => s.destroy());
     await new Promise((resolve) => silent.close(resolve));
   });
 
