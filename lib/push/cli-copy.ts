@@ -1,16 +1,18 @@
 /**
  * `ferry copy <src-ref>[=<role-arn>] --to <ref>[=<role-arn>] ...`: arguments, the copy,
- * the summary and the exit code (0 every destination holds the image, 1 some destination
- * failed and may succeed later, 2 bad input or a corrupt source).
+ * the summary and the exit code, on the same options, trust, deadlines, retries and exit
+ * codes as `ferry push` (0 every destination holds the image, 1 some destination failed
+ * and may succeed later, 2 nothing a retry can fix, e.g. bad input or a corrupt source).
  */
-import * as fs from 'node:fs';
-import { parseDestination } from './cli';
-import { CliContext, RegistryPool, TRUST_OPTIONS, TRUST_USAGE, exitCode, parseTrust, startDeadline } from './cli-shared';
-import { CopyOutcome, copyImage } from './copy';
-import { EXIT, InputError, errorMessage } from './errors';
-import { isDigest } from './image';
-import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, checkWritable, createTransport, parseCommandLine, parseCommon } from './options';
-import { Progress, createProgress } from './progress';
+import { Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, parseTrust } from './authn';
+import {
+  CliContext, Command, DIGEST_OPTIONS, DIGEST_USAGE, DigestSettings, PROCESS_CONTEXT, RoleRef,
+  checkDestinationRoles, destinationsJson, exitCode, parseDestination, parseDigestOptions, reportResults, runCommand, withRun, writeDigestFile,
+} from './cli-shared';
+import { copyImage } from './copy';
+import { InputError } from './errors';
+import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, parseCommandLine, parseCommon } from './options';
+import { Progress } from './progress';
 import { formatReference } from './reference';
 
 export const USAGE = `Usage: ferry copy <src-ref>[=<role-arn>] --to <ref>[=<role-arn>] [--to ...] [options]
@@ -19,17 +21,19 @@ Copies an image from one registry to others, byte for byte: the manifest as stor
 index and every platform manifest in it), every blob, and its referrers (signatures,
 SBOMs, attestations). Each blob is downloaded once, checked against its digest as it
 passes, and streamed to every destination that lacks it; nothing touches the disk.
+Each destination is then read back by tag and by digest.
 
 <src-ref>  host[:port]/repository:tag or host[:port]/repository@sha256:<digest>
 <ref>      host[:port]/repository[:tag|@sha256:<digest>]  (tag defaults to latest;
            @digest copies without tagging)
-=<role-arn>  get the ECR token of that registry through this IAM role (source or
-           destination), assumed with the pod's web identity token
+=<role-arn>  get the ECR token of that registry through this IAM role. On a --to, the
+           role is reached the way --trust says; on the source, always with the pod's
+           web identity token (cluster-oidc). A source without a role is read with the
+           default AWS credentials (the pod's IRSA role).
 
 Options:
   --to <ref>[=<role-arn>]       destination, repeatable (at least one)
-  --expect-digest <sha256:...>  refuse to copy unless the source manifest has this digest
-  --digest-file <path>          write the manifest digest to this file
+${DIGEST_USAGE}
   --no-referrers                do not copy signatures, SBOMs and attestations along
 ${COMMON_USAGE}
 
@@ -37,88 +41,60 @@ ${TRUST_USAGE}
 
 Credentials, per registry: ECR (by host name, or AWS_ECR_ENDPOINT) through the default AWS
 credentials or the =<role-arn>; else Docker config.json ($DOCKER_CONFIG); else anonymous.
+A dkr.ecr-fips.* registry makes every AWS call of that registry use AWS's FIPS endpoints.
+
+Retries and deadlines are those of ferry push (see ferry push --help): one budget of
+--retries per operation; a blob's transfer to one destination is one operation.
 
 Exit codes: 0 every destination holds the image; 1 some destination failed in a way a
-later attempt may fix; 2 bad input or usage, or a corrupt source (nothing was tagged).`;
+later attempt may fix; 2 nothing a retry can fix (bad input or usage, a corrupt source,
+TLS or plain-HTTP refusal, an immutable tag already at another digest); nothing was tagged
+where the source was corrupt.`;
 
-interface CopyArgs {
-  readonly source: ReturnType<typeof parseDestination>;
-  readonly targets: ReturnType<typeof parseDestination>[];
-  readonly expectDigest?: string;
-  readonly digestFile?: string;
+interface CopySettings extends CommonSettings, DigestSettings {
+  readonly source: RoleRef;
+  readonly targets: readonly RoleRef[];
   readonly referrers: boolean;
-  readonly common: CommonSettings;
+  readonly trust: TrustSettings;
 }
 
-function parseCopyArgs(argv: readonly string[], env: CliContext['env']): CopyArgs | 'help' {
-  const { values, positionals } = parseCommandLine(argv, {
-    ...COMMON_OPTIONS,
-    ...TRUST_OPTIONS,
-    to: { type: 'string', multiple: true },
-    'expect-digest': { type: 'string' },
-    'digest-file': { type: 'string' },
-    'no-referrers': { type: 'boolean' },
-  }, 'ferry copy');
+const COPY_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...TRUST_OPTIONS,
+  ...DIGEST_OPTIONS,
+  to: { type: 'string', multiple: true },
+  'no-referrers': { type: 'boolean' },
+} as const;
+
+function parseCopyArgs(argv: readonly string[], env: Env): CopySettings | 'help' {
+  const { values, positionals } = parseCommandLine(argv, COPY_OPTIONS, 'ferry copy');
   if (values.help) return 'help';
-  parseTrust(values, env);
   if (positionals.length !== 1) throw new InputError(`expected one source reference, got ${positionals.length} (see ferry copy --help)`);
   if (!values.to?.length) throw new InputError('no destination: name one or more with --to <ref> (see ferry copy --help)');
-  const expectDigest = values['expect-digest'];
-  if (expectDigest !== undefined && !isDigest(expectDigest)) throw new InputError(`--expect-digest "${expectDigest}" is not sha256:<64 hex digits>`);
-  const digestFile = values['digest-file'];
-  if (digestFile) checkWritable('--digest-file', digestFile);
-  return {
-    source: parseDestination(positionals[0]),
-    targets: values.to.map(parseDestination),
-    expectDigest,
-    digestFile,
-    referrers: !values['no-referrers'],
-    common: parseCommon(values, env),
-  };
+  const digests = parseDigestOptions(values);
+  const trust = parseTrust(values, env);
+  const targets = values.to.map((arg) => parseDestination(arg, env));
+  checkDestinationRoles(trust, targets);
+  return { ...parseCommon(values, env), ...digests, source: parseDestination(positionals[0], env), targets, trust, referrers: !values['no-referrers'] };
 }
 
-function report(progress: Progress, outcome: CopyOutcome): void {
-  for (const r of outcome.results) {
-    const counts = `${r.blobs.pushed} pushed, ${r.blobs.mounted} mounted, ${r.blobs.skipped} skipped${r.referrers ? `, ${r.referrers} referrers` : ''}`;
-    progress.log(r.ok ? `${r.ref}: done, ${r.digest} (${counts}) in ${r.seconds}s` : `${r.ref}: FAILED: ${r.error}`);
-  }
-}
-
-function summaryJson(source: string, outcome: CopyOutcome): string {
-  const destinations = outcome.results.map(({ permanent: _, ...r }) => r);
-  return `${JSON.stringify({ source, digest: outcome.digest ?? null, destinations }, null, 2)}\n`;
-}
-
-async function copy(args: CopyArgs, ctx: CliContext, progress: Progress): Promise<number> {
-  const deadline = startDeadline(args.common.timeoutSeconds);
-  const transport = createTransport(args.common, (line) => progress.log(line));
-  try {
-    const pool = new RegistryPool(transport, ctx.env);
-    const source = { ref: args.source.ref, registry: pool.get(args.source.ref.registry, args.source.roleArn) };
-    const targets = args.targets.map((t) => ({ ref: t.ref, registry: pool.get(t.ref.registry, t.roleArn) }));
-    const outcome = await copyImage(source, targets, { jobs: args.common.jobs, retries: args.common.retries, progress, referrers: args.referrers, expectDigest: args.expectDigest, deadline });
-    report(progress, outcome);
-    if (args.digestFile && outcome.digest && outcome.results.some((r) => r.ok)) fs.writeFileSync(args.digestFile, outcome.digest);
-    if (args.common.json) ctx.stdout.write(summaryJson(formatReference(args.source.ref), outcome));
-    return exitCode(outcome.results.filter((r) => !r.ok));
-  } finally {
-    transport.close();
-  }
-}
-
-export async function main(argv: readonly string[], ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const progress = createProgress(ctx.stderr);
-  try {
-    const args = parseCopyArgs(argv, ctx.env);
-    if (args === 'help') {
-      ctx.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
+function copy(settings: CopySettings, ctx: CliContext, progress: Progress): Promise<number> {
+  return withRun(settings, settings.trust, ctx, progress, async ({ registries, deadline }) => {
+    const source = { ref: settings.source.ref, registry: registries.source(settings.source) };
+    const targets = settings.targets.map((t) => ({ ref: t.ref, registry: registries.destination(t) }));
+    const outcome = await copyImage(source, targets, { jobs: settings.jobs, progress, referrers: settings.referrers, expectDigest: settings.expectDigest, deadline });
+    reportResults(progress, outcome.results);
+    writeDigestFile(settings, outcome.digest, outcome.results);
+    if (settings.json) {
+      const summary = { source: formatReference(settings.source.ref), digest: outcome.digest ?? null, destinations: destinationsJson(outcome.results) };
+      ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     }
-    return await copy(args, ctx, progress);
-  } catch (err) {
-    progress.log(`ferry copy: ${errorMessage(err)}`);
-    return err instanceof InputError ? EXIT.badInput : EXIT.destinationFailed;
-  } finally {
-    progress.close();
-  }
+    return exitCode(outcome.results);
+  });
+}
+
+export const COPY: Command<CopySettings> = { name: 'ferry copy', usage: USAGE, parse: parseCopyArgs, run: copy };
+
+export function main(argv: readonly string[], ctx: CliContext = PROCESS_CONTEXT): Promise<number> {
+  return runCommand(COPY, argv, ctx);
 }

@@ -3,12 +3,12 @@
  * carry out, and the exit code (0 every destination holds every matching tag; 1 something
  * failed that a later run may fix; 2 a tag differs at a destination, or bad input).
  */
-import { parseDestination } from './cli';
-import { CliContext, RegistryPool, TRUST_OPTIONS, TRUST_USAGE, exitCode, parseTrust, startDeadline } from './cli-shared';
-import { EXIT, InputError, errorMessage } from './errors';
-import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, createTransport, parseCommandLine, parseCommon } from './options';
-import { Progress, createProgress } from './progress';
-import { untilAborted } from './copy';
+import { Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, parseTrust } from './authn';
+import { CliContext, Command, PROCESS_CONTEXT, RoleRef, checkDestinationRoles, exitCode, parseDestination, runCommand, withRun } from './cli-shared';
+import { withinDeadline } from './deadlines';
+import { InputError } from './errors';
+import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, parseCommandLine, parseCommon } from './options';
+import { Progress } from './progress';
 import { DestinationOutcome, Repository, SyncPlan, globToRegExp, planSync, runSync } from './sync';
 
 export const USAGE = `Usage: ferry sync <src-repo>[=<role-arn>] --to <dst-repo>[=<role-arn>] [--to ...] [options]
@@ -20,8 +20,9 @@ overwritten. Run it again and it moves nothing. This is how a new destination is
 backfilled with the images built before it existed.
 
 <src-repo>, <dst-repo>  host[:port]/repository (no tag)
-=<role-arn>  get the ECR token of that registry through this IAM role, assumed with the
-           pod's web identity token
+=<role-arn>  get the ECR token of that registry through this IAM role. On a --to, the
+           role is reached the way --trust says; on the source, always with the pod's
+           web identity token (cluster-oidc)
 
 Options:
   --to <dst-repo>[=<role-arn>]  destination repository, repeatable (at least one)
@@ -33,50 +34,59 @@ ${COMMON_USAGE}
 
 ${TRUST_USAGE}
 
+Retries and deadlines are those of ferry push (see ferry push --help).
+
 Exit codes: 0 every destination holds every matching tag; 1 something failed that a
 later run may fix; 2 a tag exists at a destination with another digest (named with both
 digests), or bad input or usage.`;
 
-interface SyncArgs {
-  readonly source: ReturnType<typeof parseDestination> & { repository: string };
-  readonly targets: (ReturnType<typeof parseDestination> & { repository: string })[];
+type RepositoryArg = RoleRef & { readonly repository: string };
+
+interface SyncSettings extends CommonSettings {
+  readonly source: RepositoryArg;
+  readonly targets: readonly RepositoryArg[];
   readonly glob: RegExp;
   readonly dryRun: boolean;
   readonly referrers: boolean;
-  readonly common: CommonSettings;
+  readonly trust: TrustSettings;
 }
 
+const SYNC_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...TRUST_OPTIONS,
+  to: { type: 'string', multiple: true },
+  tags: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'no-referrers': { type: 'boolean' },
+} as const;
+
 /** `host/repo[=role]`: a repository, so a tag or digest is refused rather than ignored. */
-function parseRepository(arg: string, what: string) {
+function parseRepository(arg: string, what: string, env: Env): RepositoryArg {
   const eq = arg.indexOf('=');
   const name = eq < 0 ? arg : arg.slice(0, eq);
   if (name.includes('@') || /:[^/]*$/.test(name.slice(name.indexOf('/') + 1))) {
     throw new InputError(`${what} ${name}: name a repository (host[:port]/repository), without a tag or digest`);
   }
-  const parsed = parseDestination(arg);
+  const parsed = parseDestination(arg, env);
   return { ...parsed, repository: parsed.ref.repository };
 }
 
-function parseSyncArgs(argv: readonly string[], env: CliContext['env']): SyncArgs | 'help' {
-  const { values, positionals } = parseCommandLine(argv, {
-    ...COMMON_OPTIONS,
-    ...TRUST_OPTIONS,
-    to: { type: 'string', multiple: true },
-    tags: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'no-referrers': { type: 'boolean' },
-  }, 'ferry sync');
+function parseSyncArgs(argv: readonly string[], env: Env): SyncSettings | 'help' {
+  const { values, positionals } = parseCommandLine(argv, SYNC_OPTIONS, 'ferry sync');
   if (values.help) return 'help';
-  parseTrust(values, env);
   if (positionals.length !== 1) throw new InputError(`expected one source repository, got ${positionals.length} (see ferry sync --help)`);
   if (!values.to?.length) throw new InputError('no destination: name one or more with --to <repository> (see ferry sync --help)');
+  const trust = parseTrust(values, env);
+  const targets = values.to.map((t) => parseRepository(t, '--to', env));
+  checkDestinationRoles(trust, targets);
   return {
-    source: parseRepository(positionals[0], 'source'),
-    targets: values.to.map((t) => parseRepository(t, '--to')),
+    ...parseCommon(values, env),
+    source: parseRepository(positionals[0], 'source', env),
+    targets,
+    trust,
     glob: globToRegExp(values.tags ?? '*'),
     dryRun: values['dry-run'] ?? false,
     referrers: !values['no-referrers'],
-    common: parseCommon(values, env),
   };
 }
 
@@ -107,12 +117,13 @@ function reportOutcome(progress: Progress, outcomes: readonly DestinationOutcome
   }
 }
 
-function failuresOf(outcomes: readonly DestinationOutcome[]): { permanent?: boolean }[] {
+/** Every failure of the run: an unreadable destination, each conflict (no retry fixes it), each failed tag. */
+function failuresOf(outcomes: readonly DestinationOutcome[]): { ok: false; unfixable?: boolean }[] {
   return outcomes.flatMap((o) => [
-    ...(o.error ? [{ permanent: o.errorPermanent }] : []),
-    ...o.conflicts.map(() => ({ permanent: true })),
+    ...(o.error ? [{ unfixable: o.errorUnfixable }] : []),
+    ...o.conflicts.map(() => ({ unfixable: true })),
     ...o.failed,
-  ]);
+  ].map((f) => ({ ok: false as const, unfixable: f.unfixable })));
 }
 
 function summaryJson(plan: SyncPlan, outcomes: readonly DestinationOutcome[], dryRun: boolean): string {
@@ -123,48 +134,31 @@ function summaryJson(plan: SyncPlan, outcomes: readonly DestinationOutcome[], dr
     copied: o.copied,
     present: o.present,
     conflicts: o.conflicts,
-    failed: o.failed.map(({ permanent: _, ...f }) => f),
+    failed: o.failed.map(({ unfixable: _, ...f }) => f),
     upToDate: !o.error && o.conflicts.length === 0 && o.missing.length === o.copied.length,
   }));
   return `${JSON.stringify({ source: plan.source, dryRun, tags: plan.tags, destinations }, null, 2)}\n`;
 }
 
-async function sync(args: SyncArgs, ctx: CliContext, progress: Progress): Promise<number> {
-  const deadline = startDeadline(args.common.timeoutSeconds);
-  const transport = createTransport(args.common, (line) => progress.log(line));
-  try {
-    const pool = new RegistryPool(transport, ctx.env);
-    const repo = (r: SyncArgs['source']): Repository => ({ registry: pool.get(r.ref.registry, r.roleArn), repository: r.repository });
-    const source = repo(args.source);
-    const destinations = args.targets.map(repo);
-    const planning = planSync(source, destinations, args.glob, args.common.jobs);
+function sync(settings: SyncSettings, ctx: CliContext, progress: Progress): Promise<number> {
+  return withRun(settings, settings.trust, ctx, progress, async ({ registries, deadline }) => {
+    const source: Repository = { registry: registries.source(settings.source), repository: settings.source.repository };
+    const destinations = settings.targets.map((t): Repository => ({ registry: registries.destination(t), repository: t.repository }));
+    const planning = planSync(source, destinations, settings.glob, settings.jobs);
     planning.catch(() => undefined);
-    const plan = await untilAborted(planning, deadline);
-    reportPlan(progress, plan, args.dryRun);
-    const outcomes: DestinationOutcome[] = args.dryRun
+    const plan = await withinDeadline(planning, deadline);
+    reportPlan(progress, plan, settings.dryRun);
+    const outcomes: DestinationOutcome[] = settings.dryRun
       ? plan.destinations.map((d) => ({ ...d, copied: [], failed: [] }))
-      : await runSync(source, destinations, plan, { jobs: args.common.jobs, retries: args.common.retries, progress, referrers: args.referrers, deadline });
-    if (!args.dryRun) reportOutcome(progress, outcomes);
-    if (args.common.json) ctx.stdout.write(summaryJson(plan, outcomes, args.dryRun));
+      : await runSync(source, destinations, plan, { jobs: settings.jobs, progress, referrers: settings.referrers, deadline });
+    if (!settings.dryRun) reportOutcome(progress, outcomes);
+    if (settings.json) ctx.stdout.write(summaryJson(plan, outcomes, settings.dryRun));
     return exitCode(failuresOf(outcomes));
-  } finally {
-    transport.close();
-  }
+  });
 }
 
-export async function main(argv: readonly string[], ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const progress = createProgress(ctx.stderr);
-  try {
-    const args = parseSyncArgs(argv, ctx.env);
-    if (args === 'help') {
-      ctx.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    return await sync(args, ctx, progress);
-  } catch (err) {
-    progress.log(`ferry sync: ${errorMessage(err)}`);
-    return err instanceof InputError ? EXIT.badInput : EXIT.destinationFailed;
-  } finally {
-    progress.close();
-  }
+export const SYNC: Command<SyncSettings> = { name: 'ferry sync', usage: USAGE, parse: parseSyncArgs, run: sync };
+
+export function main(argv: readonly string[], ctx: CliContext = PROCESS_CONTEXT): Promise<number> {
+  return runCommand(SYNC, argv, ctx);
 }

@@ -11,17 +11,18 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
-import { mapLimit, sleep } from './concurrency';
-import { InputError, PushError, RetryableError, errorMessage } from './errors';
+import { mapLimit } from './concurrency';
+import { Deadline, withinDeadline } from './deadlines';
+import { InputError, PushError, RetryableError, errorMessage, isUnfixable, sanitize } from './errors';
 import { AbandonedError, Fanout } from './fanout';
 import { Blob, Descriptor, VerifyingStream } from './image';
 import { Progress } from './progress';
-import { PulledManifest, RemoteImage, manifestDigest, openBlob, readImage } from './pull';
+import { PulledManifest, RemoteImage, openBlob, readImage } from './pull';
 import { Reference, formatReference } from './reference';
 import { Referrer, discoverReferrers, listForSubject } from './referrers';
 import { Registry } from './registry';
-import { BlobCounts, Destination, blobExists, putManifest, scopes, tryMount, upload } from './remote';
-import { backoffMs } from './transport';
+import { BlobCounts, Destination, DestinationResult, blobExists, putManifest, scopes, tryMount, upload, verifyManifest } from './remote';
+import { RetryBudget } from './retry';
 
 /** A registry, a repository in it, and a tag or digest. */
 export interface Endpoint {
@@ -32,31 +33,19 @@ export interface Endpoint {
 export interface CopyOptions {
   /** Blobs in flight at once (each to every destination that needs it). */
   readonly jobs: number;
-  /** Extra attempts of a blob transfer after a transient failure. */
-  readonly retries: number;
   readonly progress: Progress;
   /** Copy signatures, SBOMs and attestations along (default true). */
   readonly referrers?: boolean;
   /** Refuse to copy unless the source manifest has this digest. */
   readonly expectDigest?: string;
-  /** Aborted when the run's --timeout passes: every destination not done by then fails. */
-  readonly deadline?: AbortSignal;
+  /** The run's overall deadline (--timeout): every destination not done by then fails. */
+  readonly deadline?: Deadline;
 }
 
-export interface CopyResult {
-  readonly ref: string;
-  readonly ok: boolean;
-  /** Only for a destination that holds the image. */
-  readonly digest?: string;
-  readonly blobs: BlobCounts;
-  /** Bytes uploaded to this destination. */
-  readonly bytes: number;
+/** Push's result of one destination, plus the referrers copied along. */
+export interface CopyResult extends DestinationResult {
   /** How many referrers (signatures, SBOMs, attestations) were copied along. */
   readonly referrers: number;
-  readonly seconds: number;
-  readonly error?: string;
-  /** The failure cannot be fixed by another attempt (bad input, corrupt source). */
-  readonly permanent?: boolean;
 }
 
 export interface CopyOutcome {
@@ -73,8 +62,8 @@ class Target {
   referrers = 0;
   error?: unknown;
 
-  constructor(readonly endpoint: Endpoint, progress: Progress) {
-    this.dest = { ref: endpoint.ref, registry: endpoint.registry, label: formatReference(endpoint.ref), progress };
+  constructor(readonly endpoint: Endpoint, progress: Progress, deadline?: Deadline) {
+    this.dest = { ref: endpoint.ref, registry: endpoint.registry, label: formatReference(endpoint.ref), progress, deadline };
   }
 
   get live(): boolean {
@@ -89,24 +78,11 @@ class SourceError extends Error {
   }
 }
 
-/**
- * Another attempt cannot help (exit 2, as for push): bad input or a corrupt source
- * (InputError), or a refusal push classes as unfixable (its FatalError: TLS or plain-HTTP
- * refusal, an immutable tag at another digest), recognised by name.
- */
-function isPermanent(err: unknown): boolean {
-  return err instanceof InputError || (err instanceof Error && err.name === 'FatalError');
-}
-
-function isRetryable(err: unknown): boolean {
-  return err instanceof RetryableError;
-}
-
 class CopyRun {
   readonly targets: Target[];
 
   constructor(readonly source: Endpoint, endpoints: readonly Endpoint[], readonly opts: CopyOptions) {
-    this.targets = endpoints.map((e) => new Target(e, opts.progress));
+    this.targets = endpoints.map((e) => new Target(e, opts.progress, opts.deadline));
   }
 
   get live(): Target[] {
@@ -152,8 +128,10 @@ class CopyRun {
         needed.push(t);
       }
     });
-    let pending = needed.filter((t) => t.live);
-    for (let attempt = 0; pending.length > 0; attempt++) {
+    // One retry budget per destination for this blob (push's upload operation): a failed
+    // transfer starts over with a fresh read, as a failed PATCH does in push.
+    const budgets = new Map(needed.map((t) => [t, t.dest.registry.transport.budget(`upload of ${d.digest} to ${t.dest.label}`, t.dest.deadline)]));
+    for (let pending = needed.filter((t) => t.live); pending.length > 0; pending = pending.filter((t) => t.live)) {
       const failures = await this.transfer(blob, pending);
       for (const t of pending) {
         if (!failures.has(t)) {
@@ -163,14 +141,7 @@ class CopyRun {
         }
       }
       pending = pending.filter((t) => failures.has(t));
-      const last = attempt >= this.opts.retries;
-      for (const t of pending) if (last || !isRetryable(failures.get(t))) t.error = failures.get(t);
-      pending = pending.filter((t) => t.live);
-      if (pending.length === 0) break;
-      const retryAfter = [...failures.values()].map((e) => (e instanceof RetryableError ? e.retryAfterSeconds ?? 0 : 0));
-      const ms = Math.max(backoffMs(attempt, this.source.registry.transport.options.backoffMs ?? 1000), ...retryAfter.map((s) => s * 1000));
-      this.opts.progress.log(`retrying ${d.digest} in ${(ms / 1000).toFixed(1)}s (attempt ${attempt + 2} of ${this.opts.retries + 1}) for ${pending.map((t) => t.dest.label).join(', ')}: ${errorMessage(failures.get(pending[0]))}`);
-      await sleep(ms);
+      await Promise.all(pending.map((t) => spendOrFail(t, budgets.get(t)!, failures.get(t))));
     }
   }
 
@@ -242,22 +213,15 @@ class CopyRun {
     }
   }
 
-  /** The destination must hold the digest both under the tag and by digest. */
-  async readBack(digest: string): Promise<void> {
-    await this.each(async (t) => {
-      const { registry, ref } = t.dest;
-      const sc = scopes(ref.repository);
-      for (const reference of new Set([ref.tag ?? digest, digest])) {
-        const held = await manifestDigest(registry, ref.repository, reference, sc);
-        if (held !== digest) throw new RetryableError(`${t.dest.label}: read back after the push, ${reference} ${held ? `points at ${held}` : 'is missing'}, expected ${digest}`);
-      }
-    });
+  /** The destination must hold the digest both under the tag and by digest (push's read-back). */
+  async readBack(manifest: PulledManifest): Promise<void> {
+    await this.each(async (t) => { await verifyManifest(t.dest, manifest, t.endpoint.ref.tag); });
   }
 
   result(t: Target, digest: string | undefined, started: number): CopyResult {
     const base = { ref: t.dest.label, blobs: t.blobs, bytes: t.bytes, referrers: t.referrers, seconds: Math.round(performance.now() - started) / 1000 };
-    if (t.live) return { ...base, ok: true, digest };
-    return { ...base, ok: false, error: errorMessage(t.error), permanent: isPermanent(t.error) };
+    if (t.live) return { ...base, ok: true, digest: digest ?? null };
+    return { ...base, ok: false, digest: null, error: sanitize(errorMessage(t.error), 1000), unfixable: isUnfixable(t.error) };
   }
 }
 
@@ -293,13 +257,14 @@ function sourceError(err: unknown, source: string, digest: string): unknown {
   return new RetryableError(`download of ${digest} from ${source}: ${errorMessage(err)}`);
 }
 
-/** Rejects with the signal's reason once it aborts; the work itself is left to be torn down with the process. */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return Promise.race([work, new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  })]);
+/** After a failed transfer: a retryable failure spends from the destination's budget; anything else, or an empty budget, fails it. */
+async function spendOrFail(t: Target, budget: RetryBudget, failure: unknown): Promise<void> {
+  try {
+    if (!(failure instanceof RetryableError)) throw failure;
+    await budget.spend(failure);
+  } catch (err) {
+    t.error = err;
+  }
 }
 
 /**
@@ -311,15 +276,15 @@ export async function copyImage(source: Endpoint, targets: readonly Endpoint[], 
   const run = new CopyRun(source, targets, opts);
   let digest: string | undefined;
   const results = () => run.targets.map((t) => run.result(t, digest, started));
-  if (opts.deadline?.aborted) {
-    run.failAll(opts.deadline.reason);
+  if (opts.deadline?.signal.aborted) {
+    run.failAll(opts.deadline.signal.reason);
     return { digest, results: results() };
   }
   const work = copyInto(run, source, opts, (d) => { digest = d; });
   // Past the deadline the work is abandoned; its later failures must not surface as unhandled.
   work.catch(() => undefined);
   try {
-    await untilAborted(work, opts.deadline);
+    await withinDeadline(work, opts.deadline);
   } catch (err) {
     run.failAll(err instanceof SourceError ? err.cause : err);
   }
@@ -349,5 +314,5 @@ async function copyInto(run: CopyRun, source: Endpoint, opts: CopyOptions, learn
     await run.referrers(found);
   }
   await run.put(image.manifest, (t) => t.endpoint.ref.tag ?? digest);
-  await run.readBack(digest);
+  await run.readBack(image.manifest);
 }

@@ -87,3 +87,16 @@ export class Deadline {
     clearTimeout(this.timer);
   }
 }
+
+/**
+ * Settles with `work`, or rejects with the deadline's error once it passes, even if a
+ * step ignores the abort signal; work left behind is torn down with the transport.
+ */
+export function withinDeadline<T>(work: Promise<T>, deadline?: Deadline): Promise<T> {
+  if (!deadline) return work;
+  const { signal } = deadline;
+  return Promise.race([work, new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  })]);
+}

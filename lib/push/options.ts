@@ -11,12 +11,11 @@ import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
+import { Env } from './authn';
 import { DEFAULT_TIMEOUT_SECONDS, Deadline, requestTimeouts } from './deadlines';
 import { InputError, errorMessage } from './errors';
 import { HostSet, normalizeHost } from './host';
 import { Transport } from './transport';
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULTS = { jobs: 4, retries: 3, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS } as const;
 const LIMITS = { jobs: [1, 64], retries: [0, 20], timeoutSeconds: [1, 86_400] } as const;

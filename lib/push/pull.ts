@@ -4,11 +4,11 @@
  * platform manifests, blobs), tag listing with pagination, and blob downloads as streams.
  */
 import { Readable } from 'node:stream';
+import { Deadline } from './deadlines';
 import { InputError, PushError } from './errors';
 import { Descriptor, INDEX_MEDIA_TYPES, Manifest, MediaType, isDigest, sha256 } from './image';
-import { unexpected } from './remote';
 import { Registry } from './registry';
-import { Response, StreamResponse, header } from './transport';
+import { Response, StreamResponse, header, unexpected } from './transport';
 
 /** Every manifest kind ferry moves; registries pick the stored one, never convert. */
 export const MANIFEST_ACCEPT = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].join(', ');
@@ -81,9 +81,12 @@ export async function fetchManifest(registry: Registry, repository: string, refe
   return manifest;
 }
 
-/** The digest a tag points at (HEAD), or undefined when the tag does not exist. */
-export async function manifestDigest(registry: Registry, repository: string, reference: string, scopes = pullScopes(repository)): Promise<string | undefined> {
-  const res = await registry.request({ method: 'HEAD', target: `/v2/${repository}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT }, scopes });
+/**
+ * The digest a tag or digest resolves to (HEAD), or undefined when there is none: the
+ * source lookups of copy and sync, and the read-back of push and copy after a manifest PUT.
+ */
+export async function manifestDigest(registry: Registry, repository: string, reference: string, scopes = pullScopes(repository), deadline?: Deadline): Promise<string | undefined> {
+  const res = await registry.request({ method: 'HEAD', target: `/v2/${repository}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT }, scopes, deadline });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw unexpected(`HEAD ${registry.host}/${repository}:${reference}`, res);
   const digest = header(res, 'docker-content-digest');

@@ -8,9 +8,9 @@
  */
 import { Descriptor, MediaType, isDigest, manifestOf } from './image';
 import { PulledManifest, fetchManifest, manifestDigest, pullScopes } from './pull';
-import { Destination, putManifest, unexpected } from './remote';
+import { Destination, putManifest } from './remote';
 import { Registry } from './registry';
-import { header } from './transport';
+import { header, unexpected } from './transport';
 
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
 

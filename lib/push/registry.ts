@@ -36,16 +36,21 @@ export class Registry {
   /** Blob digest → the repository that has it (or undefined if that upload failed). */
   readonly landed = new Map<string, Promise<string | undefined>>();
 
-  constructor(readonly host: string, readonly transport: Transport, readonly auth: Authenticator) {}
+  /**
+   * `deadline`: the run's overall deadline (--timeout), for requests that name none.
+   * A Registry lives for one run, so every request to it ends by then.
+   */
+  constructor(readonly host: string, readonly transport: Transport, readonly auth: Authenticator, readonly deadline?: Deadline) {}
 
   /** Settles the scheme and learns the auth challenge, once per run. */
-  ping(deadline?: Deadline): Promise<URL> {
+  ping(deadline = this.deadline): Promise<URL> {
     this.base ??= this.discover(deadline);
     this.base.catch(() => { this.base = undefined; });
     return this.base;
   }
 
-  async request(req: RegistryRequest): Promise<Response> {
+  async request(request: RegistryRequest): Promise<Response> {
+    const req = { ...request, deadline: request.deadline ?? this.deadline };
     const base = await this.ping(req.deadline);
     const url = new URL(req.target, base);
     const ownHost = url.host === base.host;
@@ -68,7 +73,8 @@ export class Registry {
    * the same rules: credentials only to this registry's host, and a 401 or challenge from
    * any other host (a redirect target) fails instead of refreshing.
    */
-  async open(req: Omit<RegistryRequest, 'body' | 'retry' | 'budget'>): Promise<StreamResponse> {
+  async open(request: Omit<RegistryRequest, 'body' | 'retry' | 'budget'>): Promise<StreamResponse> {
+    const req = { ...request, deadline: request.deadline ?? this.deadline };
     const base = await this.ping(req.deadline);
     const url = new URL(req.target, base);
     const ownHost = url.host === base.host;

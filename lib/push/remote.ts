@@ -9,14 +9,15 @@
  */
 import { Readable } from 'node:stream';
 import { deferred, mapLimit } from './concurrency';
-import { Deadline, finalizeTimeoutMs } from './deadlines';
+import { Deadline, finalizeTimeoutMs, withinDeadline } from './deadlines';
 import { FatalError, InputError, PushError, RetryableError, errorMessage, isUnfixable, sanitize } from './errors';
 import { Blob, Image, Manifest, openVerified } from './image';
 import { BlobOutcome, Progress } from './progress';
 import { Reference, formatReference } from './reference';
 import { Registry } from './registry';
 import { RetryBudget } from './retry';
-import { Response, header, isRetryableStatus, registryError, retryAfterSeconds } from './transport';
+import { manifestDigest } from './pull';
+import { Response, header, registryError, unexpected } from './transport';
 
 export interface BlobCounts {
   pushed: number;
@@ -50,12 +51,6 @@ export interface Destination {
 export function scopes(repository: string, mountFrom?: string): string[] {
   const push = `repository:${repository}:pull,push`;
   return mountFrom ? [push, `repository:${mountFrom}:pull`] : [push];
-}
-
-/** Turns an unexpected answer into an error; transient ones become retryable. */
-export function unexpected(what: string, res: Response): PushError {
-  const message = `${what} answered ${registryError(res)}`;
-  return isRetryableStatus(res.status) ? new RetryableError(message, retryAfterSeconds(header(res, 'retry-after'))) : new PushError(message);
 }
 
 /** Location may be relative and may carry a query: resolve it, append with & when it has one. */
@@ -180,13 +175,9 @@ export async function pushBlob(dest: Destination, blob: Blob): Promise<BlobOutco
   }
 }
 
-/** The digest the registry serves for a tag or digest (HEAD, Docker-Content-Digest); undefined when absent. */
-export async function manifestDigest(dest: Destination, reference: string, mediaType: string): Promise<string | undefined> {
-  const { repository } = dest.ref;
-  const res = await dest.registry.request({ method: 'HEAD', target: `/v2/${repository}/manifests/${reference}`, headers: { accept: mediaType }, scopes: scopes(repository), deadline: dest.deadline });
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw unexpected(`HEAD ${dest.registry.host}/v2/${repository}/manifests/${reference}`, res);
-  return header(res, 'docker-content-digest') ?? '(no Docker-Content-Digest)';
+/** The digest the destination serves for a tag or digest; undefined when absent. */
+function heldDigest(dest: Destination, reference: string): Promise<string | undefined> {
+  return manifestDigest(dest.registry, dest.ref.repository, reference, scopes(dest.ref.repository), dest.deadline);
 }
 
 /**
@@ -196,7 +187,7 @@ export async function manifestDigest(dest: Destination, reference: string, media
  */
 async function tagConflict(dest: Destination, reference: string, manifest: Manifest, res: Response): Promise<'present' | FatalError | undefined> {
   if (reference === manifest.digest || ![400, 409].includes(res.status)) return undefined;
-  const current = await manifestDigest(dest, reference, manifest.mediaType).catch(() => undefined);
+  const current = await heldDigest(dest, reference).catch(() => undefined);
   if (current === manifest.digest) return 'present';
   if (current === undefined) return undefined;
   return new FatalError(`${dest.label}: tag ${reference} already points at ${sanitize(current, 80)} and the registry will not move it to ${manifest.digest} (${registryError(res)}); `
@@ -204,7 +195,7 @@ async function tagConflict(dest: Destination, reference: string, manifest: Manif
 }
 
 export async function putManifest(dest: Destination, reference: string, manifest: Manifest): Promise<'written' | 'present'> {
-  if ((await manifestDigest(dest, reference, manifest.mediaType)) === manifest.digest) return 'present';
+  if ((await heldDigest(dest, reference)) === manifest.digest) return 'present';
   const { repository } = dest.ref;
   const what = `PUT ${dest.registry.host}/v2/${repository}/manifests/${reference}`;
   const res = await dest.registry.request({
@@ -228,7 +219,7 @@ export async function putManifest(dest: Destination, reference: string, manifest
 /** Reads the destination back by digest and by tag: it must serve this digest for both. */
 export async function verifyManifest(dest: Destination, manifest: Manifest, tag?: string): Promise<void> {
   for (const reference of tag ? [manifest.digest, tag] : [manifest.digest]) {
-    const held = await manifestDigest(dest, reference, manifest.mediaType);
+    const held = await heldDigest(dest, reference);
     if (held !== manifest.digest) {
       throw new PushError(`${dest.label}: read back after the push, ${reference} ${held ? `resolves to ${sanitize(held, 80)}` : 'is missing'}, not ${manifest.digest}; the registry does not hold the image`);
     }
@@ -240,15 +231,6 @@ export interface PushOptions {
   readonly progress: Progress;
   /** The destination's overall deadline (--timeout). */
   readonly deadline?: Deadline;
-}
-
-/** A destination ends by its deadline even if a step ignores the abort signal. */
-function withinDeadline<T>(work: Promise<T>, deadline?: Deadline): Promise<T> {
-  if (!deadline) return work;
-  return Promise.race([work, new Promise<never>((_, reject) => {
-    if (deadline.signal.aborted) reject(deadline.signal.reason);
-    deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true });
-  })]);
 }
 
 export async function pushImage(image: Image, ref: Reference, registry: Registry, opts: PushOptions): Promise<DestinationResult> {

@@ -9,7 +9,7 @@
  */
 import { mapLimit } from './concurrency';
 import { CopyOptions, CopyResult, Endpoint, copyImage } from './copy';
-import { InputError, errorMessage } from './errors';
+import { InputError, errorMessage, isUnfixable, sanitize } from './errors';
 import { listTags, manifestDigest } from './pull';
 import { REFERRER_TAG } from './referrers';
 import { Registry } from './registry';
@@ -40,7 +40,8 @@ export interface DestinationPlan {
   readonly conflicts: Conflict[];
   /** Set when the destination could not even be read. */
   error?: string;
-  errorPermanent?: boolean;
+  /** No retry can fix the error (exit 2). */
+  errorUnfixable?: boolean;
 }
 
 export interface SyncPlan {
@@ -52,7 +53,7 @@ export interface SyncPlan {
 
 export interface DestinationOutcome extends DestinationPlan {
   readonly copied: TagDigest[];
-  readonly failed: { tag: string; error: string; permanent: boolean }[];
+  readonly failed: { tag: string; error: string; unfixable: boolean }[];
 }
 
 const label = (r: Repository) => `${r.registry.host}/${r.repository}`;
@@ -114,8 +115,8 @@ async function planDestination(dest: Repository, tags: readonly TagDigest[], job
       else plan.conflicts.push({ tag, source: digest, destination: there });
     }
   } catch (err) {
-    plan.error = errorMessage(err);
-    plan.errorPermanent = err instanceof InputError;
+    plan.error = sanitize(errorMessage(err), 1000);
+    plan.errorUnfixable = isUnfixable(err);
   }
   return plan;
 }
@@ -136,7 +137,7 @@ export async function runSync(source: Repository, destinations: readonly Reposit
   const subjectsCopied = outcomes.map(() => new Set<string>());
   const record = (i: number, item: TagDigest, result: CopyResult) => {
     if (result.ok) outcomes[i].copied.push(item);
-    else outcomes[i].failed.push({ tag: item.tag, error: result.error ?? 'failed', permanent: result.permanent ?? false });
+    else outcomes[i].failed.push({ tag: item.tag, error: result.error ?? 'failed', unfixable: result.unfixable ?? false });
   };
   const byDigest = new Map<string, { dest: number; item: TagDigest }[]>();
   outcomes.forEach((o, i) => o.missing.filter((t) => !referrerTag(t)).forEach((item) => {

@@ -12,11 +12,11 @@ import { setMaxListeners } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
-import { Readable } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { Deadline, RequestTimeouts, requestTimeouts, DEFAULT_TIMEOUT_SECONDS } from './deadlines';
 import { FatalError, PushError, RetryableError, sanitize } from './errors';
 import { HostSet } from './host';
-import { DEFAULT_RETRY_POLICY, RetryBudget, RetryPolicy, retryDelayMs } from './retry';
+import { DEFAULT_RETRY_POLICY, RetryBudget, RetryPolicy } from './retry';
 
 export interface TransportOptions {
   /** Extra attempts per operation, for connection errors and 408/429/5xx. */
@@ -56,7 +56,8 @@ export interface Response {
 export interface StreamResponse {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
-  readonly body: http.IncomingMessage;
+  /** The answer's bytes, counted for the throughput rule as the caller reads them; destroying it ends the request. */
+  readonly body: Readable;
 }
 
 /** Thrown for failures below HTTP (reset, refused, timeouts); `code` is Node's error code. */
@@ -93,14 +94,6 @@ export function retryAfterSeconds(value: string | undefined, now = Date.now()): 
   return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined;
 }
 
-/**
- * The backoff part of retry.ts's policy, for callers that keep their own loop (copy's
- * fan-out retries a source read for several consumers). New code takes a RetryBudget
- * from Transport.budget(), which also honours Retry-After, the caps and the deadline.
- */
-export function backoffMs(attempt: number, baseMs: number, random = Math.random): number {
-  return retryDelayMs({ ...DEFAULT_RETRY_POLICY, baseMs, retries: attempt + 1 }, attempt, undefined, random);
-}
 
 function connectionError(err: NodeJS.ErrnoException, req: Request): Error {
   const what = describe(req.method, req.url);
@@ -237,8 +230,11 @@ export class Transport {
    * retryable ConnectionError. The caller retries (it knows who still needs the bytes).
    */
   open(req: Request): Promise<StreamResponse> {
-    return this.start(req, (incoming, settle) => {
-      settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: incoming });
+    return this.start(req, (incoming, settle, moved) => {
+      // Counted as the caller reads: a 'data' listener here would start the flow and lose the bytes.
+      const body = new Transform({ transform(chunk: Buffer, _enc, next) { moved(chunk.length); next(null, chunk); } });
+      pipeline(incoming, body, () => undefined);
+      settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body });
     }, true);
   }
 
@@ -247,7 +243,11 @@ export class Transport {
    * arrive. With `streaming`, the watchdog keeps guarding the body after the promise has
    * settled, and ends when the body closes.
    */
-  private start<T>(req: Request, answer: (incoming: http.IncomingMessage, settle: { resolve: (v: T) => void; reject: (e: Error) => void }) => void, streaming = false): Promise<T> {
+  private start<T>(
+    req: Request,
+    answer: (incoming: http.IncomingMessage, settle: { resolve: (v: T) => void; reject: (e: Error) => void }, moved: (bytes: number) => void) => void,
+    streaming = false,
+  ): Promise<T> {
     if (req.url.protocol === 'http:' && !this.isInsecure(req.url.host)) {
       return Promise.reject(new FatalError(`refusing plain HTTP to ${req.url.host} (${req.method} ${req.url.pathname}); name it with --insecure-registry ${req.url.host} to allow it`));
     }
@@ -302,9 +302,9 @@ export class Transport {
         response = incoming;
         if (source && !source.readableEnded) source.unpipe(outgoing).destroy();
         watchdog.flowing();
-        incoming.on('data', (chunk: Buffer) => watchdog.moved(chunk.length));
         if (streaming) incoming.once('close', done);
-        answer(incoming, { resolve: succeed, reject: fail });
+        else incoming.on('data', (chunk: Buffer) => watchdog.moved(chunk.length));
+        answer(incoming, { resolve: succeed, reject: fail }, (bytes) => watchdog.moved(bytes));
       });
       if (typeof req.body === 'function') {
         source = req.body();
@@ -362,4 +362,10 @@ export function registryError(res: Response): string {
     // not the registry's JSON error shape
   }
   return `${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim();
+}
+
+/** Turns an unexpected answer into an error; transient ones (408, 429, 5xx) become retryable. */
+export function unexpected(what: string, res: Response): PushError {
+  const message = `${what} answered ${registryError(res)}`;
+  return isRetryableStatus(res.status) ? new RetryableError(message, retryAfterSeconds(header(res, 'retry-after'))) : new PushError(message);
 }

@@ -46,12 +46,17 @@ const registryPort = () => registry.host.split(':')[1];
 
 /** A push as the pod runs it: IRSA environment, real AWS names, no endpoint overrides. */
 function push(aws: AwsApiStandIn, ecrHost: string, to: string, args: string[], env: Record<string, string>): Promise<RunResult> {
-  return ferryProcess(['push', image, '--to', to, '--ca-file', registry.caFile!, ...args], {
+  return ferry(aws, [ecrHost], ['push', image, '--to', to, ...args], env);
+}
+
+/** Any ferry command as the pod runs it; every name in `ecrHosts` reaches the test registry. */
+function ferry(aws: AwsApiStandIn, ecrHosts: readonly string[], args: string[], env: Record<string, string>): Promise<RunResult> {
+  return ferryProcess([...args, '--ca-file', registry.caFile!], {
     PATH: process.env.PATH!,
     HOME: work,
     NODE_OPTIONS: `--require ${HOOK}`,
     FERRY_TEST_AWS_STAND_IN: String(aws.port),
-    FERRY_TEST_REGISTRY: `${ecrHost}=${registryPort()}`,
+    FERRY_TEST_REGISTRY: ecrHosts.map((h) => `${h}=${registryPort()}`).join(','),
     NODE_EXTRA_CA_CERTS: aws.caFile!,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_WEB_IDENTITY_TOKEN_FILE: podTokenFile,
@@ -202,6 +207,36 @@ describe('outbound federation: mint in the build region, assume in the destinati
     const run = await push(aws, chinaHost, `${chinaHost}/cn/fail:v1=${chinaRole}`, ['--trust', 'outbound-federation'], irsa);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
+    expectNoSecrets(run, aws);
+  });
+
+  test('ferry copy as the Argo push step runs it: the build registry with the pod\'s default chain, the China role by outbound federation', async () => {
+    const buildHost = '111111111111.dkr.ecr.us-east-1.amazonaws.com';
+    const hosts = [...chinaHosts, 'api.ecr.us-east-1.amazonaws.com'];
+    const aws = await standIn({ hosts, roles: roles(), federation: { issuer: ISSUER, enabled: true } });
+    const built = await push(aws, buildHost, `${buildHost}/build/app:v1`, ['--json'], irsa);
+    expect(built.code).toBe(0);
+    const digest = JSON.parse(built.stdout).digest as string;
+    const before = aws.calls.length;
+    const run = await ferry(aws, [buildHost, chinaHost], [
+      'copy', `${buildHost}/build/app@${digest}`, '--to', `${chinaHost}/cn/copied:v1=${chinaRole}`, '--expect-digest', digest, '--trust', 'outbound-federation', '--json',
+    ], irsa);
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.code).toBe(0);
+    expect(aws.unexpectedHosts).toEqual([]);
+    const calls = aws.calls.slice(before).map((c) => [c.api, c.host, c.roleArn ?? '', c.region]);
+    expect(calls.sort()).toEqual([
+      // The source: IRSA's source role, ECR login in the build region.
+      ['ecr:GetAuthorizationToken', 'api.ecr.us-east-1.amazonaws.com', '', 'us-east-1'],
+      // The destination: mint with the source role in the build region, assume the China role in China.
+      ['ecr:GetAuthorizationToken', 'api.ecr.cn-north-1.amazonaws.com.cn', '', 'cn-north-1'],
+      ['sts:AssumeRoleWithWebIdentity', 'sts.cn-north-1.amazonaws.com.cn', chinaRole, 'cn-north-1'],
+      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
+      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
+      ['sts:GetWebIdentityToken', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
+    ].sort());
+    expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: true, digest });
+    expect((await registryGet(registry, '/v2/cn/copied/manifests/v1')).status).toBe(200);
     expectNoSecrets(run, aws);
   });
 

@@ -5,8 +5,8 @@
  *  - FERRY_TEST_AWS_STAND_IN=<port>: every AWS host name (amazonaws.com, .com.cn, .eu,
  *    api.aws) goes to 127.0.0.1:<port>; the certificate is checked against the REAL name,
  *    so the stand-in answers only the names its certificate lists;
- *  - FERRY_TEST_REGISTRY=<name>=<port>: that registry name goes to 127.0.0.1:<port>,
- *    checked as 127.0.0.1 (the test registry's certificate names its IP).
+ *  - FERRY_TEST_REGISTRY=<name>=<port>[,<name>=<port>...]: each registry name goes to
+ *    127.0.0.1:<port>, checked as 127.0.0.1 (the test registry's certificate names its IP).
  * Nothing else is changed. Never loaded by ferry itself.
  */
 'use strict';
@@ -14,16 +14,19 @@ const tls = require('node:tls');
 
 const AWS_NAME = /\.(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|api\.aws)$/i;
 const standIn = process.env.FERRY_TEST_AWS_STAND_IN;
-const [registryName, registryPort] = (process.env.FERRY_TEST_REGISTRY || '').split('=');
+const registries = new Map((process.env.FERRY_TEST_REGISTRY || '').split(',').filter(Boolean).map((pair) => {
+  const [name, port] = pair.split('=');
+  return [name.toLowerCase(), Number(port)];
+}));
 
 const connect = tls.connect;
 tls.connect = function hookedConnect(...args) {
   const options = args[0];
   if (options && typeof options === 'object') {
     const name = String(options.servername || options.host || '').toLowerCase();
-    if (registryName && name === registryName.toLowerCase()) {
+    if (registries.has(name)) {
       const { servername: _unused, ...rest } = options;
-      args[0] = { ...rest, host: '127.0.0.1', port: Number(registryPort) };
+      args[0] = { ...rest, host: '127.0.0.1', port: registries.get(name) };
     } else if (standIn && AWS_NAME.test(name)) {
       args[0] = { ...options, host: '127.0.0.1', port: Number(standIn), servername: name };
     }

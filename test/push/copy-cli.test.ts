@@ -45,11 +45,12 @@ describe('--timeout / FERRY_TIMEOUT', () => {
 
   test('copy from a registry that never answers ends at --timeout with exit 1', async () => {
     const started = Date.now();
-    const run = await ferryProcess(['copy', `${host}/app:v1`, '--to', '127.0.0.1:9/app:v1', '--insecure-registry', host, '--insecure-registry', '127.0.0.1:9', '--timeout', '2', '--json'], env);
+    // Source and destination both hang: only the deadline can end the run.
+    const run = await ferryProcess(['copy', `${host}/app:v1`, '--to', `${host}/copy:v1`, '--insecure-registry', host, '--timeout', '2', '--json'], env);
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(run.stderr).toContain('did not finish within --timeout 2s');
-    expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false, error: 'did not finish within --timeout 2s' }));
+    expect(run.stderr).toContain('gave up after --timeout 2s');
+    expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false, digest: null, error: 'gave up after --timeout 2s' }));
   });
 
   test('sync takes its deadline from FERRY_TIMEOUT', async () => {
@@ -57,14 +58,36 @@ describe('--timeout / FERRY_TIMEOUT', () => {
     const run = await ferryProcess(['sync', `${host}/app`, '--to', '127.0.0.1:9/app', '--insecure-registry', host, '--insecure-registry', '127.0.0.1:9'], { ...env, FERRY_TIMEOUT: '2' });
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(run.stderr.trim()).toBe('ferry sync: did not finish within --timeout 2s');
+    expect(run.stderr.trim()).toBe('ferry sync: gave up after --timeout 2s');
   });
 });
 
-test('--trust cluster-oidc (what the pipeline passes) is accepted; outbound-federation is refused before anything moves', async () => {
-  const ok = await ferryProcess(['copy', '127.0.0.1:9/app:v1', '--to', '127.0.0.1:9/b:v1', '--trust', 'cluster-oidc', '--digest-file', '/nonexistent/d'], env);
-  expect(ok.stderr).not.toContain('--trust');
-  const refused = await ferryProcess(['sync', '127.0.0.1:9/app', '--to', '127.0.0.1:9/b'], { ...env, FERRY_TRUST: 'outbound-federation' });
-  expect(refused.code).toBe(2);
-  expect(refused.stderr.trim()).toBe('ferry sync: FERRY_TRUST outbound-federation: this build of ferry reaches roles by cluster-oidc only');
+describe('the trust options are push\'s, checked before anything moves', () => {
+  const chinaRole = 'arn:aws-cn:iam::222222222222:role/ferry/ferry-pusher-china';
+  const chinaDest = `222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn/cn/app:v1=${chinaRole}`;
+
+  test('--trust cluster-oidc (what the pipeline passes) is accepted', async () => {
+    const ok = await ferryProcess(['copy', '127.0.0.1:9/app:v1', '--to', '127.0.0.1:9/b:v1', '--trust', 'cluster-oidc', '--digest-file', '/nonexistent/d'], env);
+    expect(ok.code).toBe(2);
+    // Preflight reaches the next check: the trust value itself passed.
+    expect(ok.stderr.trim()).toBe('ferry copy: --digest-file /nonexistent/d: directory /nonexistent does not exist');
+  });
+
+  test('copy --trust outbound-federation needs the build region to mint in, like push', async () => {
+    const run = await ferryProcess(['copy', '127.0.0.1:9/app:v1', '--to', chinaDest, '--trust', 'outbound-federation'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`ferry copy: --trust outbound-federation for ${chinaRole} needs the build region to mint the token in: set --token-region, FERRY_TOKEN_REGION or AWS_REGION`);
+  });
+
+  test('sync with FERRY_TRUST=outbound-federation refuses a token region in the role\'s own partition', async () => {
+    const run = await ferryProcess(['sync', '127.0.0.1:9/app', '--to', chinaDest.replace(':v1', '')], { ...env, FERRY_TRUST: 'outbound-federation', AWS_REGION: 'cn-northwest-1' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('STS rejects outbound-federation tokens inside one partition');
+  });
+
+  test('a bad --trust value is refused with the flag named', async () => {
+    const run = await ferryProcess(['copy', '127.0.0.1:9/app:v1', '--to', '127.0.0.1:9/b:v1', '--trust', 'irsa'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('ferry copy: --trust "irsa" is not one of cluster-oidc, outbound-federation');
+  });
 });

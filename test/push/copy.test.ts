@@ -132,7 +132,7 @@ test('a corrupt source blob tags nothing anywhere, not even where that blob is a
   const summary = JSON.parse(run.stdout);
   for (const d of summary.destinations) {
     expect(d.ok).toBe(false);
-    expect(d.digest).toBeUndefined();
+    expect(d.digest).toBeNull();
   }
   for (const registry of [secure, plain]) {
     expect(await status(registry, '/v2/corrupt/app/manifests/v1')).toBe(404);
@@ -163,7 +163,7 @@ test('a destination that cannot be reached fails alone (exit 1); the others get 
   expect(run.code).toBe(1);
   const summary = JSON.parse(run.stdout);
   expect(summary.destinations[0]).toEqual(expect.objectContaining({ ok: false }));
-  expect(summary.destinations[0].digest).toBeUndefined();
+  expect(summary.destinations[0].digest).toBeNull();
   expect(summary.destinations[1]).toEqual(expect.objectContaining({ ok: true, digest: image.digest }));
   expect((await raw(plain, 'partial/app:v1')).equals(image.manifest)).toBe(true);
 });
@@ -174,7 +174,7 @@ test('a destination that takes the manifest but does not serve it back by tag fa
   try {
     const run = await ferryCopy([`${proxy.host}/readback/app:v1`, '--to', `${forgetful.host}/readback/app:v1`, '--insecure-registry', forgetful.host, '--retries', '0', '--json']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`read back after the push, v1 is missing, expected ${image.digest}`);
+    expect(run.stderr).toContain(`read back after the push, v1 is missing, not ${image.digest}`);
     expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false }));
   } finally {
     await forgetful.stop();
@@ -190,7 +190,7 @@ test('a destination whose upload breaks mid-blob does not hold up the others; it
     const run = await ferryCopy([`${proxy.host}/flaky/app:v1`, '--to', `${flaky.host}/flaky/app:v1`, '--to', `${secure.host}/flaky/app:v1`, '--insecure-registry', flaky.host, '--json'], {});
     expect(run.stderr).not.toContain('FAILED');
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain(`for ${flaky.host}/flaky/app:v1:`);
+    expect(run.stderr).toMatch(new RegExp(`retrying in [\\d.]+s \\(attempt 2 of 4\\): upload of sha256:[0-9a-f]{64} to ${flaky.host}/flaky/app:v1: `));
     expect(JSON.parse(run.stdout).destinations.map((d: { digest: string }) => d.digest)).toEqual([image.digest, image.digest]);
     expect((await raw(secure, 'flaky/app:v1')).equals(image.manifest)).toBe(true);
     expect((await raw(plain, 'flaky/app:v1')).equals(image.manifest)).toBe(true);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Authenticator, anonymous } from '../../lib/push/auth';
+import { Authenticator, anonymous } from '../../lib/push/authn';
 import { main as syncMain } from '../../lib/push/cli-sync';
 import { listTags } from '../../lib/push/pull';
 import { Registry } from '../../lib/push/registry';

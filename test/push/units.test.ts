@@ -8,7 +8,7 @@ import { TarSource, indexTar } from '../../lib/push/archive';
 import { Authenticator, anonymous, parseChallenge, ecrTargetOf } from '../../lib/push/authn';
 import { HostSet, normalizeHost } from '../../lib/push/host';
 import { sanitize } from '../../lib/push/errors';
-import { parseDestination } from '../../lib/push/cli';
+import { parseDestination } from '../../lib/push/cli-shared';
 import { InputError } from '../../lib/push/errors';
 import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
 import { parseReference } from '../../lib/push/reference';
