@@ -230,9 +230,10 @@ describe('outbound federation: mint in the build region, assume in the destinati
       ['ecr:GetAuthorizationToken', 'api.ecr.us-east-1.amazonaws.com', '', 'us-east-1'],
       // The destination: mint with the source role in the build region, assume the China role in China.
       ['ecr:GetAuthorizationToken', 'api.ecr.cn-north-1.amazonaws.com.cn', '', 'cn-north-1'],
-      ['sts:AssumeRoleWithWebIdentity', 'sts.cn-north-1.amazonaws.com.cn', chinaRole, 'cn-north-1'],
-      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
-      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
+      // AssumeRoleWithWebIdentity is unsigned: its host alone names the region.
+      ['sts:AssumeRoleWithWebIdentity', 'sts.cn-north-1.amazonaws.com.cn', chinaRole, undefined],
+      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, undefined],
+      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, undefined],
       ['sts:GetWebIdentityToken', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
     ].sort());
     expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: true, digest });
