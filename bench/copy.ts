@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
-import { seedImage } from '../test/push/copy-support';
+import { storeImage } from '../test/push/copy-support';
 import { LayerSpec, SMALL_LAYERS, kanikoTar, makeFixture } from '../test/push/fixtures';
 import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
 import { median, verdict } from './stats';
@@ -120,8 +120,8 @@ async function main(): Promise<void> {
   try {
     process.stderr.write('generating a 4×64 MB + 3 small-layer image and pushing it to the source registry ...\n');
     const image = await makeFixture(path.join(work, 'image'), [...largeLayers(4), ...SMALL_LAYERS]);
-    const seeded = await ferry('push', [kanikoTar(image), '--to', `${src.host}/bench/app:v1`, ...insecure(src)]);
-    if (!seeded) throw new Error('seeding the source failed');
+    const stored = await ferry('push', [kanikoTar(image), '--to', `${src.host}/bench/app:v1`, ...insecure(src)]);
+    if (!stored) throw new Error('filling the source failed');
     fs.rmSync(path.join(work, 'image'), { recursive: true, force: true });
     const blobs = [image.configDigest, ...image.layers.map((l) => l.digest)];
     const totalMb = (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
@@ -143,8 +143,8 @@ async function main(): Promise<void> {
       }));
     }
 
-    process.stderr.write(`seeding ${SYNC_TAGS} small images for the no-op sync ...\n`);
-    for (let i = 0; i < SYNC_TAGS; i++) await seedImage(src.host, 'bench/many', `t${String(i).padStart(2, '0')}`, `image ${i}`, 1024);
+    process.stderr.write(`storing ${SYNC_TAGS} small images for the no-op sync ...\n`);
+    for (let i = 0; i < SYNC_TAGS; i++) await storeImage(src.host, 'bench/many', `t${String(i).padStart(2, '0')}`, `image ${i}`, 1024);
     const syncArgs = (d: TestRegistry) => [`${src.host}/bench/many`, '--to', `${d.host}/bench/many`, ...insecure(src, d)];
     await withRegistries(1, async ([d]) => {
       rss(await ferry('sync', syncArgs(d)));

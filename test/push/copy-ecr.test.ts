@@ -23,9 +23,9 @@ beforeAll(async () => {
   work = tmpDir('copy-ecr');
   [ecr, plain, standIn] = await Promise.all([startRegistry({ users: { [USER]: PASSWORD, AWS: ECR_PASSWORD } }), startRegistry(), startAwsApiStandIn([ECR_PASSWORD])]);
   const image = kanikoTar(await makeFixture(path.join(work, 'image'), SMALL_LAYERS.slice(0, 2)));
-  const seeded = await ferryPush([image, '--to', `${ecr.host}/build/app:v1`, '--ca-file', ecr.caFile!, '--json'], { DOCKER_CONFIG: dockerConfig(path.join(work, 'docker'), ecr.host, USER, PASSWORD), HOME: work });
-  expect(seeded.code).toBe(0);
-  digest = JSON.parse(seeded.stdout).digest;
+  const stored = await ferryPush([image, '--to', `${ecr.host}/build/app:v1`, '--ca-file', ecr.caFile!, '--json'], { DOCKER_CONFIG: dockerConfig(path.join(work, 'docker'), ecr.host, USER, PASSWORD), HOME: work });
+  expect(stored.code).toBe(0);
+  digest = JSON.parse(stored.stdout).digest;
   tokenFile = path.join(work, 'token');
   fs.writeFileSync(tokenFile, `${WEB_IDENTITY_TOKEN}\n`);
 });

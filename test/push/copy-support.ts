@@ -30,98 +30,98 @@ async function call(host: string, method: string, urlPath: string, body?: Buffer
 }
 
 /** Monolithic upload: POST, then PUT ?digest= with the bytes. */
-export async function seedBlob(host: string, repo: string, bytes: Buffer): Promise<{ mediaType: string; digest: string; size: number }> {
+export async function storeBlob(host: string, repo: string, bytes: Buffer): Promise<{ mediaType: string; digest: string; size: number }> {
   const digest = sha256(bytes);
   const started = await call(host, 'POST', `/v2/${repo}/blobs/uploads/`);
-  if (started.status !== 202) throw new Error(`seed POST answered ${started.status}`);
+  if (started.status !== 202) throw new Error(`storing: POST answered ${started.status}`);
   const location = new URL(started.headers.get('location')!, `http://${host}`);
   location.searchParams.set('digest', digest);
   const put = await call(host, 'PUT', location.toString(), bytes, { 'content-type': 'application/octet-stream' });
-  if (put.status !== 201) throw new Error(`seed blob PUT answered ${put.status}: ${await put.text()}`);
+  if (put.status !== 201) throw new Error(`storing: blob PUT answered ${put.status}: ${await put.text()}`);
   return { mediaType: MT.layer, digest, size: bytes.length };
 }
 
-export async function seedManifest(host: string, repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+export async function storeManifest(host: string, repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
   const res = await call(host, 'PUT', `/v2/${repo}/manifests/${reference}`, bytes, { 'content-type': mediaType });
-  if (res.status !== 201) throw new Error(`seed manifest PUT ${reference} answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 201) throw new Error(`storing: manifest PUT ${reference} answered ${res.status}: ${await res.text()}`);
   return sha256(bytes);
 }
 
-export interface SeededImage {
+export interface StoredImage {
   readonly manifest: Buffer;
   readonly digest: string;
   readonly blobs: string[];
 }
 
 /** An OCI image manifest, pretty-printed (bytes no re-serializer reproduces); by digest only when no tag. */
-export async function seedImage(host: string, repo: string, tag: string | undefined, label: string, layerBytes = 4096): Promise<SeededImage> {
+export async function storeImage(host: string, repo: string, tag: string | undefined, label: string, layerBytes = 4096): Promise<StoredImage> {
   const config = Buffer.from(JSON.stringify({ architecture: label, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
   const layer = randomBytes(layerBytes);
-  const c = await seedBlob(host, repo, config);
-  const l = await seedBlob(host, repo, layer);
+  const c = await storeBlob(host, repo, config);
+  const l = await storeBlob(host, repo, layer);
   const manifest = Buffer.from(`${JSON.stringify({
     schemaVersion: 2, mediaType: MT.manifest,
     config: { mediaType: MT.config, digest: c.digest, size: c.size },
     layers: [{ mediaType: MT.layer, digest: l.digest, size: l.size }],
     annotations: { 'org.example.label': label },
   }, null, 3)}\n`);
-  const digest = await seedManifest(host, repo, tag ?? sha256(manifest), manifest, MT.manifest);
+  const digest = await storeManifest(host, repo, tag ?? sha256(manifest), manifest, MT.manifest);
   return { manifest, digest, blobs: [c.digest, l.digest] };
 }
 
-export interface SeededIndex {
+export interface StoredIndex {
   readonly index: Buffer;
   readonly digest: string;
-  readonly platforms: SeededImage[];
+  readonly platforms: StoredImage[];
 }
 
 /** An OCI index of two platforms (amd64, arm64), tagged `tag`. */
-export async function seedIndex(host: string, repo: string, tag: string): Promise<SeededIndex> {
+export async function storeIndex(host: string, repo: string, tag: string): Promise<StoredIndex> {
   const platforms = [];
   for (const arch of ['amd64', 'arm64']) {
-    const image = await seedImage(host, repo, undefined, `${arch} ${tag}`);
+    const image = await storeImage(host, repo, undefined, `${arch} ${tag}`);
     platforms.push(image);
   }
   const index = Buffer.from(`${JSON.stringify({
     schemaVersion: 2, mediaType: MT.index,
     manifests: platforms.map((p, i) => ({ mediaType: MT.manifest, digest: p.digest, size: p.manifest.length, platform: { architecture: ['amd64', 'arm64'][i], os: 'linux' } })),
   }, null, 2)}\n`);
-  const digest = await seedManifest(host, repo, tag, index, MT.index);
+  const digest = await storeManifest(host, repo, tag, index, MT.index);
   return { index, digest, platforms };
 }
 
 /** A cosign-style signature: a manifest tagged `sha256-<hex>.sig` whose layer is the signed payload. */
-export async function seedCosignSignature(host: string, repo: string, subject: string): Promise<string> {
+export async function storeCosignSignature(host: string, repo: string, subject: string): Promise<string> {
   const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': repo }, image: { 'docker-manifest-digest': subject }, type: 'cosign container image signature' } }));
   const config = Buffer.from('{}');
-  const p = await seedBlob(host, repo, payload);
-  const c = await seedBlob(host, repo, config);
+  const p = await storeBlob(host, repo, payload);
+  const c = await storeBlob(host, repo, config);
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: MT.manifest,
     config: { mediaType: MT.config, digest: c.digest, size: c.size },
     layers: [{ mediaType: MT.cosign, digest: p.digest, size: p.size, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQDtest' } }],
   }));
-  return seedManifest(host, repo, `${subject.replace(':', '-')}.sig`, manifest, MT.manifest);
+  return storeManifest(host, repo, `${subject.replace(':', '-')}.sig`, manifest, MT.manifest);
 }
 
 /** An OCI 1.1 artifact with `subject`, pushed by digest only (no tag). */
-export async function seedArtifact(host: string, repo: string, subject: { digest: string; size: number; mediaType: string }): Promise<{ digest: string; descriptor: Record<string, unknown> }> {
-  const sbom = await seedBlob(host, repo, Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
-  const empty = await seedBlob(host, repo, Buffer.from('{}'));
+export async function storeArtifact(host: string, repo: string, subject: { digest: string; size: number; mediaType: string }): Promise<{ digest: string; descriptor: Record<string, unknown> }> {
+  const sbom = await storeBlob(host, repo, Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
+  const empty = await storeBlob(host, repo, Buffer.from('{}'));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: MT.manifest, artifactType: MT.sbom,
     config: { mediaType: MT.empty, digest: empty.digest, size: empty.size },
     layers: [{ mediaType: MT.sbom, digest: sbom.digest, size: sbom.size }],
     subject,
   }));
-  const digest = await seedManifest(host, repo, sha256(manifest), manifest, MT.manifest);
+  const digest = await storeManifest(host, repo, sha256(manifest), manifest, MT.manifest);
   return { digest, descriptor: { mediaType: MT.manifest, digest, size: manifest.length, artifactType: MT.sbom } };
 }
 
 /** The tag schema's `sha256-<hex>` index listing these referrers. */
-export async function seedReferrersTag(host: string, repo: string, subject: string, descriptors: Record<string, unknown>[]): Promise<string> {
+export async function storeReferrersTag(host: string, repo: string, subject: string, descriptors: Record<string, unknown>[]): Promise<string> {
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.index, manifests: descriptors }));
-  return seedManifest(host, repo, subject.replace(':', '-'), index, MT.index);
+  return storeManifest(host, repo, subject.replace(':', '-'), index, MT.index);
 }
 
 function blobFile(registry: TestRegistry, digest: string): string {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main as copyMain } from '../../lib/push/cli-copy';
-import { MT, RegistryProxy, SeededIndex, blobBytes, corruptBlob, registryRequest, seedArtifact, seedBlob, seedCosignSignature, seedImage, seedIndex, seedReferrersTag, sha256, startRegistryProxy } from './copy-support';
+import { MT, RegistryProxy, StoredIndex, blobBytes, corruptBlob, registryRequest, storeArtifact, storeBlob, storeCosignSignature, storeImage, storeIndex, storeReferrersTag, sha256, startRegistryProxy } from './copy-support';
 import { PASSWORD, USER, dockerConfig, skopeo, tmpDir } from './helpers';
 import { startFaultyProxy } from './faulty-proxy';
 import { TestRegistry, startRegistry } from './registry-server';
@@ -53,16 +53,16 @@ async function status(registry: TestRegistry, urlPath: string): Promise<number> 
 }
 
 describe('an index with two platforms, a cosign signature and a tag-schema referrer', () => {
-  let image: SeededIndex;
+  let image: StoredIndex;
   let signature: string;
   let artifact: { digest: string; descriptor: Record<string, unknown> };
   let referrersIndex: string;
 
   beforeAll(async () => {
-    image = await seedIndex(src.host, 'team/app', 'v1');
-    signature = await seedCosignSignature(src.host, 'team/app', image.digest);
-    artifact = await seedArtifact(src.host, 'team/app', { mediaType: MT.index, digest: image.digest, size: image.index.length });
-    referrersIndex = await seedReferrersTag(src.host, 'team/app', image.digest, [artifact.descriptor]);
+    image = await storeIndex(src.host, 'team/app', 'v1');
+    signature = await storeCosignSignature(src.host, 'team/app', image.digest);
+    artifact = await storeArtifact(src.host, 'team/app', { mediaType: MT.index, digest: image.digest, size: image.index.length });
+    referrersIndex = await storeReferrersTag(src.host, 'team/app', image.digest, [artifact.descriptor]);
   });
 
   test('lands byte for byte in a TLS+htpasswd registry and a plain one, each blob read from the source once', async () => {
@@ -121,10 +121,10 @@ describe('an index with two platforms, a cosign signature and a tag-schema refer
 });
 
 test('a corrupt source blob tags nothing anywhere, not even where that blob is already present, and exits 2', async () => {
-  const image = await seedImage(src.host, 'corrupt/app', 'v1', 'corrupt', 300_000);
+  const image = await storeImage(src.host, 'corrupt/app', 'v1', 'corrupt', 300_000);
   const layer = image.blobs[1];
   // The plain destination already holds the good layer (and so never needs the corrupt one).
-  await seedBlob(plain.host, 'corrupt/app', blobBytes(src, layer));
+  await storeBlob(plain.host, 'corrupt/app', blobBytes(src, layer));
   corruptBlob(src, layer);
   const run = await ferryCopy([`${proxy.host}/corrupt/app:v1`, '--to', `${secure.host}/corrupt/app:v1`, '--to', `${plain.host}/corrupt/app:v1`, '--json']);
   expect(run.code).toBe(2);
@@ -142,8 +142,8 @@ test('a corrupt source blob tags nothing anywhere, not even where that blob is a
 });
 
 test('referrers from the OCI 1.1 referrers API land, and are listed under the tag schema where the destination lacks the API', async () => {
-  const image = await seedImage(src.host, 'api/app', 'v1', 'api');
-  const artifact = await seedArtifact(src.host, 'api/app', { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length });
+  const image = await storeImage(src.host, 'api/app', 'v1', 'api');
+  const artifact = await storeArtifact(src.host, 'api/app', { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length });
   const withApi = await startRegistryProxy(src.host, { referrers: (repo, digest) => (repo === 'api/app' && digest === image.digest ? [artifact.descriptor] : []) });
   try {
     const run = await ferryCopy([`${withApi.host}/api/app:v1`, '--to', `${plain.host}/api/app:v1`, '--insecure-registry', withApi.host]);
@@ -158,7 +158,7 @@ test('referrers from the OCI 1.1 referrers API land, and are listed under the ta
 });
 
 test('a destination that cannot be reached fails alone (exit 1); the others get the image', async () => {
-  const image = await seedImage(src.host, 'partial/app', 'v1', 'partial');
+  const image = await storeImage(src.host, 'partial/app', 'v1', 'partial');
   const run = await ferryCopy([`${proxy.host}/partial/app:v1`, '--to', '127.0.0.1:1/partial/app:v1', '--to', `${plain.host}/partial/app:v1`, '--retries', '0', '--insecure-registry', '127.0.0.1:1', '--json']);
   expect(run.code).toBe(1);
   const summary = JSON.parse(run.stdout);
@@ -169,7 +169,7 @@ test('a destination that cannot be reached fails alone (exit 1); the others get 
 });
 
 test('a destination that takes the manifest but does not serve it back by tag fails (exit 1)', async () => {
-  const image = await seedImage(src.host, 'readback/app', 'v1', 'readback');
+  const image = await storeImage(src.host, 'readback/app', 'v1', 'readback');
   const forgetful = await startRegistryProxy(plain.host, { forgetTags: true });
   try {
     const run = await ferryCopy([`${proxy.host}/readback/app:v1`, '--to', `${forgetful.host}/readback/app:v1`, '--insecure-registry', forgetful.host, '--retries', '0', '--json']);
@@ -182,7 +182,7 @@ test('a destination that takes the manifest but does not serve it back by tag fa
 });
 
 test('a destination whose upload breaks mid-blob does not hold up the others; it alone retries with a fresh read', async () => {
-  const image = await seedImage(src.host, 'flaky/app', 'v1', 'flaky', 2_000_000);
+  const image = await storeImage(src.host, 'flaky/app', 'v1', 'flaky', 2_000_000);
   const layer = image.blobs[1];
   const flaky = await startFaultyProxy(plain.host, [{ method: 'PATCH', pathIncludes: '/v2/flaky/app/blobs/uploads/', times: 1, kind: 'reset' }]);
   proxy.log.length = 0;

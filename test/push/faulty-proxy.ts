@@ -1,7 +1,7 @@
 /**
  * A fault injector in front of a real registry (plain HTTP towards ferry; HTTP or TLS
  * towards the registry). It forwards every request, except that it answers the first N
- * requests matching a rule itself, or, in random mode, a seeded share of all requests:
+ * requests matching a rule itself, or, in random mode, a share of all requests picked by a repeatable sequence:
  *  - status: an error status (500, 503, 429 with Retry-After, 400 with a chosen body);
  *  - reset: the connection dropped before any answer;
  *  - reset-mid-body: half a request body read (or half an answer sent), then dropped;
@@ -39,7 +39,8 @@ export interface Fault {
 export interface RandomFaults {
   /** Share of requests that get a fault, 0..1. */
   readonly rate: number;
-  readonly seed: number;
+  /** Start value of the generator: the same value gives the same faults. */
+  readonly sequence: number;
   readonly kinds: readonly Fault[];
 }
 
@@ -66,9 +67,9 @@ export interface FaultyProxy {
   stop(): Promise<void>;
 }
 
-/** mulberry32: a small seeded generator, so a random-fault run can be repeated. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
+/** mulberry32: a small generator whose sequence is fixed by its start value, so a random-fault run can be repeated. */
+function repeatable(start: number): () => number {
+  let a = start >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -87,7 +88,7 @@ export async function startFaultyProxy(upstream: string | Upstream, faults: Faul
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const rand = random ? seeded(random.seed) : undefined;
+  const rand = random ? repeatable(random.sequence) : undefined;
 
   const pick = (req: http.IncomingMessage): Fault | undefined => {
     const listed = faults.find((f) => f.times > 0 && f.method === req.method && req.url!.includes(f.pathIncludes));

@@ -183,9 +183,9 @@ export function ociLayoutTar(fixture: Fixture, out = path.join(fixture.dir, 'oci
 }
 
 /** Incompressible but reproducible bytes: a sha256 counter stream. */
-export function pseudoRandom(bytes: number, seed: string): Buffer {
+export function pseudoRandom(bytes: number, label: string): Buffer {
   const out = Buffer.alloc(bytes);
-  for (let i = 0, off = 0; off < bytes; i++, off += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
+  for (let i = 0, off = 0; off < bytes; i++, off += 32) createHash('sha256').update(`${label}:${i}`).digest().copy(out, off);
   return out;
 }
 

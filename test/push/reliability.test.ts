@@ -72,7 +72,7 @@ test('--jobs bounds the uploads in flight, measured at the server', async () => 
 test('10 of 10 pushes land with the right digest and every blob through 20% faults: resets (also mid-body), 500, 503, 429, stalls', async () => {
   proxy = await startFaultyProxy(registry.host, [], {
     rate: 0.2,
-    seed: 20261127,
+    sequence: 20261127,
     kinds: [
       { method: '*', pathIncludes: '', times: 0, kind: 'reset' },
       { method: '*', pathIncludes: '', times: 0, kind: 'reset-mid-body' },

@@ -10,7 +10,7 @@ import { main as syncMain } from '../../lib/push/cli-sync';
 import { listTags } from '../../lib/push/pull';
 import { Registry } from '../../lib/push/registry';
 import { Transport } from '../../lib/push/transport';
-import { RegistryProxy, SeededImage, registryRequest, seedCosignSignature, seedImage, seedIndex, seedManifest, sha256, startRegistryProxy, MT } from './copy-support';
+import { RegistryProxy, StoredImage, registryRequest, storeCosignSignature, storeImage, storeIndex, storeManifest, sha256, startRegistryProxy, MT } from './copy-support';
 import { PASSWORD, USER, dockerConfig, skopeo, tmpDir } from './helpers';
 import { TestRegistry, startRegistry } from './registry-server';
 
@@ -23,21 +23,21 @@ let work: string;
 let env: Record<string, string>;
 const tags: Record<string, string> = {};
 let signatureTag: string;
-let v1: SeededImage;
+let v1: StoredImage;
 
 beforeAll(async () => {
   work = tmpDir('sync');
   [src, secure, plain] = await Promise.all([startRegistry(), startRegistry({ users: { [USER]: PASSWORD } }), startRegistry()]);
   [srcProxy, dstProxy] = await Promise.all([startRegistryProxy(src.host), startRegistryProxy(plain.host)]);
   env = { DOCKER_CONFIG: dockerConfig(path.join(work, 'docker'), secure.host, USER, PASSWORD), HOME: work };
-  v1 = await seedImage(src.host, 'team/app', 'v1', 'v1');
+  v1 = await storeImage(src.host, 'team/app', 'v1', 'v1');
   tags.v1 = v1.digest;
-  tags.v2 = (await seedImage(src.host, 'team/app', 'v2', 'v2')).digest;
-  tags.v3 = (await seedImage(src.host, 'team/app', 'v3', 'v3')).digest;
-  tags.multi = (await seedIndex(src.host, 'team/app', 'multi')).digest;
+  tags.v2 = (await storeImage(src.host, 'team/app', 'v2', 'v2')).digest;
+  tags.v3 = (await storeImage(src.host, 'team/app', 'v3', 'v3')).digest;
+  tags.multi = (await storeIndex(src.host, 'team/app', 'multi')).digest;
   const v3Manifest = Buffer.from((await registryRequest(src, '/v2/team/app/manifests/v3', 'GET')).body);
-  tags.latest = await seedManifest(src.host, 'team/app', 'latest', v3Manifest, MT.manifest);
-  const sig = await seedCosignSignature(src.host, 'team/app', v1.digest);
+  tags.latest = await storeManifest(src.host, 'team/app', 'latest', v3Manifest, MT.manifest);
+  const sig = await storeCosignSignature(src.host, 'team/app', v1.digest);
   signatureTag = `${v1.digest.replace(':', '-')}.sig`;
   tags[signatureTag] = sig;
 });
@@ -117,7 +117,7 @@ test('--dry-run prints the plan and writes nothing', async () => {
 });
 
 test('a tag that exists with another digest is reported with both digests, not overwritten, exit 2; the rest is copied', async () => {
-  const other = await seedImage(plain.host, 'conflict/app', 'v2', 'someone else');
+  const other = await storeImage(plain.host, 'conflict/app', 'v2', 'someone else');
   const run = await ferrySync([`${src.host}/team/app`, '--to', `${plain.host}/conflict/app`, '--json']);
   expect(run.code).toBe(2);
   expect(run.stderr).toContain(`${plain.host}/conflict/app: CONFLICT: tag v2 is ${other.digest} there but ${tags.v2} in the source; not overwritten`);
