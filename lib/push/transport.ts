@@ -44,6 +44,8 @@ export interface Request {
   readonly firstByteTimeoutMs?: number;
   /** The destination's overall deadline: aborts the request in flight, bounds retry waits. */
   readonly deadline?: Deadline;
+  /** The answer may hold a secret (a token service's): a failure names its status only, never its body. */
+  readonly secretAnswer?: boolean;
 }
 
 export interface Response {
@@ -203,7 +205,8 @@ export class Transport {
       try {
         const res = await this.once(req);
         if (!isRetryableStatus(res.status)) return res;
-        failure = new RetryableError(`${describe(req.method, req.url)} answered ${registryError(res)}`, retryAfterSeconds(header(res, 'retry-after')));
+        const answer = req.secretAnswer ? `${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim() : registryError(res);
+        failure = new RetryableError(`${describe(req.method, req.url)} answered ${answer}`, retryAfterSeconds(header(res, 'retry-after')));
       } catch (err) {
         if (!(err instanceof RetryableError)) throw err;
         failure = err;

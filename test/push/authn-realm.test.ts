@@ -7,6 +7,7 @@
  * every request with its Authorization header, so the tests can show who saw what.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -33,7 +34,7 @@ interface Server {
   stop(): Promise<void>;
 }
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, self: Server) => void;
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, self: Server, body: Buffer) => void;
 
 let work: string;
 let image: string;
@@ -60,10 +61,11 @@ async function serve(name: '127.0.0.1' | 'localhost', handler: Handler, plain = 
   const seen: Seen[] = [];
   let self: Server;
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
-      handler(req, res, self);
+      handler(req, res, self, Buffer.concat(chunks));
     });
   };
   const server = plain ? http.createServer(listener) : https.createServer({ cert: cert.cert, key: cert.key }, listener);
@@ -81,10 +83,12 @@ async function serve(name: '127.0.0.1' | 'localhost', handler: Handler, plain = 
 
 /**
  * A registry that challenges with `challenge` and accepts GOOD_TOKEN: every blob is
- * already there (HEAD 200) unless `upload` says where to send uploads.
+ * already there (HEAD 200) unless `upload` says where to send uploads. Manifests it was
+ * given it serves back (HEAD, by tag and by digest), as push's read-back asks.
  */
 function registry(challenge: () => string, upload?: () => string): Handler {
-  return (req, res) => {
+  const manifests = new Map<string, string>();
+  return (req, res, _self, body) => {
     if (req.headers.authorization !== `Bearer ${GOOD_TOKEN}`) {
       res.writeHead(401, { 'www-authenticate': challenge(), 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
       return;
@@ -94,7 +98,12 @@ function registry(challenge: () => string, upload?: () => string): Handler {
     } else if (req.method === 'POST' && upload) {
       res.writeHead(202, { location: upload(), 'content-length': '0' }).end();
     } else if (req.method === 'PUT' && req.url!.includes('/manifests/')) {
-      res.writeHead(201, { 'content-length': '0' }).end();
+      const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      manifests.set(req.url!.split('/manifests/')[1], digest).set(digest, digest);
+      res.writeHead(201, { 'docker-content-digest': digest, 'content-length': '0' }).end();
+    } else if (req.method === 'HEAD' && req.url!.includes('/manifests/')) {
+      const digest = manifests.get(req.url!.split('/manifests/')[1]);
+      res.writeHead(digest ? 200 : 404, { ...(digest ? { 'docker-content-digest': digest } : {}), 'content-length': '0' }).end();
     } else {
       res.writeHead(200, { 'content-length': '0' }).end();
     }
@@ -146,7 +155,7 @@ test('a challenge from another host (an upload Location elsewhere) gets nothing:
   const reg = await serve('127.0.0.1', registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`, () => `${foreign.origin}/upload/1?state=x`));
   const run = await push(reg);
   expect(run.code).not.toBe(0);
-  expect(run.stderr).toContain(`only the registry ${reg.host} may`);
+  expect(run.stderr).toContain(`is not the registry ${reg.host}; ferry sends ${reg.host}'s credentials to no other host`);
   expect(foreign.seen.length).toBeGreaterThan(0);
   expect(foreignRealm.seen).toEqual([]);
   expectCredentialsOnlyAt([reg, realm]);

@@ -8,7 +8,7 @@
  * plain HTTP gets credentials only when its host was named insecure.
  */
 import * as http from 'node:http';
-import { PushError } from '../errors';
+import { FatalError, PushError } from '../errors';
 import { normalizeHost } from '../host';
 import { Transport } from '../transport';
 import { Challenge, parseChallenge } from './challenge';
@@ -66,7 +66,7 @@ export class Authenticator {
 
   private checkOwn(from: string): void {
     if (normalizeHost(from) !== normalizeHost(this.host)) {
-      throw new PushError(`${from} asked for credentials, but only the registry ${this.host} may: ferry sends ${this.host}'s credentials to no other host`);
+      throw new FatalError(`${from} asked for credentials, but only the registry ${this.host} may: ferry sends ${this.host}'s credentials to no other host`);
     }
   }
 
@@ -108,7 +108,7 @@ export class Authenticator {
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const where = `token service ${url.origin}${url.pathname} for ${this.host}`;
     const creds = await this.source.get(false);
-    const res = await this.transport.send({ method: 'GET', url, headers: creds ? { authorization: basic(creds) } : {} });
+    const res = await this.transport.send({ method: 'GET', url, headers: creds ? { authorization: basic(creds) } : {}, secretAnswer: true });
     if (res.status === 401 || res.status === 403) throw this.refused();
     // Status only: a token service's body may hold a token or echo credentials (and a redirect is not followed).
     if (res.status !== 200) throw new PushError(`${where} answered ${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim());
