@@ -12,51 +12,19 @@
  *  - a no-op ferry sync of a repository with 50 tags (after one backfill run).
  * Options: --runs N (default 3).
  */
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
 import { storeImage } from '../test/push/copy-support';
-import { LayerSpec, SMALL_LAYERS, kanikoTar, makeFixture } from '../test/push/fixtures';
+import { SMALL_LAYERS, kanikoTar, makeFixture } from '../test/push/fixtures';
 import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
+import { MB, Timed, build, ferry, fmt, largeLayers, run, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
-const ROOT = path.resolve(__dirname, '..');
-const MB = 1 << 20;
 const TARGETS = { floorRatio: 1.25, fanoutRatio: 1.5, rssMb: 150, noopSyncSeconds: 2 };
 const SYNC_TAGS = 50;
 const MANIFEST_TYPES = 'application/vnd.docker.distribution.manifest.v2+json';
-
-interface Timed {
-  seconds: number;
-  rssKb?: number;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => { stdout = (stdout + d).slice(-8000); });
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr, stdout }));
-  });
-}
-
-async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
-  const started = performance.now();
-  const { code, stderr } = await run(cmd, args, env);
-  const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} ... exited ${code}: ${stderr}`);
-  const rss = /(\d+)\s*$/.exec(stderr.trim());
-  return { seconds, rssKb: cmd === '/usr/bin/time' && rss ? Number(rss[1]) : undefined };
-}
-
-function ferry(command: string, args: string[]): Promise<Timed> {
-  return timed('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'build/bin/ferry.js'), command, ...args]);
-}
 
 const insecure = (...registries: TestRegistry[]) => registries.flatMap((r) => ['--insecure-registry', r.host]);
 
@@ -84,28 +52,6 @@ async function curlFloor(src: TestRegistry, dest: TestRegistry, blobs: readonly 
   return { seconds: (performance.now() - started) / 1000 };
 }
 
-async function withRegistries<T>(count: number, fn: (r: TestRegistry[]) => Promise<T>): Promise<T> {
-  const registries = await Promise.all(Array.from({ length: count }, () => startRegistry()));
-  try {
-    return await fn(registries);
-  } finally {
-    await Promise.all(registries.map((r) => r.stop()));
-  }
-}
-
-function build(): void {
-  try {
-    execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'pipe' });
-  } catch (err) {
-    if (!fs.existsSync(path.join(ROOT, 'build/bin/ferry.js'))) throw err;
-  }
-}
-
-function largeLayers(count: number): LayerSpec[] {
-  return Array.from({ length: count }, (_, i) => ({ randomFile: `big${i}.bin`, bytes: 64 * MB }));
-}
-
-const fmt = (s: number) => `${s.toFixed(2)} s`;
 const runsOf = (xs: number[]) => xs.map(fmt).join(', ');
 
 async function main(): Promise<void> {

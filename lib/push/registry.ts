@@ -49,16 +49,24 @@ export class Registry {
     return this.base;
   }
 
-  async request(request: RegistryRequest): Promise<Response> {
+  /** Where a request goes, under which deadline, and whether that host is this registry (only then are credentials sent). */
+  private async resolve<R extends Omit<RegistryRequest, 'body' | 'retry' | 'budget'>>(request: R): Promise<{ req: R; url: URL; ownHost: boolean }> {
     const req = { ...request, deadline: request.deadline ?? this.deadline };
     const base = await this.ping(req.deadline);
     const url = new URL(req.target, base);
-    const ownHost = url.host === base.host;
+    return { req, url, ownHost: url.host === base.host };
+  }
+
+  private async headers(ownHost: boolean, req: Pick<RegistryRequest, 'headers' | 'scopes'>): Promise<Record<string, string>> {
+    const authorization = ownHost ? await this.auth.authorization(req.scopes) : undefined;
+    return { ...req.headers, ...(authorization ? { authorization } : {}) };
+  }
+
+  async request(request: RegistryRequest): Promise<Response> {
+    const { req, url, ownHost } = await this.resolve(request);
     for (let refreshed = false; ; refreshed = true) {
-      const authorization = ownHost ? await this.auth.authorization(req.scopes) : undefined;
       const outgoing: Request = {
-        method: req.method, url, body: req.body, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs,
-        headers: { ...req.headers, ...(authorization ? { authorization } : {}) },
+        method: req.method, url, body: req.body, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs, headers: await this.headers(ownHost, req),
       };
       const res = await (req.retry === false ? this.transport.once(outgoing) : this.transport.send(outgoing, req.budget));
       if (!ownHost && (res.status === 401 || header(res, 'www-authenticate') !== undefined)) throw this.foreignChallenge(req.method, url, res);
@@ -74,15 +82,10 @@ export class Registry {
    * any other host (a redirect target) fails instead of refreshing.
    */
   async open(request: Omit<RegistryRequest, 'body' | 'retry' | 'budget'>): Promise<StreamResponse> {
-    const req = { ...request, deadline: request.deadline ?? this.deadline };
-    const base = await this.ping(req.deadline);
-    const url = new URL(req.target, base);
-    const ownHost = url.host === base.host;
+    const { req, url, ownHost } = await this.resolve(request);
     for (let refreshed = false; ; refreshed = true) {
-      const authorization = ownHost ? await this.auth.authorization(req.scopes) : undefined;
       const res = await this.transport.open({
-        method: req.method, url, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs,
-        headers: { ...req.headers, ...(authorization ? { authorization } : {}) },
+        method: req.method, url, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs, headers: await this.headers(ownHost, req),
       });
       const challenged = res.status === 401 || header(res, 'www-authenticate') !== undefined;
       if (!ownHost && challenged) {
