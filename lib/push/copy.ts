@@ -155,6 +155,9 @@ class CopyRun {
    */
   private async transfer(blob: Blob, targets: readonly Target[]): Promise<Map<Target, unknown>> {
     const fan = new Fanout();
+    // pipeline() reports the fan-out's errors once attached; before that, every upload may
+    // already have failed and abandoned it, which must not be an unhandled 'error'.
+    fan.on('error', () => undefined);
     const branches = targets.map(() => fan.branch());
     let sourceFailure: unknown;
     const onBytes = (n: number) => targets.forEach((t) => t.dest.progress.blobBytes(t.dest.label, blob.digest, n));
@@ -172,6 +175,11 @@ class CopyRun {
     const download = (async () => {
       try {
         const body = await openBlob(this.source.registry, this.source.ref.repository, blob.digest);
+        if (fan.destroyed) {
+          // Every destination gave up while the download was being opened: nothing to read for.
+          body.destroy();
+          return;
+        }
         await pipeline(body, new VerifyingStream(blob, onBytes), fan);
       } catch (err) {
         if (err instanceof AbandonedError) return;

@@ -200,3 +200,20 @@ test('a destination whose upload breaks mid-blob does not hold up the others; it
     await flaky.stop();
   }
 });
+
+test('a destination that keeps answering 429 with Retry-After: 3600 is given up inside --timeout; its POSTs stay within --retries (push\'s retry budget)', async () => {
+  const image = await storeImage(src.host, 'throttled/app', 'v1', 'throttled');
+  const throttled = await startFaultyProxy(plain.host, [{ method: 'POST', pathIncludes: '/v2/throttled/app/blobs/uploads/', times: 1000, kind: 'status', status: 429, headers: { 'retry-after': '3600' } }]);
+  try {
+    const started = Date.now();
+    const run = await ferryCopy([`${proxy.host}/throttled/app:v1`, '--to', `${throttled.host}/throttled/app:v1`, '--insecure-registry', throttled.host, '--retries', '2', '--timeout', '8', '--json']);
+    expect(run.code).toBe(1);
+    // Retry-After is capped (60 s) and no wait runs past --timeout: the wait is refused, not slept.
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(run.stderr).toContain('no time left for a retry before --timeout 8s');
+    expect(throttled.seen.filter((r) => r.method === 'POST').length).toBeLessThanOrEqual(image.blobs.length * 3);
+    expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: false, digest: null });
+  } finally {
+    await throttled.stop();
+  }
+});
