@@ -75,7 +75,7 @@ function parseCopyArgs(argv: readonly string[], env: Env): CopySettings | 'help'
   const trust = parseTrust(values, env);
   const targets = values.to.map((arg) => parseDestination(arg, env));
   checkDestinationRoles(trust, targets);
-  return { ...parseCommon(values, env), ...digests, source: parseDestination(positionals[0], env), targets, trust, referrers: !values['no-referrers'] };
+  return { ...parseCommon(values, env), ...digests, source: parseDestination(positionals[0], env, 'source'), targets, trust, referrers: !values['no-referrers'] };
 }
 
 function copy(settings: CopySettings, ctx: CliContext, progress: Progress): Promise<number> {

@@ -32,20 +32,20 @@ export interface RoleRef {
 
 const ROLE_ARN = /^arn:([a-z-]+):iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
-/** `REF=ROLE_ARN`: references never contain "=", so the first one splits. */
-export function parseDestination(arg: string, env: Env = {}): RoleRef {
+/** `REF=ROLE_ARN`: references never contain "=", so the first one splits. `what` names the argument in messages. */
+export function parseDestination(arg: string, env: Env = {}, what = '--to'): RoleRef {
   const eq = arg.indexOf('=');
   const ref = parseReference(eq < 0 ? arg : arg.slice(0, eq));
   if (eq < 0) return { ref };
   const roleArn = arg.slice(eq + 1);
   const m = ROLE_ARN.exec(roleArn);
-  if (!m) throw new InputError(`--to ${arg}: "${roleArn}" is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
+  if (!m) throw new InputError(`${what} ${arg}: "${roleArn}" is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
   const ecr = parseEcrHost(ref.registry);
   if (ecr && ecr.partition.id !== m[1]) {
-    throw new InputError(`--to ${arg}: the role is in partition ${m[1]} but ${ref.registry} is in ${ecr.partition.id}; roles cannot cross partitions`);
+    throw new InputError(`${what} ${arg}: the role is in partition ${m[1]} but ${ref.registry} is in ${ecr.partition.id}; roles cannot cross partitions`);
   }
   if (!ecr && !ecrTargetOf(ref.registry, env)) {
-    throw new InputError(`--to ${arg}: a role ARN only works with an ECR registry, and ${ref.registry} is not one (set AWS_ECR_ENDPOINT=${ref.registry} if it is)`);
+    throw new InputError(`${what} ${arg}: a role ARN only works with an ECR registry, and ${ref.registry} is not one (set AWS_ECR_ENDPOINT=${ref.registry} if it is)`);
   }
   return { ref, roleArn };
 }

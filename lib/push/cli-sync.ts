@@ -67,7 +67,7 @@ function parseRepository(arg: string, what: string, env: Env): RepositoryArg {
   if (name.includes('@') || /:[^/]*$/.test(name.slice(name.indexOf('/') + 1))) {
     throw new InputError(`${what} ${name}: name a repository (host[:port]/repository), without a tag or digest`);
   }
-  const parsed = parseDestination(arg, env);
+  const parsed = parseDestination(arg, env, what);
   return { ...parsed, repository: parsed.ref.repository };
 }
 

@@ -23,6 +23,9 @@ test('copy and sync refuse bad arguments with one line and exit 2', async () => 
   const badDigestFile = await ferryProcess(['copy', '127.0.0.1:5000/app:v1', '--to', '127.0.0.1:5001/app:v1', '--digest-file', '/nonexistent/dir/digest'], env);
   expect(badDigestFile.code).toBe(2);
   expect(badDigestFile.stderr.trim()).toBe('ferry copy: --digest-file /nonexistent/dir/digest: directory /nonexistent/dir does not exist');
+  const badSourceRole = await ferryProcess(['copy', '127.0.0.1:5000/app:v1=not-a-role', '--to', '127.0.0.1:5001/app:v1'], env);
+  expect(badSourceRole.code).toBe(2);
+  expect(badSourceRole.stderr.trim()).toBe('ferry copy: source 127.0.0.1:5000/app:v1=not-a-role: "not-a-role" is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)');
   const badGlob = await ferryProcess(['sync', '127.0.0.1:5000/app', '--to', '127.0.0.1:5001/app', '--tags', 'v[1'], env);
   expect(badGlob.code).toBe(2);
   expect(badGlob.stderr.trim()).toBe('ferry sync: --tags "v[1": "[" without a closing "]"');
