@@ -241,6 +241,18 @@ describe('outbound federation: mint in the build region, assume in the destinati
     expectNoSecrets(run, aws);
   });
 
+  test('a pod role (IRSA) of another partition fails at its own hop, named as such, not as an ECR login', async () => {
+    const buildHost = '111111111111.dkr.ecr.us-east-1.amazonaws.com';
+    const aws = await standIn({ hosts: ['sts.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com'], roles: roles() });
+    const wrong = SOURCE_ROLE.replace('arn:aws:', 'arn:aws-us-gov:');
+    const run = await push(aws, buildHost, `${buildHost}/build/wrong:v1`, [], { ...irsa, AWS_ROLE_ARN: wrong });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`assuming the pod's own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN) failed (role ${wrong}, partition aws, region us-east-1, trust IRSA)`);
+    expect(run.stderr).toContain(`likely fix: role ${wrong} is in partition aws-us-gov, but STS in us-east-1 serves partition aws`);
+    expect(aws.calls.filter((c) => c.api === 'ecr:GetAuthorizationToken')).toEqual([]);
+    expectNoSecrets(run, aws);
+  });
+
   test('outbound federation inside one partition is refused before any call (exit 2)', async () => {
     const aws = await standIn({ hosts: chinaHosts });
     const host = '222222222222.dkr.ecr.us-west-2.amazonaws.com';

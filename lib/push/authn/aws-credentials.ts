@@ -68,7 +68,18 @@ function defaultChain(target: AwsTarget, ctx: AwsContext): AwsCredentialIdentity
   const { fromNodeProviderChain } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
   // No region: the inner STS call (IRSA's web identity) goes to the region of the client
   // these credentials serve, which is the registry's.
-  return fromNodeProviderChain(innerSts({ useFipsEndpoint: stsConfig(target.region, target.fips).useFipsEndpoint }, ctx.log));
+  const chain = fromNodeProviderChain(innerSts({ useFipsEndpoint: stsConfig(target.region, target.fips).useFipsEndpoint }, ctx.log));
+  const podRole = ctx.env.AWS_ROLE_ARN;
+  if (!podRole || !ctx.env.AWS_WEB_IDENTITY_TOKEN_FILE) return chain;
+  // IRSA: the chain's failure is the exchange of the pod's token for its own role, a hop
+  // of its own (otherwise it would surface as a failed ECR login).
+  return async (props) => {
+    try {
+      return await chain(props);
+    } catch (err) {
+      throw hopError('pod-role', err, { role: podRole, region: target.region, partition: partitionOf(target), trust: 'IRSA' });
+    }
+  };
 }
 
 function clusterOidc(target: AwsTarget & { roleArn: string }, ctx: AwsContext): AwsCredentialIdentityProvider {

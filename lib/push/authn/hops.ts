@@ -5,9 +5,10 @@
  */
 import { PushError, errorMessage } from '../errors';
 
-export type Hop = 'mint' | 'assume' | 'ecr-login';
+export type Hop = 'pod-role' | 'mint' | 'assume' | 'ecr-login';
 
 const HOP_NAMES: Record<Hop, string> = {
+  'pod-role': 'assuming the pod\'s own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN)',
   mint: 'minting the outbound web identity token (STS GetWebIdentityToken)',
   assume: 'assuming the destination role (STS AssumeRoleWithWebIdentity)',
   'ecr-login': 'ECR login (GetAuthorizationToken)',
@@ -51,7 +52,11 @@ function likelyFix(hop: Hop, err: unknown, ctx: HopContext): string | undefined 
     }
     return undefined;
   }
-  if (hop === 'assume') {
+  const rolePartition = /^arn:([^:]+):/.exec(ctx.role ?? '')?.[1];
+  if ((hop === 'assume' || hop === 'pod-role') && rolePartition && rolePartition !== ctx.partition) {
+    return `role ${ctx.role} is in partition ${rolePartition}, but STS in ${ctx.region} serves partition ${ctx.partition}: a role is assumed only inside its own partition${hop === 'pod-role' ? ' (check the ServiceAccount\'s eks.amazonaws.com/role-arn annotation)' : ''}`;
+  }
+  if (hop === 'assume' || hop === 'pod-role') {
     const issuer = ctx.claims?.iss ?? 'the token\'s issuer';
     if (/audience/i.test(text)) {
       return `the audience differs: the token is for ${JSON.stringify(ctx.claims?.aud ?? ctx.audience)}; the OIDC provider for ${issuer} in ${accountOf(ctx.role)} must list it as a client ID and the role's trust policy must require it`;
