@@ -247,7 +247,7 @@ describe('outbound federation: mint in the build region, assume in the destinati
     const wrong = SOURCE_ROLE.replace('arn:aws:', 'arn:aws-us-gov:');
     const run = await push(aws, buildHost, `${buildHost}/build/wrong:v1`, [], { ...irsa, AWS_ROLE_ARN: wrong });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`assuming the pod's own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN) failed (role ${wrong}, partition aws, region us-east-1, trust IRSA)`);
+    expect(run.stderr).toContain(`assuming the pod's own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN) failed for ${buildHost} (role ${wrong}, partition aws, region us-east-1, trust IRSA)`);
     expect(run.stderr).toContain(`likely fix: role ${wrong} is in partition aws-us-gov, but STS in us-east-1 serves partition aws`);
     expect(aws.calls.filter((c) => c.api === 'ecr:GetAuthorizationToken')).toEqual([]);
     expectNoSecrets(run, aws);

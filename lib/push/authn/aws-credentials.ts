@@ -77,7 +77,7 @@ function defaultChain(target: AwsTarget, ctx: AwsContext): AwsCredentialIdentity
     try {
       return await chain(props);
     } catch (err) {
-      throw hopError('pod-role', err, { role: podRole, region: target.region, partition: partitionOf(target), trust: 'IRSA' });
+      throw hopError('pod-role', err, { role: podRole, region: target.region, partition: partitionOf(target), trust: 'IRSA', host: target.host });
     }
   };
 }
