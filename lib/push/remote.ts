@@ -13,10 +13,10 @@ import { Deadline, finalizeTimeoutMs, withinDeadline } from './deadlines';
 import { FatalError, InputError, PushError, RetryableError, errorMessage, isUnfixable, sanitize } from './errors';
 import { Blob, Image, Manifest, openVerified } from './image';
 import { BlobOutcome, Progress } from './progress';
+import { manifestDigest } from './pull';
 import { Reference, formatReference } from './reference';
 import { Registry } from './registry';
 import { RetryBudget } from './retry';
-import { manifestDigest } from './pull';
 import { Response, header, registryError, unexpected } from './transport';
 
 export interface BlobCounts {
