@@ -7,10 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AwsApiStandIn, startAwsApiStandIn } from './aws-api-stand-in';
-import { SMALL_LAYERS, kanikoTar, makeFixture, ociLayoutDir } from './fixtures';
-import { registryHost, pushTaskName } from '../../lib/config/naming';
-import { PATH, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
-import { exampleConfig, manifests } from '../k8s/helpers';
+import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
 import { ECR_PASSWORD, PASSWORD, USER, ferryProcess, registryGet, skopeo, tmpDir } from './helpers';
 import { TestRegistry, startRegistry } from './registry-server';
 
@@ -113,36 +110,5 @@ test('stand-in ECR: with no arguments the Argo step\'s contract IMAGE_TAR / IMAG
   expectNoSecrets(run.stderr);
 });
 
-test('stand-in ECR: the Argo push template\'s own args and env push Kaniko\'s OCI layout and report its digest', async () => {
-  const config = exampleConfig();
-  const destination = config.destinations.find((d) => d.partition.id === 'aws-us-gov')!;
-  const template = manifests(config).template(WORKFLOW_TEMPLATE.push, pushTaskName(destination));
-  const layout = ociLayoutDir(await makeFixture(path.join(work, 'layout-image'), SMALL_LAYERS.slice(0, 2)));
-  const digestFile = path.join(work, 'argo-digest');
-  // What Argo and the pod would fill in; the ECR host becomes the local registry behind the stand-in.
-  const fill = (text: string) =>
-    text
-      .replace('{{inputs.parameters.expected_digest}}', layout.digest)
-      .replace('{{inputs.parameters.image_repository}}', 'ferry/demo-app')
-      .replace('{{inputs.parameters.image_tag}}', 'v7')
-      .replace(PATH.imageLayout, layout.dir)
-      .replace(PATH.digestFile, digestFile)
-      .replace(registryHost(destination), registry.host);
-  const env = Object.fromEntries((template.container.env as { name: string; value: string }[]).map((e) => [e.name, fill(e.value)]));
-  expect(Object.keys(env).sort()).toEqual(['AWS_ECR_ENDPOINT', 'AWS_REGION', 'IMAGE_TAR', 'IMAGE_URI']);
-  expect(template.container.command).toEqual(['ferry', 'push']);
-  const run = await ferryProcess(['push', ...(template.container.args as string[]).map(fill)], podEnv({
-    ...env,
-    AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01',
-    AWS_SECRET_ACCESS_KEY: 'stand-in-secret',
-    NODE_EXTRA_CA_CERTS: registry.caFile!,
-  }));
-  expect(run.stderr).not.toContain('FAILED');
-  expect(run.code).toBe(0);
-  expect(fs.readFileSync(digestFile, 'utf8')).toBe(layout.digest);
-  expect(standIn.calls.map((c) => c.region)).toContain('us-gov-west-1');
-  const landed = await registryGet(registry, '/v2/ferry/demo-app/manifests/v7');
-  expect(landed.status).toBe(200);
-  expect(landed.headers['docker-content-digest']).toBe(layout.digest);
-  expectNoSecrets(run.stderr + run.stdout);
-});
+// The Argo push step's own command, args and env (now `ferry copy` from the build registry) are
+// run from dist/ against trust-checking STS and ECR stand-ins in test/e2e/proof.test.ts.
