@@ -1,17 +1,25 @@
 /**
  * The CDK app: one TargetStack per target (the build account and every destination), checked by
- * cdk-nag's AwsSolutions and NIST 800-53 R5 packs on every synth.
+ * cdk-nag's AwsSolutions and NIST 800-53 R5 packs and AWS Control Tower's proactive controls on every synth.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig } from '../config/model';
 import { allTargets } from '../config/naming';
+import { controlTowerChecks } from './control-tower';
+import { providerNotices } from './providers';
 import { TargetStack } from './target-stack';
 
 export interface AwsAppOptions {
   /** Where synth writes the cloud assembly. @default - the CDK CLI's choice (CDK_OUTDIR), else a temp dir */
   readonly outdir?: string;
+  /**
+   * Receives what the deployer must know once per synth: the client ID each imported OIDC provider
+   * must list, and which stack deploys before which (providers.ts).
+   * @default - one line each on stderr
+   */
+  readonly notice?: (line: string) => void;
 }
 
 /**
@@ -37,6 +45,8 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
     analyticsReporting: false,
   });
   for (const target of allTargets(config)) new TargetStack(app, { config, target });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const line of providerNotices(config)) notice(line);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());
   return app;
 }

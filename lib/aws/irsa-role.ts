@@ -28,21 +28,24 @@ export interface IrsaRoleProps {
   readonly path?: string;
   /** Shown in the IAM console. @default - none */
   readonly description?: string;
-  /** ARN of the IAM OIDC provider for the cluster's issuer. */
+  /** ARN of the IAM OIDC provider of the issuer the role trusts. */
   readonly oidcProviderArn: string;
   /** Deployed before the role when the provider is created in the same stack. @default - nothing */
   readonly oidcProvider?: IDependable;
   /** Issuer without `https://`: the prefix of the provider's condition keys. */
   readonly issuerHostPath: string;
-  /** The only token subject trusted: `system:serviceaccount:<namespace>:<name>`. */
-  readonly serviceAccountSubject: string;
+  /**
+   * The only token subject trusted: the ServiceAccount `system:serviceaccount:<namespace>:<name>` for
+   * cluster tokens, the source role's ARN for outbound web identity tokens.
+   */
+  readonly subject: string;
   /** The only token audience trusted. */
   readonly audience: string;
   /** Name of the customer-managed policy holding the permissions. */
   readonly policyName: string;
   /** Repositories the role may push to, as exact ARNs. */
   readonly pushRepositoryArns: readonly string[];
-  /** Repositories the role may also pull from (Kaniko's layer cache). @default - none */
+  /** Repositories the role may also pull from (Kaniko's layer cache; the build repositories for a destination in the build account). @default - none */
   readonly pullRepositoryArns?: readonly string[];
   /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
   readonly permissionsBoundaryArn?: string;
@@ -65,7 +68,7 @@ export class IrsaRole extends Construct {
       // Both claims pinned: `sub` limits the role to one ServiceAccount, `aud` to tokens minted for STS.
       assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
         StringEquals: {
-          [`${props.issuerHostPath}:sub`]: props.serviceAccountSubject,
+          [`${props.issuerHostPath}:sub`]: props.subject,
           [`${props.issuerHostPath}:aud`]: props.audience,
         },
       }),

@@ -6,6 +6,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { acknowledgeControl, CT_ECR_PR_3 } from './control-tower';
 import type { TagMutability } from '../config/model';
 
 export interface RepositorySettings {
@@ -23,6 +24,12 @@ export interface RepositorySettings {
    * @default - tagged images are kept forever
    */
   readonly expireAllImagesAfterDays?: number;
+  /**
+   * Why this repository's tags are not plain IMMUTABLE, which Control Tower's CT.ECR.PR.3 requires:
+   * recorded as the acknowledgement's reason in the validation report.
+   * @default - a reason naming the setting
+   */
+  readonly mutabilityReason?: string;
 }
 
 export interface RepositoriesProps {
@@ -75,6 +82,13 @@ export class Repositories extends Construct {
       // The L2 leaves AES256 implicit (ECR's default); written out, the template states its
       // encryption for reviewers and scanners. It cannot change later without replacing the repository.
       (repository.node.defaultChild as ecr.CfnRepository).encryptionConfiguration = { encryptionType: 'AES256' };
+    }
+    if (settings.tagMutability !== 'IMMUTABLE') {
+      acknowledgeControl(
+        repository,
+        CT_ECR_PR_3,
+        settings.mutabilityReason ?? `Repository ${settings.name} is configured with tagMutability ${settings.tagMutability}; CT.ECR.PR.3 accepts only IMMUTABLE.`,
+      );
     }
     return repository;
   }

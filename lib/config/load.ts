@@ -5,14 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { BuildFile, buildFileSchema, DestinationFile, PartitionFile, partitionFileSchema, SharedFile, sharedFileSchema } from './schema';
-import { DEFAULTS, FerryConfig, Target } from './model';
+import { BUILD_FILE, BuildFile, DEFAULTS, DestinationFile, FileKind, fileKind, PartitionFile, SCHEMAS_BY_KIND, SHARED_FILE, SharedFile } from './schema';
+import type { FerryConfig, Target } from './model';
 import { partition } from './partitions';
-import { ConfigError, Problem, SourceFile } from './problems';
+import { ConfigError, issueProblems, Problem, SourceFile, userMessage } from './problems';
 import { crossCheck } from './validate';
 
-export const BUILD_FILE = 'build.yaml';
-export const SHARED_FILE = 'shared.yaml';
+export { BUILD_FILE, SHARED_FILE };
 
 /** The config directory: FERRY_CONFIG, else ./config. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -29,11 +28,12 @@ export function loadConfig(dir: string = configDir()): FerryConfig {
       problems.push({ file: display(dir, required), path: [], message: `missing file (every config directory needs ${BUILD_FILE} and ${SHARED_FILE}; see config/ in the ferry repository)` });
     }
   }
-  const buildFile = build && parseWith(build, buildFileSchema, problems);
-  const sharedFile = shared && parseWith(shared, sharedFileSchema, problems);
+  const parse = <K extends FileKind>(kind: K, source: SourceFile) => parseWith(source, SCHEMAS_BY_KIND[kind], problems) as z.output<(typeof SCHEMAS_BY_KIND)[K]> | undefined;
+  const buildFile = build && parse('build', build);
+  const sharedFile = shared && parse('shared', shared);
   const partitionFiles = [...files.entries()]
-    .filter(([name]) => name !== BUILD_FILE && name !== SHARED_FILE)
-    .map(([, source]) => ({ source, parsed: parseWith(source, partitionFileSchema, problems) }));
+    .filter(([name]) => fileKind(name) === 'partition')
+    .map(([, source]) => ({ source, parsed: parse('partition', source) }));
   if (problems.length > 0 || !buildFile || !sharedFile || !build) throw new ConfigError(problems);
 
   const partitions = partitionFiles.filter((f): f is { source: SourceFile; parsed: PartitionFile } => f.parsed !== undefined);
@@ -65,110 +65,38 @@ function readYamlFiles(dir: string, problems: Problem[]): Map<string, SourceFile
   return files;
 }
 
-function parseWith<T>(source: SourceFile, schema: z.ZodType<T>, problems: Problem[]): T | undefined {
-  const result = schema.safeParse(source.doc.toJS() ?? {});
+function parseWith(source: SourceFile, schema: z.ZodType, problems: Problem[]): unknown {
+  const result = schema.safeParse(source.doc.toJS() ?? {}, { error: userMessage });
   if (result.success) return result.data;
-  for (const issue of result.error.issues) problems.push(...toProblems(source, schema, issue));
+  for (const issue of result.error.issues) problems.push(...issueProblems(source, schema, issue));
   return undefined;
 }
 
-function toProblems(source: SourceFile, schema: z.ZodType, issue: z.core.$ZodIssue): Problem[] {
-  const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  if (issue.code === 'unrecognized_keys') {
-    const known = keysAt(schema, at);
-    return issue.keys.map((key) => source.problem(at, `unknown key${suggest(key, known)}`, { key, showValue: false }));
-  }
-  return [source.problem(at, issue.message)];
-}
-
-/** The keys the schema allows at a path, for "did you mean". */
-function keysAt(schema: z.ZodType, at: readonly (string | number)[]): string[] {
-  let node = unwrapOptional(schema);
-  for (const step of at) {
-    if (node instanceof z.ZodArray && typeof step === 'number') node = unwrapOptional(node.element as z.ZodType);
-    else if (node instanceof z.ZodObject && typeof step === 'string') node = unwrapOptional(node.shape[step] as z.ZodType);
-    else return [];
-  }
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
-}
-
-function unwrapOptional(node: z.ZodType): z.ZodType {
-  return node instanceof z.ZodOptional ? unwrapOptional(node.unwrap() as z.ZodType) : node;
-}
-
-function suggest(key: string, known: string[]): string {
-  const best = known.map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
-  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best.k}"?)` : ' (remove it; see the config reference in the README)';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-function toTarget(kind: Target['kind'], partitionId: string, file: DestinationFile, source: string): Target {
-  return {
-    kind,
-    name: file.name,
-    partition: partition(partitionId),
-    account: file.account,
-    region: file.region,
-    fips: file.fips ?? false,
-    trust: file.trust ?? DEFAULTS.trust,
-    oidcProviderArn: file.oidcProviderArn,
-    kmsKeyArn: file.kmsKeyArn,
-    permissionsBoundaryArn: file.permissionsBoundaryArn,
-    rolePath: file.rolePath ?? DEFAULTS.rolePath,
-    tags: file.tags ?? {},
-    synthesizer: file.synthesizer ?? DEFAULTS.synthesizer,
-    source,
-  };
+function toTarget(kind: Target['kind'], partitionId: string, file: BuildFile | DestinationFile, source: string): Target {
+  const { partition: _partition, cluster: _cluster, outboundFederation: _outbound, ...fields } = file as BuildFile & DestinationFile;
+  return { kind, ...fields, trust: 'trust' in file ? file.trust : DEFAULTS.trust, partition: partition(partitionId), source };
 }
 
 function resolve(dir: string, buildSource: SourceFile, build: BuildFile, partitions: { source: SourceFile; parsed: PartitionFile }[], shared: SharedFile): FerryConfig {
-  const { partition: buildPartition, cluster, outboundFederation, ...buildTarget } = build;
+  const { cluster, outboundFederation } = build;
   return {
     dir,
-    cluster: { issuerUrl: cluster.issuerUrl.replace(/\/+$/, ''), namespace: cluster.namespace, audience: cluster.audience ?? DEFAULTS.audience },
-    build: toTarget('build', buildPartition, buildTarget, buildSource.file),
+    cluster: { ...cluster, issuerUrl: withoutTrailingSlash(cluster.issuerUrl) },
+    build: toTarget('build', build.partition, build, buildSource.file),
     destinations: partitions.flatMap(({ source, parsed }) => parsed.destinations.map((d) => toTarget('destination', parsed.partition, d, source.file))),
-    repositories: shared.repositories.map((r) => ({
-      name: r.name,
-      tagMutability: r.tagMutability ?? DEFAULTS.tagMutability,
-      tagMutabilityExclusions: r.tagMutabilityExclusions ?? [...DEFAULTS.tagMutabilityExclusions],
-    })),
-    untaggedImageExpiryDays: shared.untaggedImageExpiryDays ?? DEFAULTS.untaggedImageExpiryDays,
-    cacheRepository: shared.cacheRepository ?? DEFAULTS.cacheRepository,
-    images: {
-      kaniko: shared.images?.kaniko ?? DEFAULTS.images.kaniko,
-      pusher: shared.images?.pusher,
-      git: shared.images?.git ?? DEFAULTS.images.git,
-      notify: shared.images?.notify ?? DEFAULTS.images.notify,
-    },
-    workspace: {
-      size: shared.workspace?.size ?? DEFAULTS.workspace.size,
-      storageClassName: shared.workspace?.storageClassName,
-      accessMode: shared.workspace?.accessMode ?? DEFAULTS.workspace.accessMode,
-    },
-    outboundFederation: outboundFederation && {
-      issuerUrl: outboundFederation.issuerUrl.replace(/\/+$/, ''),
-      audience: outboundFederation.audience ?? DEFAULTS.outboundFederation.audience,
-      tokenDurationSeconds: outboundFederation.tokenDurationSeconds ?? DEFAULTS.outboundFederation.tokenDurationSeconds,
-    },
-    sync: {
-      enabled: shared.sync?.enabled ?? DEFAULTS.sync.enabled,
-      schedule: shared.sync?.schedule ?? DEFAULTS.sync.schedule,
-      tags: shared.sync?.tags ?? DEFAULTS.sync.tags,
-    },
-    slack: shared.notifications?.slack && { secretName: shared.notifications.slack.secretName, secretKey: shared.notifications.slack.secretKey ?? DEFAULTS.slackSecretKey },
+    repositories: shared.repositories,
+    untaggedImageExpiryDays: shared.untaggedImageExpiryDays,
+    cacheRepository: shared.cacheRepository,
+    cacheTagMutability: shared.cacheTagMutability,
+    images: shared.images,
+    workspace: shared.workspace,
+    outboundFederation: outboundFederation && { ...outboundFederation, issuerUrl: withoutTrailingSlash(outboundFederation.issuerUrl) },
+    sync: shared.sync,
+    slack: shared.notifications?.slack,
   };
+}
+
+/** An issuer is the `iss` claim exactly, which never ends in a slash. */
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }

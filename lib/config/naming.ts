@@ -78,8 +78,28 @@ export function sourceRolePolicyName(destination: Target): string {
 
 /** True when the build stack creates a separate source role for this destination. */
 export function sourceRoleInBuildStack(config: FerryConfig, destination: Target): boolean {
-  return destination.kind === 'destination' && destination.account !== config.build.account;
+  return destination.kind === 'destination' && !sameAccount(destination, config.build);
 }
+
+/**
+ * One AWS account: the same 12 digits in another partition are another account, with its own IAM.
+ * Resources that exist once per account (OIDC providers, role and policy names) are keyed by this.
+ */
+export function accountKey(target: Target): string {
+  return `${target.partition.id}:${target.account}`;
+}
+
+export function sameAccount(a: Target, b: Target): boolean {
+  return accountKey(a) === accountKey(b);
+}
+
+/**
+ * The algorithm every outbound web identity token is minted with (STS GetWebIdentityToken
+ * `SigningAlgorithm`), pinned by the source roles' `sts:SigningAlgorithm` condition, so the pusher
+ * must request exactly this. RS256: every AssumeRoleWithWebIdentity ever documented accepts RSA
+ * tokens (ECDSA support came later and may lag in a partition), and OIDC makes RS256 the baseline.
+ */
+export const OUTBOUND_SIGNING_ALGORITHM = 'RS256';
 
 /** The build account's outbound issuer without scheme: provider name and condition-key prefix. */
 export function outboundIssuerHostPath(config: FerryConfig): string {

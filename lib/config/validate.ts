@@ -2,7 +2,10 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 import type { BuildFile, DestinationFile, PartitionFile, SharedFile } from './schema';
-import { arnPrefix, partition, regionInPartition } from './partitions';
+import { PUSHER_REPOSITORY } from './naming';
+import { arnPrefix, partition, partitionOfRegion } from './partitions';
+import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
+import { configurableTagLimit, tagKeyProblem, TAGS_PER_RESOURCE_MAX, tagValueProblem } from './tags';
 import type { Problem, SourceFile, FieldPath } from './problems';
 
 interface Parsed<T> {
@@ -21,7 +24,7 @@ interface Located {
   readonly source: SourceFile;
   readonly path: FieldPath;
   readonly partition: string;
-  readonly target: DestinationFile;
+  readonly target: BuildFile | DestinationFile;
 }
 
 export function crossCheck(input: CrossCheckInput): Problem[] {
@@ -42,6 +45,7 @@ export function crossCheck(input: CrossCheckInput): Problem[] {
       (first) => `with region ${first.target.region} is listed twice: already at ${where(first)} (list each account and region once)`,
     ),
     ...duplicateRepositories(input.shared),
+    ...trustProblems(input.build, targets),
   ];
 }
 
@@ -61,21 +65,74 @@ function onePartitionPerFile(files: readonly Parsed<PartitionFile>[]): Problem[]
 
 function targetProblems(t: Located): Problem[] {
   const { source, path, target } = t;
-  const facts = partition(t.partition);
-  const problems: Problem[] = [];
-  if (!regionInPartition(target.region, t.partition)) {
-    problems.push(source.problem([...path, 'region'], `is not a region of partition ${t.partition} (expected e.g. ${facts.exampleRegion})`));
+  const problems: Problem[] = [...regionProblems(t)];
+  if (target.fips && !hasEcrFipsEndpoint(target.region)) {
+    problems.push(
+      source.problem([...path, 'fips'], `ECR has no FIPS endpoint in ${target.region} (ECR FIPS endpoints exist only in ${ECR_FIPS_REGIONS.join(', ')}; remove fips or set it to false)`),
+    );
   }
-  const arnChecks: [keyof DestinationFile, string][] = [
-    ['oidcProviderArn', `${arnPrefix(t.partition)}iam::${target.account}:oidc-provider/`],
-    ['kmsKeyArn', `${arnPrefix(t.partition)}kms:${target.region}:${target.account}:key/`],
-    ['permissionsBoundaryArn', `${arnPrefix(t.partition)}iam::`],
+  const prefix = arnPrefix(t.partition);
+  const arnChecks: ['oidcProviderArn' | 'kmsKeyArn' | 'permissionsBoundaryArn', RegExp, string][] = [
+    ['oidcProviderArn', new RegExp(`^${quote(`${prefix}iam::${target.account}:oidc-provider/`)}`), `an ARN starting ${prefix}iam::${target.account}:oidc-provider/`],
+    ['kmsKeyArn', new RegExp(`^${quote(`${prefix}kms:${target.region}:${target.account}:key/`)}`), `an ARN starting ${prefix}kms:${target.region}:${target.account}:key/`],
+    [
+      'permissionsBoundaryArn',
+      new RegExp(`^${quote(`${prefix}iam::`)}(${target.account}|aws):policy/.`),
+      `a managed policy of this account, ${prefix}iam::${target.account}:policy/<name>, or one AWS manages, ${prefix}iam::aws:policy/<name>`,
+    ],
   ];
-  for (const [field, prefix] of arnChecks) {
+  for (const [field, pattern, expected] of arnChecks) {
     const value = target[field];
-    if (typeof value === 'string' && !value.startsWith(prefix)) {
-      problems.push(source.problem([...path, field], `does not belong to this account and partition (expected an ARN starting ${prefix})`));
+    if (typeof value === 'string' && !pattern.test(value)) {
+      problems.push(source.problem([...path, field], `does not belong to this account and partition (expected ${expected})`));
     }
+  }
+  problems.push(...tagProblems(source, [...path, 'tags'], target.tags));
+  return problems;
+}
+
+function quote(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The region must be one the AWS SDK knows in this partition, unless the target opts in to a newer one. */
+function regionProblems(t: Located): Problem[] {
+  const { source, path, target } = t;
+  const at = [...path, 'region'];
+  const facts = partition(t.partition);
+  const owner = partitionOfRegion(target.region);
+  if (owner?.id !== t.partition) {
+    const whose = owner ? `is a region of partition ${owner.id}, not ${t.partition}` : `is not a region of partition ${t.partition}`;
+    return [source.problem(at, `${whose} (expected a region of ${t.partition}, e.g. ${closestRegion(target.region, t.partition) ?? facts.exampleRegion}; move the target to the file of its partition if the region is right)`)];
+  }
+  if (isKnownRegion(target.region, t.partition) || target.allowUnknownRegion) return [];
+  const closest = closestRegion(target.region, t.partition);
+  return [
+    source.problem(
+      at,
+      `is not a region AWS lists for partition ${t.partition} (did you mean ${closest}? If it is a region newer than this ferry install knows, set allowUnknownRegion: true on this target)`,
+    ),
+  ];
+}
+
+function tagProblems(source: SourceFile, at: FieldPath, tags: Readonly<Record<string, string>>): Problem[] {
+  const keys = Object.keys(tags);
+  const problems: Problem[] = [];
+  const limit = configurableTagLimit();
+  if (keys.length > limit) {
+    problems.push(
+      source.problem(at, `has ${keys.length} tags (AWS allows ${TAGS_PER_RESOURCE_MAX} per resource${limit < TAGS_PER_RESOURCE_MAX ? `, and ferry adds ${TAGS_PER_RESOURCE_MAX - limit}` : ''}: keep at most ${limit})`, { showValue: false }),
+    );
+  }
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    const keyProblem = tagKeyProblem(key);
+    if (keyProblem) problems.push(source.problem(at, keyProblem, { key, showValue: false }));
+    const valueProblem = tagValueProblem(tags[key]);
+    if (valueProblem) problems.push(source.problem(at, valueProblem, { key }));
+    const first = seen.get(key.toLowerCase());
+    if (first !== undefined) problems.push(source.problem(at, `is the same tag key as ${first} to IAM, which ignores case in tag keys (keep one of them)`, { key, showValue: false }));
+    else seen.set(key.toLowerCase(), key);
   }
   return problems;
 }
@@ -89,15 +146,111 @@ function duplicates(targets: readonly Located[], key: (t: Located) => string, fi
   });
 }
 
+const MAX_EXCLUSION_FILTERS = 5;
+
 function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[] {
   const seen = new Set<string>();
   const problems = parsed.repositories.flatMap((r, i) => {
     const dup = seen.has(r.name);
     seen.add(r.name);
-    return dup ? [source.problem(['repositories', i, 'name'], 'is listed twice (list each repository once)')] : [];
+    const found = dup ? [source.problem(['repositories', i, 'name'], 'is listed twice (list each repository once)')] : [];
+    // ECR takes 1-5 exclusion filters with the *_WITH_EXCLUSION settings (aws-cdk-lib checks the same at synth).
+    const count = r.tagMutabilityExclusions.length;
+    if (r.tagMutability.endsWith('_WITH_EXCLUSION') && (count < 1 || count > MAX_EXCLUSION_FILTERS)) {
+      found.push(source.problem(['repositories', i, 'tagMutabilityExclusions'], `has ${count} tag filters (${r.tagMutability} needs 1-${MAX_EXCLUSION_FILTERS}; or choose ${r.tagMutability.replace('_WITH_EXCLUSION', '')})`));
+    }
+    return found;
   });
   if (parsed.cacheRepository && seen.has(parsed.cacheRepository)) {
     problems.push(source.problem(['cacheRepository'], 'is also an image repository (the Kaniko cache needs a repository of its own)'));
   }
+  // Without images.pusher the build account also holds the pusher image's own repository.
+  if (!parsed.images.pusher) {
+    const reserved = `is the repository ferry builds its pusher image into (choose another name, or set images.pusher to use your own pusher image)`;
+    parsed.repositories.forEach((r, i) => {
+      if (r.name === PUSHER_REPOSITORY) problems.push(source.problem(['repositories', i, 'name'], reserved));
+    });
+    if (parsed.cacheRepository === PUSHER_REPOSITORY) problems.push(source.problem(['cacheRepository'], reserved));
+  }
   return problems;
+}
+
+/** IAM's limits for an OIDC provider: URL up to 255 characters without port or query, client IDs up to 255. */
+const IAM_PROVIDER_URL_MAX = 255;
+const IAM_CLIENT_ID_MAX = 255;
+
+const ENABLE_HINT =
+  'enable outbound identity federation once in the build account with `aws iam enable-outbound-web-identity-federation` and set the IssuerIdentifier it prints, or read it back with `aws iam get-outbound-web-identity-federation-info`';
+
+/** Rules of the two trust paths that AWS would otherwise enforce only at deploy or push time. */
+function trustProblems(build: Parsed<BuildFile>, targets: readonly Located[]): Problem[] {
+  const { source, parsed } = build;
+  const outbound = targets.filter(usesOutbound);
+  const problems: Problem[] = [
+    ...issuerProblems(source, ['cluster', 'issuerUrl'], parsed.cluster.issuerUrl),
+    ...clientIdProblems(source, ['cluster', 'audience'], parsed.cluster.audience),
+  ];
+  if (parsed.outboundFederation) {
+    const issuer = parsed.outboundFederation.issuerUrl;
+    problems.push(...issuerProblems(source, ['outboundFederation', 'issuerUrl'], issuer));
+    problems.push(...clientIdProblems(source, ['outboundFederation', 'audience'], parsed.outboundFederation.audience));
+    if (trimSlash(issuer) === trimSlash(parsed.cluster.issuerUrl)) {
+      problems.push(source.problem(['outboundFederation', 'issuerUrl'], `is the cluster's OIDC issuer (expected the build account's outbound issuer: ${ENABLE_HINT})`));
+    }
+  } else if (outbound.length > 0) {
+    const first = outbound[0];
+    const others = outbound.length > 1 ? ` and ${outbound.length - 1} more` : '';
+    problems.push(source.problem(['outboundFederation', 'issuerUrl'], `missing (required: ${first.target.name} at ${where(first)}${others} uses trust: outbound-federation; ${ENABLE_HINT})`));
+  }
+  for (const t of outbound) {
+    if (t.partition === parsed.partition) {
+      problems.push(
+        t.source.problem(
+          [...t.path, 'trust'],
+          `is refused in partition ${t.partition}, the build account's own: STS does not accept an outbound web identity token in the partition that issued it (use trust: cluster-oidc here; outbound-federation is for destinations in another partition)`,
+        ),
+      );
+    }
+  }
+  return [...problems, ...targets.flatMap((t) => importedProviderProblems(t, parsed))];
+}
+
+function issuerProblems(source: SourceFile, path: FieldPath, url: string): Problem[] {
+  if (/^https:\/\/[^/]+:\d+/i.test(url)) return [source.problem(path, 'has a port, which IAM refuses in an OIDC provider URL (expected https://host or https://host/path)')];
+  if (trimSlash(url).length > IAM_PROVIDER_URL_MAX) return [source.problem(path, `is longer than the ${IAM_PROVIDER_URL_MAX} characters IAM allows for an OIDC provider URL`)];
+  return [];
+}
+
+function clientIdProblems(source: SourceFile, path: FieldPath, audience: string | undefined): Problem[] {
+  if (audience === undefined || audience.length <= IAM_CLIENT_ID_MAX) return [];
+  return [source.problem(path, `is longer than the ${IAM_CLIENT_ID_MAX} characters IAM allows for an OIDC provider's client ID (use a shorter audience, e.g. sts.amazonaws.com)`)];
+}
+
+/**
+ * An imported provider must be the one for the issuer the target's role trusts: IAM names a
+ * provider `oidc-provider/<issuer host and path>`, so the ARN's path must be exactly that.
+ */
+function importedProviderProblems(t: Located, build: BuildFile): Problem[] {
+  const arn = t.target.oidcProviderArn;
+  if (arn === undefined) return [];
+  const outbound = usesOutbound(t);
+  const issuer = outbound ? build.outboundFederation?.issuerUrl : build.cluster.issuerUrl;
+  if (issuer === undefined) return [];
+  const expectedPath = trimSlash(issuer).replace(/^https:\/\//i, '');
+  // An ARN of another account or partition is reported once, by targetProblems.
+  const accountPrefix = `${arnPrefix(t.partition)}iam::${t.target.account}:oidc-provider/`;
+  if (!arn.startsWith(accountPrefix)) return [];
+  const actualPath = arn.slice(accountPrefix.length);
+  if (actualPath === expectedPath) return [];
+  const which = outbound ? "the build account's outbound issuer (outboundFederation.issuerUrl), which this destination's role trusts" : "the cluster's issuer (cluster.issuerUrl), which this role trusts";
+  return [t.source.problem([...t.path, 'oidcProviderArn'], `is a provider for ${actualPath}, not for ${which} (expected an ARN ending oidc-provider/${expectedPath})`)];
+}
+
+/** Only destinations choose a trust path; the build target always trusts the cluster issuer. */
+function usesOutbound(t: Located): boolean {
+  return 'trust' in t.target && t.target.trust === 'outbound-federation';
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }

@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
+import { providerOf } from '../../lib/aws/providers';
 import { KANIKO_CACHE_TTL_DAYS } from '../../lib/aws/target-stack';
+import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
 import { loadConfig } from '../../lib/config/load';
 import { Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
@@ -35,8 +37,12 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     expect(artifact().terminationProtection).toBe(true);
   });
 
-  test('the role trusts only the ServiceAccount subject and the STS audience, through the cluster provider', () => {
-    template().resourceCountIs('AWS::IAM::Role', 1);
+  // Cluster-oidc: the push ServiceAccount through the cluster issuer. Outbound-federation: the
+  // source role through the build account's outbound issuer (more in federation.test.ts).
+  test('the role trusts only its one subject and audience, through the provider of the issuer its trust path names', () => {
+    const provider = providerOf(exampleConfig, target);
+    const subject = target.trust === 'outbound-federation' ? naming.sourceRoleArn(exampleConfig, target) : naming.serviceAccountSubject(cluster, target);
+    expect(provider.issuerUrl).toBe(target.trust === 'outbound-federation' ? exampleConfig.outboundFederation!.issuerUrl : cluster.issuerUrl);
     template().hasResourceProperties('AWS::IAM::Role', {
       RoleName: naming.roleName(target),
       Path: target.rolePath,
@@ -46,11 +52,11 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
           {
             Effect: 'Allow',
             Action: 'sts:AssumeRoleWithWebIdentity',
-            Principal: { Federated: naming.oidcProviderArn(cluster, target) },
+            Principal: { Federated: provider.arn },
             Condition: {
               StringEquals: {
-                [`${naming.issuerHostPath(cluster)}:sub`]: naming.serviceAccountSubject(cluster, target),
-                [`${naming.issuerHostPath(cluster)}:aud`]: 'sts.amazonaws.com',
+                [`${provider.issuerHostPath}:sub`]: subject,
+                [`${provider.issuerHostPath}:aud`]: 'sts.amazonaws.com',
               },
             },
           },
@@ -61,13 +67,14 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
   });
 
   test('the role ARN that the Kubernetes side uses is the role this template creates', () => {
-    const role = Object.values(template().findResources('AWS::IAM::Role'))[0].Properties;
+    const role = Object.values(template().findResources('AWS::IAM::Role', { Properties: { RoleName: naming.roleName(target) } }))[0].Properties;
     expect(`arn:${target.partition.id}:iam::${target.account}:role${role.Path}${role.RoleName}`).toBe(naming.roleArn(target));
   });
 
-  test('the OIDC provider is created for the issuer, with the STS audience, before the role', () => {
+  test('the OIDC provider is created for the issuer the role trusts, with the STS audience, before the role', () => {
     const providers = template().findResources('AWS::IAM::OIDCProvider');
-    expect(Object.values(providers).map((p) => p.Properties)).toEqual([expect.objectContaining({ Url: cluster.issuerUrl, ClientIdList: ['sts.amazonaws.com'] })]);
+    const issuer = target.trust === 'outbound-federation' ? exampleConfig.outboundFederation!.issuerUrl : cluster.issuerUrl;
+    expect(Object.values(providers).map((p) => p.Properties)).toEqual([expect.objectContaining({ Url: issuer, ClientIdList: ['sts.amazonaws.com'] })]);
     expect(Object.values(providers)[0].Properties.ThumbprintList).toBeUndefined();
     template().hasResource('AWS::IAM::Role', { DependsOn: Object.keys(providers) });
   });
@@ -80,16 +87,19 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
       ...grant(ECR_PUSH_ACTIONS, repositories),
       ...(target.kind === 'build' ? grant(ECR_PULL_ACTIONS, [exampleConfig.cacheRepository]) : []),
     ];
-    expect([...new Set(allowedGrants(template()))]).toEqual([...new Set(expected)].sort());
-    expect(allowedGrants(template()).filter((g) => g.endsWith(' *'))).toEqual([`${ECR_LOGIN_ACTION} *`]);
+    const own = allowedGrants(template(), naming.rolePolicyName(target));
+    expect([...new Set(own)]).toEqual([...new Set(expected)].sort());
+    expect(own.filter((g) => g.endsWith(' *'))).toEqual([`${ECR_LOGIN_ACTION} *`]);
     for (const name of repositories) expect(naming.repositoryArn(target, name)).toBe(`arn:${target.partition.id}:ecr:${target.region}:${target.account}:repository/${name}`);
   });
 
   test('the permissions are a customer-managed policy attached to the role, with no inline policies', () => {
     template().resourceCountIs('AWS::IAM::Policy', 0);
-    const roleId = Object.keys(template().findResources('AWS::IAM::Role'))[0];
-    template().hasResourceProperties('AWS::IAM::Role', { Policies: Match.absent() });
-    template().resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    const roleId = Object.keys(template().findResources('AWS::IAM::Role', { Properties: { RoleName: naming.roleName(target) } }))[0];
+    for (const role of Object.values(template().findResources('AWS::IAM::Role'))) expect(role.Properties.Policies).toBeUndefined();
+    // The build stack also holds one source role (and policy) per destination in another account.
+    const sourceRoles = target.kind === 'build' ? exampleConfig.destinations.filter((d) => naming.sourceRoleInBuildStack(exampleConfig, d)).length : 0;
+    template().resourceCountIs('AWS::IAM::ManagedPolicy', 1 + sourceRoles);
     template().hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: naming.rolePolicyName(target), Roles: [{ Ref: roleId }] });
   });
 
@@ -105,12 +115,14 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     });
   }
 
-  test('ARNs are literal and name this partition only', () => {
-    const partitions = [...text().matchAll(/arn:([a-z0-9-]+):/g)].map((m) => m[1]);
+  test('ARNs are literal and name this partition only (but for the source role an outbound token names)', () => {
+    // The one ARN of another partition: the `sub` an outbound-federation role trusts, a string IAM only compares.
+    const source = target.trust === 'outbound-federation' ? naming.sourceRoleArn(exampleConfig, target) : undefined;
+    const partitions = [...text().split(source ?? '\0').join('').matchAll(/arn:([a-z0-9-]+):/g)].map((m) => m[1]);
     expect(partitions.length).toBeGreaterThan(0);
     expect(new Set(partitions)).toEqual(new Set([target.partition.id]));
     expect(text()).not.toContain('AWS::Partition');
-    if (target.partition.id !== 'aws') expect(text()).not.toContain('arn:aws:');
+    if (target.partition.id !== 'aws') expect(text().split(source ?? '\0').join('')).not.toContain('arn:aws:');
   });
 
   test('one repository per configured image (plus the cache and pusher repositories in the build account)', () => {
@@ -205,10 +217,39 @@ describe('cdk-nag (AwsSolutions and NIST 800-53 R5) on the example config', () =
     }
   });
 
-  test('the only acknowledgement is the registry login wildcard, on each role policy, with its reason', () => {
-    const suppressed = report().pluginReports.flatMap((r: any) => r.suppressedViolations ?? []);
+  test('the only cdk-nag acknowledgements are the wildcards IAM offers no resource type for, on each role and source role policy, with its reason', () => {
+    const suppressed = report()
+      .pluginReports.filter((r: any) => r.pluginName !== CONTROL_TOWER_PLUGIN)
+      .flatMap((r: any) => r.suppressedViolations ?? []);
     const where = suppressed.flatMap((s: any) => s.violatingConstructs.map((c: any) => `${s.ruleName} ${c.constructPath}`));
-    expect(where.sort()).toEqual(naming.allTargets(exampleConfig).map((t) => `AwsSolutions-IAM5[Resource::*] ${naming.stackName(t)}/Role/Policy/Resource`).sort());
+    const sources = exampleConfig.destinations.filter((d) => naming.sourceRoleInBuildStack(exampleConfig, d));
+    expect(where.sort()).toEqual(
+      [
+        ...naming.allTargets(exampleConfig).map((t) => `AwsSolutions-IAM5[Resource::*] ${naming.stackName(t)}/Role/Policy/Resource`),
+        ...sources.map((d) => `AwsSolutions-IAM5[Resource::*] ${naming.stackName(exampleConfig.build)}/SourceRole-${d.name}/Policy/Resource`),
+      ].sort(),
+    );
     for (const s of suppressed) expect(s.reason).toContain(ECR_LOGIN_ACTION);
+  });
+});
+
+describe('Control Tower proactive controls (cfn-guard) on the example config', () => {
+  const report = () => JSON.parse(fs.readFileSync(path.join(synth.assembly.directory, 'validation-report.json'), 'utf8'));
+  const controlTower = () => report().pluginReports.find((r: any) => r.pluginName === CONTROL_TOWER_PLUGIN);
+
+  test('ran, and its only failures are CT.ECR.PR.3 on the repositories whose tags are not IMMUTABLE, each acknowledged with its reason', () => {
+    expect(controlTower()).toMatchObject({ conclusion: 'success', violations: [] });
+    const where = controlTower().suppressedViolations.flatMap((s: any) => s.violatingConstructs.map((c: any) => `${s.ruleName} ${c.constructPath}`));
+    const expected = naming.allTargets(exampleConfig).flatMap((t) =>
+      [...exampleConfig.repositories.map((r) => r.name), ...(t.kind === 'build' ? [exampleConfig.cacheRepository] : [])].map(
+        (name) => `ecr_private_tag_immutability_enabled_check ${naming.stackName(t)}/Repositories/${name.replace(/\//g, '--')}/Resource`,
+      ),
+    );
+    expect(where.sort()).toEqual(expected.sort());
+    for (const s of controlTower().suppressedViolations) expect(s.reason).toMatch(/IMMUTABLE.*CT\.ECR\.PR\.3|CT\.ECR\.PR\.3.*IMMUTABLE/);
+  });
+
+  test('the pusher image repository is IMMUTABLE: it is pushed once per ferry version and its tag never moves', () => {
+    synth.template(exampleConfig.build).hasResourceProperties('AWS::ECR::Repository', { RepositoryName: naming.PUSHER_REPOSITORY, ImageTagMutability: 'IMMUTABLE' });
   });
 });

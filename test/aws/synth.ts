@@ -45,12 +45,17 @@ export function loadVariant(changes: Record<string, Record<string, unknown>>): {
   return { config: loadConfig(dir), dir };
 }
 
-/** Every (action, resource) pair the template's identity policies allow, as `action resource` strings. */
-export function allowedGrants(template: Template): string[] {
+/**
+ * Every (action, resource) pair the template's identity policies allow, as `action resource` strings;
+ * with `policyName`, only those of that customer-managed policy.
+ */
+export function allowedGrants(template: Template, policyName?: string): string[] {
+  const managed = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((r) => policyName === undefined || r.Properties.ManagedPolicyName === policyName);
+  if (policyName !== undefined && managed.length !== 1) throw new Error(`expected one managed policy named ${policyName}, found ${managed.length}`);
   const documents = [
-    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((r) => r.Properties.PolicyDocument),
-    ...Object.values(template.findResources('AWS::IAM::Policy')).map((r) => r.Properties.PolicyDocument),
-    ...Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
+    ...managed.map((r) => r.Properties.PolicyDocument),
+    ...(policyName === undefined ? Object.values(template.findResources('AWS::IAM::Policy')).map((r) => r.Properties.PolicyDocument) : []),
+    ...(policyName === undefined ? Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)) : []),
   ];
   const grants: string[] = [];
   for (const statement of documents.flatMap((d) => d.Statement)) {

@@ -117,7 +117,7 @@ test('a configured pusher image means no pusher repository; the configured cache
   const names = Object.values(synth.template(build).findResources('AWS::ECR::Repository')).map((r) => r.Properties.RepositoryName);
   expect(names).not.toContain(naming.PUSHER_REPOSITORY);
   expect(names).toContain('team/kaniko-cache');
-  const pulls = allowedGrants(synth.template(build)).filter((g) => g.startsWith('ecr:GetDownloadUrlForLayer '));
+  const pulls = allowedGrants(synth.template(build), naming.rolePolicyName(build)).filter((g) => g.startsWith('ecr:GetDownloadUrlForLayer '));
   expect(pulls).toEqual([`ecr:GetDownloadUrlForLayer ${naming.repositoryArn(build, 'team/kaniko-cache')}`]);
 });
 

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/problems';
-import { README, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
+import { CONFIG_REFERENCE_DOC, renderReference, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
+import { DEFAULTS } from '../../lib/config/schema';
 import { copyExampleConfig, editConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
 /** The problem lines loading `dir` reports, with the temp dir shown as `config`. */
@@ -64,12 +65,33 @@ describe('the example config', () => {
     }
   });
 
-  test('the README documents every config field (run `npm run schema` when this fails)', () => {
-    const readme = fs.readFileSync(README, 'utf8');
-    expect(readme).toBe(withReference(readme));
+  test('docs/configuration.md documents every config field (run `npm run schema` when this fails)', () => {
+    const page = fs.readFileSync(CONFIG_REFERENCE_DOC, 'utf8');
+    expect(page).toBe(withReference(page));
     for (const field of ['cluster.issuerUrl', 'destinations[].synthesizer', 'workspace.accessMode', 'notifications.slack.secretName']) {
-      expect(readme).toContain(`| \`${field}\` |`);
+      expect(page).toContain(`| \`${field}\` |`);
     }
+  });
+
+  test('defaults live in the schema: editors see them as `default`, and no description repeats one by hand', () => {
+    const build = JSON.parse(renderSchemas()['build.schema.json']);
+    const shared = JSON.parse(renderSchemas()['shared.schema.json']);
+    expect(build.properties.rolePath.default).toBe(DEFAULTS.rolePath);
+    expect(build.properties.cluster.properties.audience.default).toBe(DEFAULTS.audience);
+    expect(shared.properties.repositories.items.properties.tagMutability.default).toBe(DEFAULTS.tagMutability);
+    expect(shared.properties.sync.properties.schedule.default).toBe(DEFAULTS.sync.schedule);
+    expect(shared.properties.images.properties.kaniko.default).toBe(DEFAULTS.images.kaniko);
+    for (const text of Object.values(renderSchemas())) expect(text).not.toMatch(/Default:/);
+    expect(renderReference()).toContain(`| \`${DEFAULTS.untaggedImageExpiryDays}\` |`);
+  });
+
+  test('the resolved config is what the schema outputs: every default applied, nothing left undefined', () => {
+    expect(config.sync).toEqual(DEFAULTS.sync);
+    expect(config.workspace).toEqual(DEFAULTS.workspace);
+    expect(config.images).toEqual(DEFAULTS.images);
+    expect(config.outboundFederation).toEqual({ issuerUrl: 'https://a1b2c3d4-5678-90ab-cdef-111111111111.tokens.sts.global.api.aws', ...DEFAULTS.outboundFederation });
+    expect(config.destinations.map((d) => d.trust)).toEqual(['outbound-federation', DEFAULTS.trust]);
+    expect(config.build).toMatchObject({ trust: DEFAULTS.trust, fips: DEFAULTS.fips, rolePath: DEFAULTS.rolePath, tags: { owner: 'platform' } });
   });
 
   test('the JSON Schema lists the supported partitions for completion', () => {
@@ -96,7 +118,9 @@ describe('a bad config gets one line per problem naming file, line, field, value
 
   test('a region of another partition', () => {
     const dir = brokenCopy('aws-us-gov.yaml', 'region: us-gov-west-1', 'region: us-east-1');
-    expect(problemsOf(dir)).toEqual(['config/aws-us-gov.yaml:7: destinations[0].region = "us-east-1": is not a region of partition aws-us-gov (expected e.g. us-gov-west-1)']);
+    expect(problemsOf(dir)).toEqual([
+      'config/aws-us-gov.yaml:7: destinations[0].region = "us-east-1": is a region of partition aws, not aws-us-gov (expected a region of aws-us-gov, e.g. us-gov-east-1; move the target to the file of its partition if the region is right)',
+    ]);
   });
 
   test('an unknown partition', () => {
@@ -156,7 +180,7 @@ describe('a bad config gets one line per problem naming file, line, field, value
 
   test('an unknown key with no close match', () => {
     const dir = brokenCopy('shared.yaml', 'repositories:', 'colour: blue\nrepositories:');
-    expect(problemsOf(dir)).toEqual(['config/shared.yaml:3: colour: unknown key (remove it; see the config reference in the README)']);
+    expect(problemsOf(dir)).toEqual(['config/shared.yaml:3: colour: unknown key (remove it; see docs/configuration.md)']);
   });
 
   test('an ARN of another partition', () => {
