@@ -2,14 +2,15 @@
  * `npm run synth`: CloudFormation into cdk.out/ and Kubernetes YAML into dist/, from one config.
  *
  * Both apps synthesize into a staging directory first and replace the outputs only when both
- * succeeded, so a bad config or a cdk-nag finding never leaves a half-written dist/ behind.
+ * succeeded, so a bad config, a cdk-nag finding or an Argo validation finding never leaves a
+ * half-written cdk.out/ or dist/ behind.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createAwsApp } from './aws/app';
 import { loadConfig } from './config/load';
 import type { FerryConfig } from './config/model';
-import { createK8sApp } from './k8s/app';
+import { synthK8s } from './k8s/app';
 
 export const CDK_OUT = 'cdk.out';
 export const DIST = 'dist';
@@ -27,7 +28,8 @@ export function synthesize(opts: SynthOptions): FerryConfig {
   const staging = fs.mkdtempSync(path.join(opts.outRoot, '.ferry-synth-'));
   try {
     createAwsApp(config, { outdir: path.join(staging, CDK_OUT) }).synth();
-    createK8sApp(config, { outdir: path.join(staging, DIST) }).synth();
+    // Fails on an Argo validation finding, as the AWS app fails on a cdk-nag finding.
+    synthK8s(config, { outdir: path.join(staging, DIST) });
     for (const dir of [CDK_OUT, DIST]) replaceDir(path.join(staging, dir), path.join(opts.outRoot, dir));
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

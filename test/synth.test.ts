@@ -29,7 +29,7 @@ describe('npm run synth', () => {
     const config = copyExampleConfig();
     editConfig(config, 'aws-cn.yaml', 'region: cn-north-1', 'region: us-east-1');
     const result = synth(config, out);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(/aws-cn\.yaml:7: destinations\[0\]\.region = "us-east-1": is a region of partition aws, not aws-cn \(expected a region of aws-cn, e\.g\. cn-north-1; .*\)$/);
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(fs.readdirSync(out)).toEqual([]);
@@ -41,7 +41,7 @@ describe('npm run synth', () => {
     const before = fs.readFileSync(path.join(out, 'cdk.out', 'ferry-china.template.json'), 'utf8');
     const config = copyExampleConfig();
     editConfig(config, 'shared.yaml', 'name: ferry/demo-app', 'name: Ferry');
-    expect(synth(config, out).status).toBe(1);
+    expect(synth(config, out).status).toBe(2);
     expect(fs.readFileSync(path.join(out, 'cdk.out', 'ferry-china.template.json'), 'utf8')).toBe(before);
     expect(fs.readdirSync(out).sort()).toEqual(['cdk.out', 'dist']);
   });

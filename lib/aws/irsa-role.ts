@@ -18,6 +18,12 @@ export const ECR_PUSH_ACTIONS = [
 /** What pulling an image needs on the repository. */
 export const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] as const;
 
+/**
+ * Listing a repository's tags (the registry API's /tags/list): `ferry sync` compares the tags of
+ * the build repository with those of each destination. Pushers get it; the Kaniko builder does not.
+ */
+export const ECR_LIST_ACTION = 'ecr:ListImages';
+
 /** Registry login. IAM offers no resource-level permission for it, hence `*`. */
 export const ECR_LOGIN_ACTION = 'ecr:GetAuthorizationToken';
 
@@ -49,6 +55,8 @@ export interface IrsaRoleProps {
   readonly pullRepositoryArns?: readonly string[];
   /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
   readonly permissionsBoundaryArn?: string;
+  /** Also allow listing the tags of every push and pull repository (ECR_LIST_ACTION), for `ferry sync`. @default false */
+  readonly listTags?: boolean;
 }
 
 /**
@@ -77,12 +85,13 @@ export class IrsaRole extends Construct {
     // The trust policy names the provider by its literal ARN, which carries no dependency.
     if (props.oidcProvider) this.role.node.addDependency(props.oidcProvider);
 
+    const list = props.listTags ? [ECR_LIST_ACTION] : [];
     const statements = [
       new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
-      new iam.PolicyStatement({ sid: 'Push', actions: [...ECR_PUSH_ACTIONS], resources: [...props.pushRepositoryArns] }),
+      new iam.PolicyStatement({ sid: 'Push', actions: [...ECR_PUSH_ACTIONS, ...list], resources: [...props.pushRepositoryArns] }),
     ];
     if (props.pullRepositoryArns?.length) {
-      statements.push(new iam.PolicyStatement({ sid: 'Pull', actions: [...ECR_PULL_ACTIONS], resources: [...props.pullRepositoryArns] }));
+      statements.push(new iam.PolicyStatement({ sid: 'Pull', actions: [...ECR_PULL_ACTIONS, ...list], resources: [...props.pullRepositoryArns] }));
     }
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: props.policyName,

@@ -6,7 +6,7 @@
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
-import { ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';
+import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';
 
 /** Mints an outbound web identity token (IAM outbound identity federation). */
 export const MINT_TOKEN_ACTION = 'sts:GetWebIdentityToken';
@@ -75,7 +75,7 @@ export class SourceRole extends Construct {
 
     const statements = [
       new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
-      new iam.PolicyStatement({ sid: 'PullBuildImages', actions: [...ECR_PULL_ACTIONS], resources: [...props.pullRepositoryArns] }),
+      new iam.PolicyStatement({ sid: 'PullBuildImages', actions: [...ECR_PULL_ACTIONS, ECR_LIST_ACTION], resources: [...props.pullRepositoryArns] }),
     ];
     if (props.mintToken) statements.push(mintStatement(props.mintToken));
     this.policy = new iam.ManagedPolicy(this, 'Policy', {

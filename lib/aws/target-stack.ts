@@ -82,6 +82,7 @@ export class TargetStack extends Stack {
       pushRepositoryArns: naming.repositoriesOf(config, target).map(repositoryArn),
       pullRepositoryArns: pullRepositoryArns(config, target),
       permissionsBoundaryArn: target.permissionsBoundaryArn,
+      listTags: target.kind === 'destination',
     });
 
     this.sourceRoles = target.kind === 'build' ? config.destinations.filter((d) => naming.sourceRoleInBuildStack(config, d)).map((d) => this.sourceRole(config, d)) : [];

@@ -10,50 +10,51 @@ import { ExecutorRbacChart } from './charts/executor-rbac';
 import { KanikoBuildChart } from './charts/kaniko-build';
 import { NotifyChart } from './charts/notify';
 import { PipelineChart } from './charts/pipeline';
+import type { FerryChartProps } from './charts/props';
 import { PushChart } from './charts/push';
 import { ServiceAccountsChart } from './charts/service-accounts';
+import { SyncChart } from './charts/sync';
+import { SyncScheduleChart } from './charts/sync-schedule';
 import { VerifyChart } from './charts/verify';
 import { COMMON_LABELS } from './constants';
+import { assertValid } from './validate';
+import { validateOptionsFor } from './validate/config';
 
 export interface K8sAppOptions {
   /** Where `synth()` writes; default: cdk8s's own (CDK8S_OUTDIR, else dist). */
   readonly outdir?: string;
 }
 
-/** Chart ids are the output file names: `<id>.k8s.yaml`. */
-export const CHARTS = {
-  'service-accounts': ServiceAccountsChart,
-  'executor-rbac': ExecutorRbacChart,
-  'kaniko-build': KanikoBuildChart,
-  push: PushChart,
-  verify: VerifyChart,
-  notify: NotifyChart,
-  'build-and-replicate': BuildAndReplicateChart,
-  pipeline: PipelineChart,
-  'build-pusher': BuildPusherChart,
-} as const;
-
-/** Charts a config may not need; every other chart is always emitted. */
-const NEEDED: Partial<Record<keyof typeof CHARTS, (config: FerryConfig) => boolean>> = {
-  // A configured pusher image is built elsewhere, and ferry/ferry does not exist then.
-  'build-pusher': (config) => config.images.pusher === undefined,
-};
-
-/** The charts this config emits, by id. */
-export function chartIds(config: FerryConfig): (keyof typeof CHARTS)[] {
-  return (Object.keys(CHARTS) as (keyof typeof CHARTS)[]).filter((id) => NEEDED[id]?.(config) ?? true);
-}
-
-/** The app, not yet synthesized: call `.synth()` to write the files, or read `charts` directly. */
+/** The app, not yet synthesized: call `.synth()` to write the files, or read `charts` directly. Chart ids are the file names: `<id>.k8s.yaml`. */
 export function createK8sApp(config: FerryConfig, opts: K8sAppOptions = {}): App {
   const app = new App({ outdir: opts.outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
-  for (const id of chartIds(config)) {
-    new CHARTS[id](app, id, { config, namespace: config.cluster.namespace, labels: { ...COMMON_LABELS }, disableResourceNameHashes: true });
-  }
+  const props: FerryChartProps = { config, namespace: config.cluster.namespace, labels: { ...COMMON_LABELS }, disableResourceNameHashes: true };
+  new ServiceAccountsChart(app, 'service-accounts', props);
+  new ExecutorRbacChart(app, 'executor-rbac', props);
+  new KanikoBuildChart(app, 'kaniko-build', props);
+  new PushChart(app, 'push', props);
+  new VerifyChart(app, 'verify', props);
+  new NotifyChart(app, 'notify', props);
+  new BuildAndReplicateChart(app, 'build-and-replicate', props);
+  new PipelineChart(app, 'pipeline', props);
+  // A configured pusher image is built elsewhere, and ferry/ferry does not exist then.
+  if (config.images.pusher === undefined) new BuildPusherChart(app, 'build-pusher', props);
+  new SyncChart(app, 'sync', props);
+  new SyncScheduleChart(app, 'sync-schedule', props);
   return app;
 }
 
 /** Every object the app emits, as plain JSON, in chart order. */
 export function k8sManifests(config: FerryConfig): Record<string, unknown>[] {
   return createK8sApp(config).charts.flatMap((chart) => chart.toJson());
+}
+
+/**
+ * Validates the app's objects (lib/k8s/validate) and only then writes them, so a finding fails
+ * synth, as a cdk-nag finding does, and leaves nothing behind. Throws ArgoValidationError.
+ */
+export function synthK8s(config: FerryConfig, opts: K8sAppOptions = {}): void {
+  const app = createK8sApp(config, opts);
+  assertValid(app.charts.flatMap((chart) => chart.toJson()), validateOptionsFor(config));
+  app.synth();
 }

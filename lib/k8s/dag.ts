@@ -20,6 +20,8 @@ import { NON_ROOT_POD } from './pod';
 export interface DagSources {
   readonly workspaceClaim: string;
   readonly imageTag: string;
+  /** The Kaniko template: TEMPLATE.build, or TEMPLATE.buildToVolume to leave the image on the volume. Default: build. */
+  readonly buildTemplate?: string;
   /** A task every other task runs after (the pipeline's clone). */
   readonly after?: string;
 }
@@ -33,19 +35,23 @@ export function endedInAnyState(task: string): string {
   return `(${task}.Succeeded || ${task}.Failed || ${task}.Errored)`;
 }
 
-function args(values: Record<string, string>): { parameters: WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters[] } {
+export function args(values: Record<string, string>): { parameters: WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters[] } {
   return { parameters: Object.entries(values).map(([name, value]) => ({ name, value })) };
 }
 
 /**
  * build, then one push per destination in parallel, then verify and the report once every push
  * has ended in any state. The report may fail without failing the run (delivery is what counts).
+ *
+ * Only the pushes read build's output, and `depends: build` means build Succeeded. verify and the
+ * report read each push's STATUS, never its outputs, and test `build` too before they read the
+ * built digest: a task that did not succeed may have none.
  */
 export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources): WorkflowTemplateSpecTemplatesDagTasks[] {
   const repository = workflowParam(WORKFLOW_PARAM.imageRepository);
   const builtDigest = `{{tasks.${TASK.build}.outputs.parameters.${OUTPUT.digest}}}`;
   const pushes = config.destinations.map(pushTaskName);
-  const pushesEnded = (pushes.length > 0 ? pushes : [TASK.build]).map(endedInAnyState);
+  const pushesEnded = pushes.map(endedInAnyState);
   const common = { [INPUT.imageRepository]: repository, [INPUT.imageTag]: sources.imageTag };
   return [
     buildTask(sources),
@@ -53,18 +59,18 @@ export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources)
       name: task,
       templateRef: { name: WORKFLOW_TEMPLATE.push, template: task },
       depends: TASK.build,
-      arguments: args({ [INPUT.workspaceClaim]: sources.workspaceClaim, ...common, [INPUT.expectedDigest]: builtDigest }),
+      arguments: args({ ...common, [INPUT.expectedDigest]: builtDigest }),
     })),
     {
       name: TASK.verify,
       templateRef: { name: WORKFLOW_TEMPLATE.verify, template: TEMPLATE.verify },
-      depends: pushesEnded.join(' && '),
+      depends: [TASK.build, ...pushesEnded].join(' && '),
       arguments: { parameters: [...args({ [INPUT.expectedDigest]: builtDigest, ...common }).parameters, ...destinationArguments(config)] },
     },
     {
       name: TASK.notify,
       templateRef: { name: WORKFLOW_TEMPLATE.notify, template: TEMPLATE.report },
-      depends: [...pushesEnded, endedInAnyState(TASK.verify)].join(' && '),
+      depends: [TASK.build, ...pushesEnded, endedInAnyState(TASK.verify)].join(' && '),
       continueOn: { failed: true, error: true },
       arguments: {
         parameters: [...args({ ...common, [INPUT.expectedDigest]: builtDigest, [INPUT.verifyStatus]: `{{tasks.${TASK.verify}.status}}` }).parameters, ...destinationArguments(config)],
@@ -77,7 +83,7 @@ export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources)
 export function buildTask(sources: DagSources): WorkflowTemplateSpecTemplatesDagTasks {
   return {
     name: TASK.build,
-    templateRef: { name: WORKFLOW_TEMPLATE.kanikoBuild, template: TEMPLATE.build },
+    templateRef: { name: WORKFLOW_TEMPLATE.kanikoBuild, template: sources.buildTemplate ?? TEMPLATE.build },
     depends: sources.after,
     arguments: args({
       [INPUT.workspaceClaim]: sources.workspaceClaim,
@@ -89,8 +95,11 @@ export function buildTask(sources: DagSources): WorkflowTemplateSpecTemplatesDag
   };
 }
 
-/** The entry's onExit: alerts unless the run succeeded, wherever it stopped (clone, build, push, verify). */
-export function exitHandlerTemplate(): WorkflowTemplateSpecTemplates {
+/**
+ * The entry's onExit: alerts unless the run succeeded, wherever it stopped (clone, build, push,
+ * verify). `image` names what the run was delivering, as the alert shows it.
+ */
+export function exitHandlerTemplate(image: { repository: string; tag: string } = DELIVERY_IMAGE): WorkflowTemplateSpecTemplates {
   return {
     name: TEMPLATE.exitHandler,
     steps: [
@@ -99,12 +108,15 @@ export function exitHandlerTemplate(): WorkflowTemplateSpecTemplates {
           name: TASK.alert,
           templateRef: { name: WORKFLOW_TEMPLATE.notify, template: TEMPLATE.alert },
           when: '{{workflow.status}} != Succeeded',
-          arguments: args({ [INPUT.imageRepository]: workflowParam(WORKFLOW_PARAM.imageRepository), [INPUT.imageTag]: workflowParam(WORKFLOW_PARAM.imageTag) }),
+          arguments: args({ [INPUT.imageRepository]: image.repository, [INPUT.imageTag]: image.tag }),
         },
       ],
     ],
   };
 }
+
+/** What the build-and-deliver entries deliver: their image_repository and image_tag. */
+const DELIVERY_IMAGE = { repository: workflowParam(WORKFLOW_PARAM.imageRepository), tag: workflowParam(WORKFLOW_PARAM.imageTag) };
 
 /** The parameters both entries take besides their source. */
 export function buildParameters(repositories: readonly string[]): WorkflowTemplateSpecArgumentsParameters[] {
@@ -119,6 +131,8 @@ export interface EntrySpecOptions {
   readonly name: string;
   readonly parameters: WorkflowTemplateSpecArgumentsParameters[];
   readonly templates: WorkflowTemplateSpecTemplates[];
+  /** The onExit template. Default: exitHandlerTemplate() for the build-and-deliver entries. */
+  readonly exitHandler?: WorkflowTemplateSpecTemplates;
 }
 
 /**
@@ -137,6 +151,6 @@ export function entrySpec(options: EntrySpecOptions): WorkflowTemplateSpec {
     podGc: { strategy: WorkflowTemplateSpecPodGcStrategy.ON_WORKFLOW_SUCCESS },
     ttlStrategy: { secondsAfterSuccess: TTL_SECONDS.afterSuccess, secondsAfterFailure: TTL_SECONDS.afterFailure },
     workflowMetadata: { labels: { [LABEL.name]: options.name } },
-    templates: [...options.templates, exitHandlerTemplate()],
+    templates: [...options.templates, options.exitHandler ?? exitHandlerTemplate()],
   };
 }

@@ -83,7 +83,7 @@ export function emptyDirVolume(name: string): WorkflowTemplateSpecTemplatesVolum
 
 export const WORKSPACE_INPUT: WorkflowTemplateSpecTemplatesInputsParameters = {
   name: INPUT.workspaceClaim,
-  description: 'PersistentVolumeClaim holding the checkout under source/ and the image Kaniko wrote',
+  description: 'PersistentVolumeClaim holding the checkout under source/',
 };
 
 export function env(values: Record<string, string>): WorkflowTemplateSpecTemplatesContainerEnv[] {

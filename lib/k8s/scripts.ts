@@ -3,27 +3,30 @@
  * fixed text: every value reaches it through an environment variable, never by Argo substituting
  * into the script, so a parameter can never become shell code.
  *
- * DESTINATIONS is one line per destination: `name|image|digest|status`. A push that ended Failed
- * or Errored may leave its digest empty or unresolved; anything that is not a sha256 digest
- * counts as "no digest".
+ * DESTINATIONS is one line per destination: `name|image|status`, status being the final phase of
+ * its push task (Succeeded, Failed, Error). A push step succeeds only when ferry read the
+ * destination back, by tag and by digest, and found the built digest; so Succeeded means
+ * "holds the image", and anything else means it may not.
  */
+import { EXIT } from '../push/errors';
+import { OUT_FILE, PATH } from './constants';
 
 const DIGEST_RE = String.raw`^sha256:[0-9a-f]{64}$`;
+const SUCCEEDED = 'Succeeded';
 
-/** Fails unless every destination reports the digest the build produced. */
+/** Fails unless every destination's push step succeeded (and so read the built digest back). */
 export const VERIFY_SCRIPT = String.raw`
 if ! printf '%s' "$EXPECTED_DIGEST" | grep -Eq '${DIGEST_RE}'; then
   echo "verify: the build reported no image digest (got '$EXPECTED_DIGEST')"
   exit 1
 fi
 failed=0
-while IFS='|' read -r name image digest status; do
+while IFS='|' read -r name image status; do
   [ -n "$name" ] || continue
-  if [ "$digest" = "$EXPECTED_DIGEST" ]; then
-    echo "ok        $name  $image@$digest"
+  if [ "$status" = ${SUCCEEDED} ]; then
+    echo "ok        $name  $image@$EXPECTED_DIGEST (read back by its push step)"
   else
-    printf '%s' "$digest" | grep -Eq '${DIGEST_RE}' || digest="no digest"
-    echo "MISMATCH  $name  $image: push $status, $digest (expected $EXPECTED_DIGEST)"
+    echo "FAILED    $name  $image: push $status; the destination may not hold $EXPECTED_DIGEST"
     failed=1
   fi
 done <<EOF
@@ -45,28 +48,27 @@ post() {
     return 0
   fi
   text=$(printf '%s' "$1" | tr -d '\000-\010\013-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' | awk 'BEGIN { ORS = "" } NR > 1 { print "\\n" } { print }')
-  printf '{"text":"%s"}' "$text" > /tmp/message.json
-  printf 'url = "%s"\n' "$SLACK_WEBHOOK_URL" | curl --silent --show-error --fail --max-time 30 --retry 3 --config - --header 'Content-Type: application/json' --data-binary @/tmp/message.json
+  printf '{"text":"%s"}' "$text" > ${PATH.tmp}/message.json
+  printf 'url = "%s"\n' "$SLACK_WEBHOOK_URL" | curl --silent --show-error --fail --max-time 30 --retry 3 --config - --header 'Content-Type: application/json' --data-binary @${PATH.tmp}/message.json
 }
 `.trimStart();
 
 /** The delivery report, sent once every push has ended in any state. */
 export const REPORT_SCRIPT = String.raw`${POST}
 lines=""
-while IFS='|' read -r name image digest status; do
+while IFS='|' read -r name image status; do
   [ -n "$name" ] || continue
-  if [ "$digest" = "$EXPECTED_DIGEST" ]; then
-    line="ok      $name: $image@$digest"
+  if [ "$status" = ${SUCCEEDED} ]; then
+    line="ok      $name: $image@$EXPECTED_DIGEST"
   else
-    printf '%s' "$digest" | grep -Eq '${DIGEST_RE}' || digest="no digest"
-    line="FAILED  $name: $image: push $status, $digest"
+    line="FAILED  $name: $image: push $status"
   fi
   lines="$lines
 $line"
 done <<EOF
 $DESTINATIONS
 EOF
-if [ "$VERIFY_STATUS" = Succeeded ]; then status=Succeeded; else status=Failed; fi
+if [ "$VERIFY_STATUS" = ${SUCCEEDED} ]; then status=Succeeded; else status=Failed; fi
 post "ferry $WORKFLOW_NAME: $status
 image: $IMAGE_NAME:$IMAGE_TAG
 built: $EXPECTED_DIGEST$lines"
@@ -86,7 +88,7 @@ $failed"
 /**
  * Checks out REVISION (branch, tag or commit) of REPO into the workspace, shallow, and writes the
  * commit and the image tag (IMAGE_TAG, or the commit's first 12 characters) as outputs.
- * Exit 2 (EXIT_BAD_INPUT, not retried) means bad input: a tag the registry would refuse.
+ * Exit EXIT.badInput (not retried) means bad input: a tag the registry would refuse.
  */
 export const CLONE_SCRIPT = String.raw`
 set -eu
@@ -97,7 +99,7 @@ fi
 tag="$IMAGE_TAG"
 if [ -n "$tag" ] && ! printf '%s' "$tag" | grep -Eq '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'; then
   echo "clone: image_tag '$tag' is not a valid image tag (up to 128 letters, digits, _ . -, not starting with . or -)" >&2
-  exit 2
+  exit ${EXIT.badInput}
 fi
 rm -rf "$SOURCE_DIR"
 mkdir -p "$SOURCE_DIR" "$OUT_DIR"
@@ -108,7 +110,7 @@ git fetch --quiet --depth 1 origin "$REVISION"
 git -c advice.detachedHead=false checkout --quiet FETCH_HEAD
 commit=$(git rev-parse HEAD)
 [ -n "$tag" ] || tag=$(printf '%s' "$commit" | cut -c1-12)
-printf '%s' "$commit" > "$OUT_DIR/commit"
-printf '%s' "$tag" > "$OUT_DIR/image_tag"
+printf '%s' "$commit" > "$OUT_DIR/${OUT_FILE.commit}"
+printf '%s' "$tag" > "$OUT_DIR/${OUT_FILE.imageTag}"
 echo "clone: $shown at $REVISION is $commit; image tag $tag"
 `.trimStart();

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
+import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
 import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
 import { providerPlans } from '../../lib/aws/providers';
 import { MINT_TOKEN_ACTION } from '../../lib/aws/source-role';
@@ -81,7 +81,7 @@ describe('source roles (build stack)', () => {
   test.each(['com-a', 'cn-a', 'cn-c', 'gov-a', 'gov-b', 'eusc-a'])('%s: registry login, pull on exactly the configured build repositories, token minting only for outbound-federation', (name) => {
     const d = target(name);
     const outbound = d.trust === 'outbound-federation';
-    const expected = [`${ECR_LOGIN_ACTION} *`, ...pairs(ECR_PULL_ACTIONS, buildRepositoryArns()), ...(outbound ? [`${MINT_TOKEN_ACTION} *`] : [])];
+    const expected = [`${ECR_LOGIN_ACTION} *`, ...pairs([...ECR_PULL_ACTIONS, ECR_LIST_ACTION], buildRepositoryArns()), ...(outbound ? [`${MINT_TOKEN_ACTION} *`] : [])];
     expect(grantsOf(config.build, naming.sourceRolePolicyName(d))).toEqual(expected.sort());
   });
 
@@ -119,8 +119,8 @@ describe('source roles (build stack)', () => {
 describe('destination roles', () => {
   test('a destination in the build account pulls the build repositories with its own pusher role', () => {
     const d = target('same-account');
-    const pushed = pairs(ECR_PUSH_ACTIONS, ['team/app', 'team/tool'].map((r) => naming.repositoryArn(d, r)));
-    expect(grantsOf(d, naming.rolePolicyName(d))).toEqual([...new Set([`${ECR_LOGIN_ACTION} *`, ...pushed, ...pairs(ECR_PULL_ACTIONS, buildRepositoryArns())])].sort());
+    const pushed = pairs([...ECR_PUSH_ACTIONS, ECR_LIST_ACTION], ['team/app', 'team/tool'].map((r) => naming.repositoryArn(d, r)));
+    expect(grantsOf(d, naming.rolePolicyName(d))).toEqual([...new Set([`${ECR_LOGIN_ACTION} *`, ...pushed, ...pairs([...ECR_PULL_ACTIONS, ECR_LIST_ACTION], buildRepositoryArns())])].sort());
   });
 
   test('other pushers only push: no pull, no token minting', () => {

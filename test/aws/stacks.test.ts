@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
+import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
 import { providerOf } from '../../lib/aws/providers';
 import { KANIKO_CACHE_TTL_DAYS } from '../../lib/aws/target-stack';
 import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
@@ -84,7 +84,7 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     const grant = (actions: readonly string[], names: readonly string[]) => actions.flatMap((a) => names.map((n) => `${a} ${naming.repositoryArn(target, n)}`));
     const expected = [
       `${ECR_LOGIN_ACTION} *`,
-      ...grant(ECR_PUSH_ACTIONS, repositories),
+      ...grant(target.kind === 'build' ? ECR_PUSH_ACTIONS : [...ECR_PUSH_ACTIONS, ECR_LIST_ACTION], repositories),
       ...(target.kind === 'build' ? grant(ECR_PULL_ACTIONS, [exampleConfig.cacheRepository]) : []),
     ];
     const own = allowedGrants(template(), naming.rolePolicyName(target));

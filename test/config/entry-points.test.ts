@@ -70,11 +70,11 @@ describe.each(BAD)('%s', (_name, make) => {
 
   const noTrace = (stderr: string) => expect(stderr).not.toMatch(/^\s+at |Error:|node:internal/m);
 
-  test('npm run synth: exit 1, the problem lines only, nothing written', () => {
+  test('npm run synth: exit 2, the problem lines only, nothing written', () => {
     const out = tempDir();
     dirs.push(out);
     const result = spawnSync(bin('tsx'), ['bin/synth.ts', '--out', out], { cwd: REPO_ROOT, encoding: 'utf8', env: cleanEnv(config) });
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr.trimEnd().split('\n')).toEqual(expected);
     noTrace(result.stderr);
     expect(fs.readdirSync(out)).toEqual([]);
@@ -87,16 +87,16 @@ describe.each(BAD)('%s', (_name, make) => {
     expect(result.status).toBe(1);
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines.slice(0, -1)).toEqual(expected);
-    expect(lines.at(-1)).toMatch(/: Subprocess exited with error 1$/);
+    expect(lines.at(-1)).toMatch(/: Subprocess exited with error 2$/);
     noTrace(result.stderr);
     expect(fs.readdirSync(out)).toEqual([]);
   });
 
-  test('npm run schema: exit 1, the problem lines only, schemas and reference untouched', () => {
+  test('npm run schema: exit 2, the problem lines only, schemas and reference untouched', () => {
     const generated = [CONFIG_REFERENCE_DOC, ...fs.readdirSync(SCHEMA_DIR).map((f) => path.join(SCHEMA_DIR, f))];
     const before = snapshot(generated);
     const result = spawnSync(bin('tsx'), ['bin/schema.ts'], { cwd: REPO_ROOT, encoding: 'utf8', env: cleanEnv(config) });
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr.trimEnd().split('\n')).toEqual(expected);
     noTrace(result.stderr);
     expect(snapshot(generated)).toEqual(before);

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CHARTS } from '../../lib/k8s/app';
-import { KANIKO_CAPABILITIES, userProvidedObjects, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { createK8sApp } from '../../lib/k8s/app';
+import { KANIKO_CAPABILITIES, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { RULES } from '../../lib/k8s/validate';
+import { userProvidedObjects } from '../../lib/k8s/validate/config';
 import { exampleConfig, Json, manifests } from './helpers';
 
 const page = (name: string) => fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', name), 'utf8');
@@ -15,16 +17,19 @@ describe('docs/pipeline.md and docs/security.md keep up with the pipeline code',
   });
 
   test('every capability Kaniko keeps is named where the root exception is explained', () => {
-    for (const capability of KANIKO_CAPABILITIES) expect(security).toContain(`\`${capability}\``);
+    for (const capability of KANIKO_CAPABILITIES) {
+      expect(security).toContain(`\`${capability}\``);
+      expect(docs).toContain(`\`${capability}\``);
+    }
   });
 
   test('every output file is listed', () => {
-    for (const id of Object.keys(CHARTS)) expect(docs).toContain(`\`${id}.k8s.yaml\``);
+    for (const id of createK8sApp(config).charts.map((c) => c.node.id)) expect(docs).toContain(`\`${id}.k8s.yaml\``);
   });
 
   test('every entry parameter is documented', () => {
     const out = manifests(config);
-    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate, WORKFLOW_TEMPLATE.buildPusher]) {
+    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate, WORKFLOW_TEMPLATE.buildPusher, WORKFLOW_TEMPLATE.sync]) {
       for (const p of out.workflowTemplate(entry).spec.arguments.parameters as Json[]) expect(docs).toContain(`\`${p.name}\``);
     }
   });
@@ -32,5 +37,18 @@ describe('docs/pipeline.md and docs/security.md keep up with the pipeline code',
   test('the submit command names the real entry template', () => {
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.pipeline}`);
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.buildPusher}`);
+    expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.sync}`);
+  });
+
+  test('every validation rule is documented', () => {
+    for (const rule of RULES) expect(docs).toContain(`\`${rule}\``);
+  });
+
+  test('the push step is documented with the flags it really runs', () => {
+    const push = manifests(config).ofKind('WorkflowTemplate').find((wt) => wt.metadata.name === WORKFLOW_TEMPLATE.push);
+    for (const t of push.spec.templates as Json[]) {
+      for (const flag of (t.container.args as string[]).filter((a) => a.startsWith('--'))) expect(docs).toContain(flag);
+      for (const e of t.container.env as Json[]) expect(docs).toContain(`\`${e.name}\``);
+    }
   });
 });

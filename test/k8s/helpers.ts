@@ -2,7 +2,7 @@
 import { loadConfig } from '../../lib/config/load';
 import type { FerryConfig } from '../../lib/config/model';
 import { k8sManifests } from '../../lib/k8s/app';
-import type { KubeObject } from '../../lib/k8s/lint';
+import type { KubeObject } from '../../lib/k8s/validate';
 import { copyExampleConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
 

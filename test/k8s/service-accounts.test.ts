@@ -1,21 +1,34 @@
-import { allTargets, roleArn, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
-import { exampleConfig, manifests } from './helpers';
+import { allTargets, roleArn, serviceAccountName, sourceRoleArn, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
+import type { Target } from '../../lib/config/model';
+import { configWith, exampleConfig, manifests } from './helpers';
 
 const config = exampleConfig();
 const out = manifests(config);
 const accounts = out.ofKind('ServiceAccount');
 
 describe('ServiceAccounts', () => {
-  test.each(allTargets(config).map((t) => [t.name, t] as const))('%s: annotated with its own role, the audience and regional STS', (_name, target) => {
+  // The builder carries its own role; a pusher its SOURCE role in the build account, which pulls
+  // from the build registry and reaches the destination role itself (whatever the trust path).
+  const expectedRole = (target: Target) => (target.kind === 'build' ? roleArn(target) : sourceRoleArn(config, target));
+
+  test.each(allTargets(config).map((t) => [t.name, t] as const))('%s: annotated with its role in the build account, the audience and regional STS', (_name, target) => {
     const sa = accounts.find((a) => a.metadata.name === serviceAccountName(target));
     expect(sa).toBeDefined();
     expect(sa.metadata.namespace).toBe(config.cluster.namespace);
     expect(sa.metadata.annotations).toEqual({
-      'eks.amazonaws.com/role-arn': roleArn(target),
+      'eks.amazonaws.com/role-arn': expectedRole(target),
       'eks.amazonaws.com/audience': config.cluster.audience,
       'eks.amazonaws.com/sts-regional-endpoints': 'true',
     });
-    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(new RegExp(`^arn:${target.partition.id}:iam::${target.account}:role/`));
+    const build = config.build;
+    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(new RegExp(`^arn:${build.partition.id}:iam::${build.account}:role${build.rolePath}ferry-`));
+  });
+
+  test('a destination in the build account carries its own pusher role, which is also its source role', () => {
+    const same = configWith({ 'aws.yaml': 'partition: aws\ndestinations:\n  - name: east2\n    account: "111111111111"\n    region: us-east-2\n' });
+    const destination = same.destinations.find((d) => d.name === 'east2')!;
+    const sa = manifests(same).ofKind('ServiceAccount').find((a) => a.metadata.name === 'ferry-pusher-east2');
+    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(roleArn(destination));
   });
 
   test('one builder, one pusher per destination, and the role-less workflow account: nothing else', () => {

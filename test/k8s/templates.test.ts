@@ -1,6 +1,6 @@
-import { imageName, PUSHER_REPOSITORY, pushTaskName, pusherImage, registryHost, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
-import { chartIds } from '../../lib/k8s/app';
-import { PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { buildImageName, imageName, PUSHER_REPOSITORY, pushTaskName, pusherImage, roleArn, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
+import { createK8sApp } from '../../lib/k8s/app';
+import { LIMITS, PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { argument, configWith, envOf, exampleConfig, Json, manifests } from './helpers';
 
 const config = exampleConfig();
@@ -12,18 +12,26 @@ const task = (entry: string, name: string) => mainTasks(entry).find((t) => t.nam
 const argsOf = (template: Json): string[] => template.container.args;
 
 describe('kaniko build template', () => {
-  test('builds from the source volume, pushes to the build registry, writes tarball and digest', () => {
+  test('builds from the source volume, pushes to the build registry, reports the digest, and leaves no image on the volume', () => {
     const args = argsOf(kaniko);
     expect(kaniko.container.command).toEqual(['/kaniko/executor']);
     expect(args).toContain(`--context=dir://${PATH.source}/{{inputs.parameters.build_path}}`);
     expect(args).toContain(`--destination=${imageName(config.build, '{{inputs.parameters.image_repository}}')}:{{inputs.parameters.image_tag}}`);
-    expect(args).toContain(`--tar-path=${PATH.imageTar}`);
-    expect(args).toContain(`--oci-layout-path=${PATH.imageLayout}`);
+    // Nothing reads an image file any more: the pushes copy from the build registry.
+    expect(args.filter((a) => /^--(tar-path|oci-layout-path)=/.test(a))).toEqual([]);
     expect(args).toContain(`--digest-file=${PATH.digestFile}`);
     expect(args).toContain(`--cache-repo=${imageName(config.build, config.cacheRepository)}`);
     expect(args).toContain('--cache=true');
     expect(args.some((a) => /^--push-retry=\d+$/.test(a))).toBe(true);
     expect(kaniko.outputs.parameters).toEqual([expect.objectContaining({ name: 'digest', valueFrom: { path: PATH.digestFile } })]);
+  });
+
+  test('build-to-volume is the same build that also writes the tarball and the OCI layout onto the source volume', () => {
+    const toVolume = out.template(WORKFLOW_TEMPLATE.kanikoBuild, TEMPLATE.buildToVolume);
+    expect(argsOf(toVolume).filter((a) => !argsOf(kaniko).includes(a))).toEqual([`--tar-path=${PATH.imageTar}`, `--oci-layout-path=${PATH.imageLayout}`]);
+    expect({ ...toVolume, name: undefined, container: { ...toVolume.container, args: undefined } }).toEqual({ ...kaniko, name: undefined, container: { ...kaniko.container, args: undefined } });
+    expect(task(WORKFLOW_TEMPLATE.buildAndReplicate, 'build').templateRef.template).toBe(TEMPLATE.buildToVolume);
+    expect(task(WORKFLOW_TEMPLATE.pipeline, 'build').templateRef.template).toBe(TEMPLATE.build);
   });
 
   test('defaults to the maintained fork at a pinned version, and the image is configurable', () => {
@@ -54,28 +62,73 @@ describe('kaniko build template', () => {
 });
 
 describe('push templates', () => {
-  test.each(config.destinations.map((d) => [d.name, d] as const))('%s: runs ferry push as its own account, in its own partition', (_name, d) => {
+  test.each(config.destinations.map((d) => [d.name, d] as const))('%s: ferry copy from the build registry by digest, as its own push account, with the destination role on --to', (_name, d) => {
     const push = out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d));
     expect(push.serviceAccountName).toBe(serviceAccountName(d));
     expect(push.container.image).toBe(pusherImage(config));
-    expect(push.container.command).toEqual(['ferry', 'push']);
-    expect(push.container.args).toEqual(['--expect-digest', '{{inputs.parameters.expected_digest}}', '--digest-file', PATH.digestFile, '--json']);
-    expect(envOf(push)).toEqual({
-      IMAGE_TAR: PATH.imageLayout,
-      IMAGE_URI: `${imageName(d, '{{inputs.parameters.image_repository}}')}:{{inputs.parameters.image_tag}}`,
-      AWS_ECR_ENDPOINT: registryHost(d),
-      AWS_REGION: d.region,
-    });
+    expect(push.container.command).toEqual(['ferry', 'copy']);
+    const args: string[] = push.container.args;
+    const repo = '{{inputs.parameters.image_repository}}';
+    expect(args.slice(0, 9)).toEqual([
+      `${buildImageName(config, repo)}@{{inputs.parameters.expected_digest}}`,
+      '--to',
+      `${imageName(d, repo)}:{{inputs.parameters.image_tag}}=${roleArn(d)}`,
+      '--expect-digest',
+      '{{inputs.parameters.expected_digest}}',
+      '--digest-file',
+      PATH.digestFile,
+      '--json',
+      '--trust',
+    ]);
+    // The default chain (IRSA -> source role) and the build registry are in the build region.
+    expect(envOf(push)).toEqual({ AWS_REGION: config.build.region, FERRY_TIMEOUT: String(LIMITS.push.activeDeadlineSeconds - 120) });
     expect(push.outputs.parameters[0]).toMatchObject({ name: 'digest', valueFrom: { path: PATH.digestFile } });
     expect(push.retryStrategy.backoff).toMatchObject({ duration: expect.any(String), factor: 2 });
     expect(Number(push.retryStrategy.limit)).toBeGreaterThan(0);
-    // The image Kaniko wrote is only read.
-    expect(push.container.volumeMounts.find((m: Json) => PATH.imageLayout.startsWith(m.mountPath)).readOnly).toBe(true);
+    // No exit-2 retries: bad input, a digest mismatch or a refused tag stay failed.
+    expect(push.retryStrategy.expression).toBe('lastRetry.exitCode != "2"');
   });
 
-  test('IMAGE_TAR is the very OCI layout Kaniko writes, which keeps its exact manifest bytes', () => {
-    const layout = argsOf(kaniko).find((a) => a.startsWith('--oci-layout-path='))!.slice('--oci-layout-path='.length);
-    for (const d of config.destinations) expect(envOf(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d))).IMAGE_TAR).toBe(layout);
+  test('no push mounts a persistent volume, nor takes one: they run in parallel on any node', () => {
+    for (const d of config.destinations) {
+      const push = out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d));
+      expect(push.volumes.filter((v: Json) => !v.emptyDir)).toEqual([]);
+      expect(push.inputs.parameters.map((p: Json) => p.name)).not.toContain('workspace_claim');
+    }
+  });
+
+  test('cluster-oidc destination: --trust cluster-oidc and nothing else', () => {
+    const gov = config.destinations.find((d) => d.trust === 'cluster-oidc')!;
+    expect(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(gov)).container.args.slice(8)).toEqual(['--trust', 'cluster-oidc']);
+  });
+
+  test('outbound-federation destination: the token is minted at the build region STS, for the configured audience and duration', () => {
+    const china = config.destinations.find((d) => d.trust === 'outbound-federation')!;
+    const federation = config.outboundFederation!;
+    expect(out.template(WORKFLOW_TEMPLATE.push, pushTaskName(china)).container.args.slice(8)).toEqual([
+      '--trust',
+      'outbound-federation',
+      '--token-audience',
+      federation.audience,
+      '--token-region',
+      config.build.region,
+      '--token-duration',
+      String(federation.tokenDurationSeconds),
+    ]);
+  });
+
+  test('--token-fips only when the build target is FIPS, and a changed audience and duration reach the args', () => {
+    const fips = manifests(
+      configWith({
+        'build.yaml': require('node:fs')
+          .readFileSync(require('node:path').join(__dirname, '..', '..', 'config', 'build.yaml'), 'utf8')
+          .replace('region: us-east-1', 'region: us-east-1\nfips: true')
+          .replace(/outboundFederation:\n  issuerUrl: (.*)\n/, 'outboundFederation:\n  issuerUrl: $1\n  audience: ferry.example\n  tokenDurationSeconds: 900\n'),
+      }),
+    );
+    const args: string[] = fips.template(WORKFLOW_TEMPLATE.push, 'push-china').container.args;
+    expect(args.slice(args.indexOf('--token-audience'))).toEqual(['--token-audience', 'ferry.example', '--token-region', 'us-east-1', '--token-duration', '900', '--token-fips']);
+    expect(fips.template(WORKFLOW_TEMPLATE.push, 'push-govcloud').container.args).not.toContain('--token-fips');
   });
 });
 
@@ -116,8 +169,8 @@ describe('build-and-replicate DAG', () => {
     expect(tasks).toContain('push-sovereign');
     expect(tasks.filter((n: string) => n.startsWith('push-'))).toHaveLength(config.destinations.length + 1);
     const push = more.template(WORKFLOW_TEMPLATE.push, 'push-sovereign');
-    expect(envOf(push).AWS_REGION).toBe('eusc-de-east-1');
-    expect(envOf(push).AWS_ECR_ENDPOINT).toBe('444444444444.dkr.ecr.eusc-de-east-1.amazonaws.eu');
+    expect(envOf(push).AWS_REGION).toBe(config.build.region);
+    expect(push.container.args[2]).toMatch(/^444444444444\.dkr\.ecr\.eusc-de-east-1\.amazonaws\.eu\/.*=arn:aws-eusc:iam::444444444444:role\/ferry-pusher-sovereign$/);
     expect(more.ofKind('ServiceAccount').map((s) => s.metadata.name)).toContain('ferry-pusher-sovereign');
   });
 
@@ -134,13 +187,13 @@ describe('build-and-replicate DAG', () => {
     expect(task(entry, 'notify').continueOn).toEqual({ failed: true, error: true });
   });
 
-  test.each(entries)('%s: verify and the report receive every destination digest and status', (entry) => {
+  test.each(entries)('%s: verify and the report read every push STATUS and no push output; the built digest only behind build', (entry) => {
     for (const name of ['verify', 'notify']) {
-      for (const d of config.destinations) {
-        expect(argument(task(entry, name), `${pushTaskName(d)}-digest`)).toBe(`{{tasks.${pushTaskName(d)}.outputs.parameters.digest}}`);
-        expect(argument(task(entry, name), `${pushTaskName(d)}-status`)).toBe(`{{tasks.${pushTaskName(d)}.status}}`);
-      }
-      expect(argument(task(entry, name), 'expected_digest')).toBe('{{tasks.build.outputs.parameters.digest}}');
+      const t = task(entry, name);
+      for (const d of config.destinations) expect(argument(t, `${pushTaskName(d)}-status`)).toBe(`{{tasks.${pushTaskName(d)}.status}}`);
+      expect(JSON.stringify(t.arguments)).not.toMatch(/tasks\.push-[^.]+\.outputs/);
+      expect(argument(t, 'expected_digest')).toBe('{{tasks.build.outputs.parameters.digest}}');
+      expect(t.depends.split(' && ')[0]).toBe('build');
     }
   });
 
@@ -189,16 +242,19 @@ describe('self-contained entry template', () => {
     const clone = task(WORKFLOW_TEMPLATE.pipeline, 'clone');
     expect(clone.template).toBe('clone');
     expect(task(WORKFLOW_TEMPLATE.pipeline, 'build').depends).toBe('clone');
-    const strip = (tasks: Json[]) => tasks.filter((t) => t.name !== 'clone').map((t) => ({ ...t, depends: t.name === 'build' ? undefined : t.depends, arguments: undefined }));
+    // build-and-replicate's build also leaves the image on its source volume (build-to-volume).
+    const strip = (tasks: Json[]) =>
+      tasks.filter((t) => t.name !== 'clone').map((t) => ({ ...t, depends: t.name === 'build' ? undefined : t.depends, templateRef: t.name === 'build' ? undefined : t.templateRef, arguments: undefined }));
     expect(strip(mainTasks(WORKFLOW_TEMPLATE.pipeline))).toEqual(strip(mainTasks(WORKFLOW_TEMPLATE.buildAndReplicate)).map((t) => ({ ...t })));
     expect(argument(task(WORKFLOW_TEMPLATE.pipeline, 'build'), 'image_tag')).toBe('{{tasks.clone.outputs.parameters.image_tag}}');
   });
 
   test.each(entries)('%s: cleans up after itself and has a deadline', (entry) => {
     const s = out.workflowTemplate(entry).spec;
-    expect(s.podGC.strategy).toBeDefined();
+    // Pods of a successful run go at once; a failed run keeps its pods (and logs) until its TTL.
+    expect(s.podGC).toEqual({ strategy: 'OnWorkflowSuccess' });
     expect(s.ttlStrategy.secondsAfterSuccess).toBeGreaterThan(0);
-    expect(s.ttlStrategy.secondsAfterFailure).toBeGreaterThan(0);
+    expect(s.ttlStrategy.secondsAfterFailure).toBeGreaterThan(s.ttlStrategy.secondsAfterSuccess);
     expect(s.activeDeadlineSeconds).toBeGreaterThan(0);
     expect(s.serviceAccountName).toBe(WORKFLOW_SERVICE_ACCOUNT);
   });
@@ -208,8 +264,8 @@ describe('pod hygiene', () => {
   const pods = out.podTemplates();
 
   test('every pod template: explicit command, pinned image, own service account, requests, limits and a deadline', () => {
-    // clone (in two entries), build, verify, report, alert, and one push per destination.
-    expect(pods.length).toBe(6 + config.destinations.length);
+    // clone (in two entries), build, build-to-volume, verify, report, alert, and one push and one sync per destination.
+    expect(pods.length).toBe(7 + 2 * config.destinations.length);
     for (const { template } of pods) {
       expect(template.container.command?.length).toBeGreaterThan(0);
       expect(template.container.image).toMatch(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/);
@@ -223,7 +279,7 @@ describe('pod hygiene', () => {
   });
 
   test('all but Kaniko: non-root, no escalation, read-only root, ALL dropped, seccomp RuntimeDefault', () => {
-    for (const { template } of pods.filter(({ template }) => template !== kaniko && template.name !== TEMPLATE.build)) {
+    for (const { template } of pods.filter(({ wt }) => wt !== WORKFLOW_TEMPLATE.kanikoBuild)) {
       expect(template.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       expect(template.securityContext.runAsUser).toBeGreaterThan(0);
       expect(template.container.securityContext).toMatchObject({
@@ -276,6 +332,6 @@ describe('build-pusher entry', () => {
   test('is not emitted when the config names its own pusher image', () => {
     const own = configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nimages:\n  pusher: registry.example.com/tools/ferry:1.0.0\n' });
     expect(manifests(own).objects.map((o) => o.metadata?.name)).not.toContain(WORKFLOW_TEMPLATE.buildPusher);
-    expect(chartIds(own)).not.toContain('build-pusher');
+    expect(createK8sApp(own).charts.map((c) => c.node.id)).not.toContain('build-pusher');
   });
 });

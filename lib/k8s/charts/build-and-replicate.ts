@@ -1,24 +1,23 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { FerryConfig } from '../../config/model';
 import { SOURCE_CLAIM_SUFFIX, TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
 import { workflowTemplate } from '../workflow-template';
-
-export interface BuildAndReplicateChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
  * The seed's `build-docker` as a DAG: builds from the volume another workflow filled
- * (`<source_workflow>-source-code`, checkout under source/) and replicates to every destination.
+ * (`<source_workflow>-source-code`, checkout under source/), leaves the image there as a tarball
+ * and an OCI layout (as the seed did), and delivers it to every destination from the build registry.
  */
 export class BuildAndReplicateChart extends Chart {
-  constructor(scope: Construct, id: string, props: BuildAndReplicateChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     const tasks = buildAndReplicateTasks(props.config, {
       workspaceClaim: `${workflowParam(WORKFLOW_PARAM.sourceWorkflow)}-${SOURCE_CLAIM_SUFFIX}`,
       imageTag: workflowParam(WORKFLOW_PARAM.imageTag),
+      // The seed's contract: the image also lands on the source workflow's volume.
+      buildTemplate: TEMPLATE.buildToVolume,
     });
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.buildAndReplicate,

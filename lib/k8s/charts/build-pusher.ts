@@ -1,15 +1,11 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { FerryConfig } from '../../config/model';
 import { PUSHER_REPOSITORY, PUSHER_TAG } from '../../config/naming';
+import { CLONE_TASK, CLONED_SOURCES, cloneTemplate, runVolume } from '../clone';
 import { TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import { buildParameters, buildTask, entrySpec } from '../dag';
 import { workflowTemplate } from '../workflow-template';
-import { CLONE_TASK, CLONED_SOURCES, cloneTemplate, runVolume } from './pipeline';
-
-export interface BuildPusherChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
  * Builds the `ferry push` image the push templates run, from a checkout of ferry, into
@@ -18,7 +14,7 @@ export interface BuildPusherChartProps extends ChartProps {
  * emitted when the config does not name its own pusher image.
  */
 export class BuildPusherChart extends Chart {
-  constructor(scope: Construct, id: string, props: BuildPusherChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.buildPusher,

@@ -1,13 +1,9 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import type { FerryConfig } from '../../config/model';
 import { allTargets, EXECUTOR_ROLE, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { LABEL } from '../constants';
-
-export interface ExecutorRbacChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
  * The permission Argo's executor needs in every pipeline pod: reporting the step's outputs as a
@@ -15,7 +11,7 @@ export interface ExecutorRbacChartProps extends ChartProps {
  * it fails with exit 64 in its wait container. Bound to every account a pipeline pod runs as.
  */
 export class ExecutorRbacChart extends Chart {
-  constructor(scope: Construct, id: string, props: ExecutorRbacChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     const labels = { [LABEL.component]: 'executor' };
     const role = new kplus.Role(this, 'role', { metadata: { name: EXECUTOR_ROLE, labels } });

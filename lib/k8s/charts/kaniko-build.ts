@@ -1,35 +1,43 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesRetryStrategyLimit, WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy } from '../../../imports/argoproj.io';
+import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
 import { imageName, serviceAccountName } from '../../config/naming';
-import { INPUT, KANIKO_PUSH_RETRY, LABEL, LIMITS, OUTPUT, PATH, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { INPUT, KANIKO_PUSH_RETRY, LABEL, LIMITS, OUTPUT, PATH, RETRY, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { retryStrategy } from '../retry';
 import { emptyDirVolume, env, input, inputRef, KANIKO_CONTAINER, KANIKO_POD, resources, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
 import { workflowTemplate } from '../workflow-template';
+import type { FerryChartProps } from './props';
 
-export interface KanikoBuildChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
-
-/** Kaniko builds the image, pushes it to the build account and leaves the image on the volume for the pushers. */
+/**
+ * Kaniko builds the image and pushes it to the build registry, where the push steps copy it from.
+ * Two templates: `build` (registry only), and `build-to-volume`, which also writes the image onto
+ * the source volume as a tarball and an OCI layout for whatever else reads that volume (the
+ * build-and-replicate entry, whose source workflow owns the volume).
+ */
 export class KanikoBuildChart extends Chart {
-  constructor(scope: Construct, id: string, props: KanikoBuildChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.kanikoBuild,
       component: 'build',
-      description: 'Builds the image with Kaniko, pushes it to the build account registry and writes the image (tarball and OCI layout) every destination is pushed from. Output: digest.',
-      spec: { templates: [kanikoTemplate(props.config)] },
+      description: 'Builds the image with Kaniko and pushes it to the build account registry, which every destination is copied from; build-to-volume also writes it onto the source volume (tarball and OCI layout). Output: digest.',
+      spec: { templates: [kanikoTemplate(props.config), kanikoTemplate(props.config, { toVolume: true })] },
     });
   }
 }
 
-export function kanikoTemplate(config: FerryConfig): WorkflowTemplateSpecTemplates {
+export interface KanikoTemplateOptions {
+  /** Also write the image onto the source volume (--tar-path, --oci-layout-path). Default: false. */
+  readonly toVolume?: boolean;
+}
+
+export function kanikoTemplate(config: FerryConfig, options: KanikoTemplateOptions = {}): WorkflowTemplateSpecTemplates {
   const build = config.build;
   const context = `${PATH.source}/${inputRef(INPUT.buildPath)}`;
   return step(
     {
-      name: TEMPLATE.build,
+      name: options.toVolume ? TEMPLATE.buildToVolume : TEMPLATE.build,
       description: 'Kaniko runs as root (the one exception): it unpacks the base image over its own filesystem. No privilege escalation, only the capabilities builds need.',
       component: 'build',
       labels: { [LABEL.destination]: build.name, [LABEL.partition]: build.partition.id },
@@ -55,8 +63,7 @@ export function kanikoTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
           `--context=dir://${context}`,
           `--dockerfile=${context}/${inputRef(INPUT.dockerfile)}`,
           `--destination=${imageName(build, inputRef(INPUT.imageRepository))}:${inputRef(INPUT.imageTag)}`,
-          `--tar-path=${PATH.imageTar}`,
-          `--oci-layout-path=${PATH.imageLayout}`,
+          ...(options.toVolume ? [`--tar-path=${PATH.imageTar}`, `--oci-layout-path=${PATH.imageLayout}`] : []),
           `--digest-file=${PATH.digestFile}`,
           '--cache=true',
           `--cache-repo=${imageName(build, config.cacheRepository)}`,
@@ -72,8 +79,7 @@ export function kanikoTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
         securityContext: KANIKO_CONTAINER,
       },
       outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest Kaniko pushed', valueFrom: { path: PATH.digestFile } }] },
-      // A failed build is final; a lost pod (eviction, node loss) is worth one more try.
-      retryStrategy: { limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(1), retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ON_ERROR },
+      retryStrategy: retryStrategy(RETRY.build),
     },
   );
 }

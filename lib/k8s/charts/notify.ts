@@ -1,30 +1,25 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   WorkflowTemplateSpecTemplates,
   WorkflowTemplateSpecTemplatesContainerEnv,
-  WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor,
-  WorkflowTemplateSpecTemplatesRetryStrategyLimit,
-  WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy,
 } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
 import { imageName, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
-import { INPUT, LIMITS, PATH, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { INPUT, LIMITS, PATH, RETRY, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { retryStrategy } from '../retry';
 import { destinationInputs, destinationLines } from '../destinations';
 import { emptyDirVolume, env, input, inputRef, resources, shellContainer, step } from '../pod';
 import { ALERT_SCRIPT, REPORT_SCRIPT } from '../scripts';
 import { workflowTemplate } from '../workflow-template';
-
-export interface NotifyChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
  * Two messages: the delivery report once every push has ended, and the exit handler's alert when
  * a run fails anywhere. Both print to the step log; with Slack configured they also post there.
  */
 export class NotifyChart extends Chart {
-  constructor(scope: Construct, id: string, props: NotifyChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.notify,
@@ -90,11 +85,7 @@ function notifyStep(config: FerryConfig, name: string, description: string, body
         volumeMounts: [{ name: VOLUME.tmp, mountPath: PATH.tmp }],
         resources: resources(LIMITS.notify),
       }),
-      retryStrategy: {
-        limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(2),
-        retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ALWAYS,
-        backoff: { duration: '10s', factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(2) },
-      },
+      retryStrategy: retryStrategy(RETRY.notify),
     },
   );
 }

@@ -1,39 +1,39 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  WorkflowTemplateSpecTemplates,
-  WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor,
-  WorkflowTemplateSpecTemplatesRetryStrategyLimit,
-  WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy,
-} from '../../../imports/argoproj.io';
+import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig, Target } from '../../config/model';
-import { imageName, pushTaskName, pusherImage, registryHost, serviceAccountName } from '../../config/naming';
-import { INPUT, LABEL, LIMITS, OUTPUT, PATH, EXIT_BAD_INPUT, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
-import { emptyDirVolume, env, input, inputRef, NON_ROOT_CONTAINER, resources, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
+import { buildImageName, imageName, pushTaskName, pusherImage, serviceAccountName } from '../../config/naming';
+import { INPUT, LABEL, LIMITS, OUTPUT, PATH, RETRY, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
+import { deliveryEnv, trustArgs, withRole } from '../delivery';
+import { emptyDirVolume, env, input, inputRef, NON_ROOT_CONTAINER, resources, step } from '../pod';
+import { retryStrategy } from '../retry';
 import { workflowTemplate } from '../workflow-template';
+import type { FerryChartProps } from './props';
 
-export interface PushChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
-
-/** One push template per destination, each running as that destination's own IRSA account. */
+/**
+ * One push template per destination: `ferry copy` from the build registry, by digest, to that
+ * destination, running as its push ServiceAccount. No run volume, so the pushes run in parallel
+ * on any node.
+ */
 export class PushChart extends Chart {
-  constructor(scope: Construct, id: string, props: PushChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.push,
       component: 'push',
-      description: `Pushes the image Kaniko wrote (its OCI layout) to each destination with ferry push, refusing any digest but the built one. Templates: ${props.config.destinations.map(pushTaskName).join(', ') || 'none'}.`,
+      description: `Copies the built image from the build registry, by digest, to each destination with ferry copy, which refuses any other digest and reads the destination back by tag and digest. Templates: ${props.config.destinations.map(pushTaskName).join(', ') || 'none'}.`,
       spec: { templates: props.config.destinations.map((d) => pushTemplate(props.config, d)) },
     });
   }
 }
 
 export function pushTemplate(config: FerryConfig, destination: Target): WorkflowTemplateSpecTemplates {
+  const repository = inputRef(INPUT.imageRepository);
+  const digest = inputRef(INPUT.expectedDigest);
   return step(
     {
       name: pushTaskName(destination),
-      description: `Pushes to ${destination.name}: ${destination.partition.title}, account ${destination.account}, ${destination.region}.`,
+      description: `Copies to ${destination.name}: ${destination.partition.title}, account ${destination.account}, ${destination.region}, trust ${destination.trust}.`,
       component: 'push',
       labels: { [LABEL.destination]: destination.name, [LABEL.partition]: destination.partition.id },
       serviceAccountName: serviceAccountName(destination),
@@ -42,41 +42,38 @@ export function pushTemplate(config: FerryConfig, destination: Target): Workflow
     {
       inputs: {
         parameters: [
-          WORKSPACE_INPUT,
           input(INPUT.imageRepository, 'ECR repository, the same name in every account'),
           input(INPUT.imageTag, 'image tag'),
-          input(INPUT.expectedDigest, 'the digest Kaniko pushed; ferry push refuses to tag anything else'),
+          input(INPUT.expectedDigest, 'the digest Kaniko pushed to the build registry; copied by this digest, and nothing else is tagged'),
         ],
       },
-      volumes: [workspaceVolume(), emptyDirVolume(VOLUME.out), emptyDirVolume(VOLUME.tmp)],
+      volumes: [emptyDirVolume(VOLUME.out), emptyDirVolume(VOLUME.tmp)],
       container: {
         image: pusherImage(config),
-        command: ['ferry', 'push'],
-        args: ['--expect-digest', inputRef(INPUT.expectedDigest), '--digest-file', PATH.digestFile, '--json'],
-        env: env({
-          IMAGE_TAR: PATH.imageLayout,
-          IMAGE_URI: `${imageName(destination, inputRef(INPUT.imageRepository))}:${inputRef(INPUT.imageTag)}`,
-          AWS_ECR_ENDPOINT: registryHost(destination),
-          // STS must be called inside the destination's partition; the webhook keeps a region the container sets.
-          AWS_REGION: destination.region,
-        }),
+        command: ['ferry', 'copy'],
+        args: [
+          `${buildImageName(config, repository)}@${digest}`,
+          '--to',
+          withRole(`${imageName(destination, repository)}:${inputRef(INPUT.imageTag)}`, destination),
+          '--expect-digest',
+          digest,
+          '--digest-file',
+          PATH.digestFile,
+          '--json',
+          ...trustArgs(config, destination),
+        ],
+        env: env(deliveryEnv(config, LIMITS.push)),
         volumeMounts: [
-          { name: VOLUME.workspace, mountPath: PATH.workspace, readOnly: true },
           { name: VOLUME.out, mountPath: PATH.out },
           { name: VOLUME.tmp, mountPath: PATH.tmp },
         ],
         resources: resources(LIMITS.push),
         securityContext: NON_ROOT_CONTAINER,
       },
-      // An empty default keeps a failed push's outputs resolvable, so verify and report can name it.
-      outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest the destination holds', valueFrom: { path: PATH.digestFile, default: '' } }] },
-      retryStrategy: {
-        limit: WorkflowTemplateSpecTemplatesRetryStrategyLimit.fromNumber(3),
-        retryPolicy: WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ALWAYS,
-        // Exit 2 is bad input (no image, digest mismatch): retrying cannot fix it.
-        expression: `lastRetry.exitCode != "${EXIT_BAD_INPUT}"`,
-        backoff: { duration: '15s', factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(2), maxDuration: '10m' },
-      },
+      // For people reading the run (argo get, the UI). No task reads it: a push that did not
+      // succeed may have no outputs, so verify and notify go by the task status instead.
+      outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest the destination holds, read back after the push', valueFrom: { path: PATH.digestFile, default: '' } }] },
+      retryStrategy: retryStrategy(RETRY.push),
     },
   );
 }

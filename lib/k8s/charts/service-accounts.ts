@@ -1,20 +1,19 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { FerryConfig, Target } from '../../config/model';
-import { allTargets, roleArn, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
+import { allTargets, roleArn, serviceAccountName, sourceRoleArn, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { ANNOTATION, LABEL } from '../constants';
-
-export interface ServiceAccountsChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
+import type { FerryChartProps } from './props';
 
 /**
- * One ServiceAccount per IAM role the AWS app creates (the builder, and a pusher per destination),
- * annotated for the EKS pod identity webhook, plus the role-less account of the other steps.
+ * One IRSA ServiceAccount per identity (the builder, and a pusher per destination), annotated for
+ * the EKS pod identity webhook, plus the role-less account of the other steps. A pusher's
+ * annotation names its SOURCE role in the build account (naming.sourceRoleArn), which pulls from
+ * the build registry; the push step reaches the destination role from there (delivery.ts).
  */
 export class ServiceAccountsChart extends Chart {
-  constructor(scope: Construct, id: string, props: ServiceAccountsChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     for (const target of allTargets(props.config)) {
       new kplus.ServiceAccount(this, target.name, {
@@ -37,7 +36,7 @@ export class ServiceAccountsChart extends Chart {
 /** What the pod identity webhook reads: which role, which token audience, which STS endpoint. */
 export function irsaAnnotations(config: FerryConfig, target: Target): Record<string, string> {
   return {
-    [ANNOTATION.roleArn]: roleArn(target),
+    [ANNOTATION.roleArn]: target.kind === 'build' ? roleArn(target) : sourceRoleArn(config, target),
     [ANNOTATION.audience]: config.cluster.audience,
     // GovCloud, China and the European Sovereign Cloud have no global STS endpoint.
     [ANNOTATION.stsRegionalEndpoints]: 'true',

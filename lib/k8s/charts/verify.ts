@@ -1,4 +1,4 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
@@ -8,19 +8,20 @@ import { destinationInputs, destinationLines } from '../destinations';
 import { env, input, inputRef, resources, shellContainer, step } from '../pod';
 import { VERIFY_SCRIPT } from '../scripts';
 import { workflowTemplate } from '../workflow-template';
+import type { FerryChartProps } from './props';
 
-export interface VerifyChartProps extends ChartProps {
-  readonly config: FerryConfig;
-}
-
-/** The run's verdict: every destination must hold exactly the digest Kaniko produced. */
+/**
+ * The run's verdict: every push step must have succeeded. Each push step reads its destination
+ * back, by tag and by digest, with that destination's credentials, and fails unless it holds the
+ * built digest; so verify aggregates task statuses and needs no AWS access itself.
+ */
 export class VerifyChart extends Chart {
-  constructor(scope: Construct, id: string, props: VerifyChartProps) {
+  constructor(scope: Construct, id: string, props: FerryChartProps) {
     super(scope, id, props);
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.verify,
       component: 'verify',
-      description: 'Fails unless every destination reports the digest Kaniko produced.',
+      description: 'Fails unless every push step succeeded, that is read the digest Kaniko produced back from its destination.',
       spec: { templates: [verifyTemplate(props.config)] },
     });
   }
@@ -30,7 +31,7 @@ export function verifyTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
   return step(
     {
       name: TEMPLATE.verify,
-      description: 'Compares each destination digest with the built one.',
+      description: 'Aggregates the push steps\' final status: each read its destination back by tag and digest.',
       component: 'verify',
       serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
       limits: LIMITS.verify,

@@ -3,9 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createK8sApp } from '../../lib/k8s/app';
-import { userProvidedObjects } from '../../lib/k8s/constants';
-import { dependsOperands, Finding, KubeObject, lint, RuleId } from '../../lib/k8s/lint';
-import { validateWorkflowTemplate } from '../../lib/k8s/lint/crd-schema';
+import { dependsOperands, Finding, formatFinding, KubeObject, RuleId, validate } from '../../lib/k8s/validate';
+import { dependsGuaranteesSuccess } from '../../lib/k8s/validate/dag';
+import { userProvidedObjects, validateOptionsFor } from '../../lib/k8s/validate/config';
+import { ARGO_CRDS, validateArgoObject, validateWorkflowTemplate } from '../../lib/k8s/validate/schema';
+import { validatorCode } from '../../lib/k8s/validate/schema-gen';
 import { exampleConfig, Json, manifests } from './helpers';
 
 const config = exampleConfig();
@@ -36,7 +38,7 @@ interface Finder {
 }
 
 function findings(objects: KubeObject[], provided = userProvided): Finding[] {
-  return lint(objects, { userProvided: provided, schema: false });
+  return validate(objects, { ...validateOptionsFor(config), userProvided: provided, schema: false });
 }
 
 function only(rule: RuleId, list: Finding[]): Finding[] {
@@ -47,7 +49,7 @@ function only(rule: RuleId, list: Finding[]): Finding[] {
 
 describe('the real output', () => {
   test('has no findings, schema included', () => {
-    expect(lint(manifests(config).objects, { userProvided })).toEqual([]);
+    expect(validate(manifests(config).objects, validateOptionsFor(config))).toEqual([]);
   });
 
   test('nor do the files written by synth', () => {
@@ -57,7 +59,12 @@ describe('the real output', () => {
       .readdirSync(outdir)
       .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJS() as KubeObject));
     expect(objects.length).toBe(manifests(config).objects.length);
-    expect(lint(objects, { userProvided })).toEqual([]);
+    expect(validate(objects, validateOptionsFor(config))).toEqual([]);
+  });
+
+  test('a finding prints as one cdk-nag-like line: where, which rule, what to do', () => {
+    const line = formatFinding({ rule: 'depends', object: 'WorkflowTemplate/ferry-pipeline', path: 'spec.templates[main].dag.tasks[verify].depends', message: 'names task "x"' });
+    expect(line).toBe('[Error at WorkflowTemplate/ferry-pipeline spec.templates[main].dag.tasks[verify].depends] Argo-depends: names task "x"');
   });
 });
 
@@ -90,7 +97,7 @@ test('undeclared-input: a {{inputs.parameters.X}} the template does not declare'
     findings(broken((x) => x.template('ferry-push', 'push-govcloud').container.args.push('--tag', '{{inputs.parameters.image-tag}}'))),
   );
   expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-push', path: 'spec.templates[push-govcloud]' });
-  expect(f.message).toMatch(/\{\{inputs.parameters.image-tag\}\}.*declared: workspace_claim, image_repository, image_tag, expected_digest/);
+  expect(f.message).toMatch(/\{\{inputs.parameters.image-tag\}\}.*declared: image_repository, image_tag, expected_digest/);
 });
 
 test('missing-argument: a caller that does not supply a required input', () => {
@@ -151,12 +158,12 @@ test('task-reference: {{tasks.X}} of a task this one does not wait for, or an ou
     findings(
       broken((x) => {
         x.task('ferry-pipeline', 'verify').depends = 'push-china.Succeeded';
-        x.task('ferry-pipeline', 'push-china').arguments.parameters[3].value = '{{tasks.build.outputs.parameters.image-digest}}';
+        x.task('ferry-pipeline', 'push-china').arguments.parameters.find((p: Json) => p.name === 'expected_digest').value = '{{tasks.build.outputs.parameters.image-digest}}';
       }),
     ),
   );
   expect(list.map((f) => f.message)).toEqual(
-    expect.arrayContaining([expect.stringMatching(/\{\{tasks.push-govcloud.outputs.parameters.digest\}\}, but "push-govcloud" is not a task this one depends on/), expect.stringMatching(/ferry-kaniko-build\/build has no output "image-digest"/)]),
+    expect.arrayContaining([expect.stringMatching(/\{\{tasks.push-govcloud.status\}\}, but "push-govcloud" is not a task this one depends on/), expect.stringMatching(/ferry-kaniko-build\/build has no output "image-digest"/)]),
   );
 });
 
@@ -211,6 +218,10 @@ test('executor-rbac: an account a pod runs as without the executor binding', () 
   expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-push', path: 'spec.templates[push-govcloud].serviceAccountName' });
 });
 
+test.each(ARGO_CRDS.map((crd) => [crd.version, crd] as const))('the committed validation code of %s is what npm run import makes from the vendored CRDs', (_version, crd) => {
+  expect(fs.readFileSync(crd.validatorFile, 'utf8') === validatorCode(crd)).toBe(true);
+});
+
 describe('schema (vendored CRDs, Argo v4.1.2 and v3.7.18)', () => {
   const wt = () => JSON.parse(JSON.stringify(manifests(config).workflowTemplate('ferry-pipeline')));
 
@@ -231,8 +242,142 @@ describe('schema (vendored CRDs, Argo v4.1.2 and v3.7.18)', () => {
   test('a wrong type, reported through lint', () => {
     const object = wt();
     object.spec.ttlStrategy.secondsAfterSuccess = '1d';
-    const list = lint([object], { userProvided, schema: true }).filter((f) => f.rule === 'schema');
+    const list = validate([object], { userProvided, schema: true }).filter((f) => f.rule === 'schema');
     expect(list.map((f) => f.path)).toEqual(['/spec/ttlStrategy/secondsAfterSuccess', '/spec/ttlStrategy/secondsAfterSuccess']);
     expect(list[0].message).toMatch(/v4.1.2 WorkflowTemplate schema: must be integer/);
+  });
+});
+
+describe('unsafe-output: no task reads outputs of a task that may not have succeeded', () => {
+  test('the old shape: verify reading a push digest while it runs after Failed or Errored pushes', () => {
+    const list = only(
+      'unsafe-output',
+      findings(
+        broken((x) => {
+          const verify = x.task('ferry-pipeline', 'verify');
+          verify.arguments.parameters.find((p: Json) => p.name === 'push-china-status').value = '{{tasks.push-china.outputs.parameters.digest}}';
+        }),
+      ),
+    );
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ object: 'WorkflowTemplate/ferry-pipeline', path: 'spec.templates[main].dag.tasks[verify]' });
+    expect(list[0].message).toMatch(/reads \{\{tasks.push-china.outputs.parameters.digest\}\}, but its depends lets it run when "push-china" did not succeed/);
+  });
+
+  test('the built digest without "build" in depends: with no destinations, verify would run after a failed build', () => {
+    const [f] = only(
+      'unsafe-output',
+      findings(broken((x) => (x.task('ferry-build-and-replicate', 'verify').depends = x.task('ferry-build-and-replicate', 'verify').depends.replace(/^build && /, '')))),
+    );
+    expect(f.message).toMatch(/\{\{tasks.build.outputs.parameters.digest\}\}/);
+  });
+
+  test('what guarantees success, and what does not', () => {
+    expect(dependsGuaranteesSuccess('build', 'build')).toBe(true);
+    expect(dependsGuaranteesSuccess('build.Succeeded && (a.Failed || a.Errored)', 'build')).toBe(true);
+    expect(dependsGuaranteesSuccess('a && build', 'build')).toBe(true);
+    expect(dependsGuaranteesSuccess('(build.Succeeded || build.Failed || build.Errored)', 'build')).toBe(false);
+    expect(dependsGuaranteesSuccess('build || a', 'build')).toBe(false);
+    expect(dependsGuaranteesSuccess('!build.Failed', 'build')).toBe(false); // Errored and Omitted pass it
+    expect(dependsGuaranteesSuccess('a', 'build')).toBe(false);
+  });
+
+  test('success through another task: reading clone after "build" (which needs clone) is safe, after a push that ran anyway is not', () => {
+    expect(findings(manifests(config).objects).filter((f) => f.rule === 'unsafe-output')).toEqual([]);
+    const [f] = only('unsafe-output', findings(broken((x) => (x.task('ferry-pipeline', 'build').depends = '(clone.Succeeded || clone.Failed)'))));
+    expect(f.path).toBe('spec.templates[main].dag.tasks[build]');
+  });
+
+  test('a `when` that is exactly "X succeeded" guards, one with anything around it does not', () => {
+    const guarded = broken((x) => {
+      const verify = x.task('ferry-pipeline', 'verify');
+      verify.arguments.parameters.find((p: Json) => p.name === 'push-china-status').value = '{{tasks.push-china.outputs.parameters.digest}}';
+      verify.when = "'{{tasks.push-china.status}}' == Succeeded";
+    });
+    expect(findings(guarded).filter((f) => f.rule === 'unsafe-output')).toEqual([]);
+    const loose = broken((x) => {
+      const verify = x.task('ferry-pipeline', 'verify');
+      verify.arguments.parameters.find((p: Json) => p.name === 'push-china-status').value = '{{tasks.push-china.outputs.parameters.digest}}';
+      verify.when = "'{{tasks.push-china.status}}' == Failed || '{{tasks.push-china.status}}' == Succeeded";
+    });
+    only('unsafe-output', findings(loose));
+  });
+});
+
+test('push-volume: a push or sync step that mounts a persistent volume', () => {
+  const list = only(
+    'push-volume',
+    findings(
+      broken((x) => {
+        const push = x.template('ferry-push', 'push-govcloud');
+        push.volumes.push({ name: 'workspace', persistentVolumeClaim: { claimName: 'run' } });
+        push.container.volumeMounts.push({ name: 'workspace', mountPath: '/workspace' });
+        const sync = x.template('ferry-sync', 'sync-china');
+        sync.volumes.push({ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: {} } } });
+      }),
+    ),
+  );
+  expect(list.map((f) => `${f.object} ${f.path}`)).toEqual(['WorkflowTemplate/ferry-push spec.templates[push-govcloud].volumes[workspace]', 'WorkflowTemplate/ferry-sync spec.templates[sync-china].volumes[scratch]']);
+});
+
+describe('push-identity: each push ServiceAccount carries its source role, the audience and regional STS', () => {
+  const sa = (x: Finder, name: string) => x.objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === name);
+
+  test('the destination role instead of the source role (the identity model before outbound federation)', () => {
+    const [f] = only('push-identity', findings(broken((x) => (sa(x, 'ferry-pusher-china').metadata.annotations['eks.amazonaws.com/role-arn'] = 'arn:aws-cn:iam::333333333333:role/ferry-pusher-china'))));
+    expect(f).toMatchObject({ object: 'ServiceAccount/ferry-pusher-china', path: 'metadata.annotations["eks.amazonaws.com/role-arn"]' });
+    expect(f.message).toMatch(/must carry "arn:aws:iam::111111111111:role\/ferry-pusher-china"/);
+  });
+
+  test('no regional STS, or another audience', () => {
+    const list = only(
+      'push-identity',
+      findings(
+        broken((x) => {
+          delete sa(x, 'ferry-pusher-govcloud').metadata.annotations['eks.amazonaws.com/sts-regional-endpoints'];
+          sa(x, 'ferry-pusher-china').metadata.annotations['eks.amazonaws.com/audience'] = 'sts.amazonaws.com.cn';
+        }),
+      ),
+    );
+    expect(list.map((f) => f.path).sort()).toEqual(['metadata.annotations["eks.amazonaws.com/audience"]', 'metadata.annotations["eks.amazonaws.com/sts-regional-endpoints"]']);
+  });
+});
+
+describe('the ferry-sync CronWorkflow (schema of both Argo lines)', () => {
+  const cron = () => JSON.parse(JSON.stringify(manifests(config).ofKind('CronWorkflow')[0]));
+
+  test('is valid for v4.1.2 and v3.7.18 as emitted', () => {
+    expect(validateArgoObject('CronWorkflow', cron())).toEqual([]);
+  });
+
+  test('the singular schedule, which v4 removed, fails on v4 only', () => {
+    const object = cron();
+    object.spec.schedule = object.spec.schedules[0];
+    delete object.spec.schedules;
+    const problems = validateArgoObject('CronWorkflow', object);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.version === 'v4.1.2')).toBe(true);
+  });
+
+  test('reported through validate as a schema finding', () => {
+    const object = cron();
+    object.spec.concurrencyPolicy = 'Never';
+    const list = validate([object], { ...validateOptionsFor(config), schema: true }).filter((f) => f.rule === 'schema');
+    expect(list.map((f) => f.object)).toContain('CronWorkflow/ferry-sync');
+    expect(list[0].message).toMatch(/v4.1.2 CronWorkflow schema: must be equal to one of the allowed values \(Allow, Forbid, Replace\)/);
+  });
+});
+
+describe('a CronWorkflow running a WorkflowTemplate by reference', () => {
+  const cron = (x: Finder) => x.objects.find((o) => o.kind === 'CronWorkflow');
+
+  test('template-ref: a WorkflowTemplate that is not emitted', () => {
+    const [f] = only('template-ref', findings(broken((x) => (cron(x).spec.workflowSpec.workflowTemplateRef.name = 'ferry-backfill'))));
+    expect(f).toMatchObject({ object: 'CronWorkflow/ferry-sync', path: 'spec.workflowTemplateRef' });
+  });
+
+  test('unknown-argument: an argument the WorkflowTemplate does not declare (Argo would run with the default)', () => {
+    const [f] = only('unknown-argument', findings(broken((x) => (cron(x).spec.workflowSpec.arguments.parameters[1].name = 'tag'))));
+    expect(f.message).toMatch(/passes "tag", which ferry-sync does not declare \(it takes: destination, tags\)/);
   });
 });
