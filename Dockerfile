@@ -1,17 +1,20 @@
-# The ferry pusher image: `ferry push` on Node 20, no dev dependencies, non-root.
-# Built by the pipeline with Kaniko from this repository (see "The pusher image" in README.md).
+# The ferry pusher image: `ferry push` on Node 24 LTS, no dev dependencies, non-root.
+# Built by the pipeline with Kaniko from this repository (see docs/push-credentials.md).
+# NODE_VERSION is the one place the image's Node version is written: .ci/run reads it
+# to run the push tests on the same version.
+ARG NODE_VERSION=24.21.0
 
-FROM node:20-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY lib ./lib
-COPY imports ./imports
+# tsconfig.build.json compiles bin/ferry.ts and what it imports, nothing else.
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /opt/ferry
 COPY package.json package-lock.json ./

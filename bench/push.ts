@@ -11,45 +11,19 @@
  * Then a re-push of the unchanged image, and a 1 GB image for the RSS-stays-flat check
  * (skip with --no-large). Options: --runs N (default 3).
  */
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
-import { Fixture, LayerSpec, SMALL_LAYERS, dockerSaveTar, kanikoTar, makeFixture } from '../test/push/fixtures';
-import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
+import { Fixture, SMALL_LAYERS, dockerSaveTar, kanikoManifest, kanikoTar, makeFixture } from '../test/push/fixtures';
+import { TestRegistry, requireTool } from '../test/push/registry-server';
+import { MB, Timed, build, ferry, fmt, largeLayers, run, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
-const ROOT = path.resolve(__dirname, '..');
-const MB = 1 << 20;
 const TARGETS = { floorRatio: 1.25, repushSeconds: 0.5, rssMb: 150 };
 
-interface Timed {
-  seconds: number;
-  rssKb?: number;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
-  });
-}
-
-async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
-  const started = performance.now();
-  const { code, stderr } = await run(cmd, args, env);
-  const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... exited ${code}: ${stderr}`);
-  const rss = /(\d+)\s*$/.exec(stderr.trim());
-  return { seconds, rssKb: cmd === '/usr/bin/time' && rss ? Number(rss[1]) : undefined };
-}
-
-function ferry(image: string, registry: TestRegistry, repo: string): Promise<Timed> {
-  return timed('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'build/bin/ferry.js'), 'push', image, '--to', `${registry.host}/${repo}:v1`, '--insecure-registry', registry.host]);
+function ferryPush(image: string, registry: TestRegistry, repo: string): Promise<Timed> {
+  return ferry('push', [image, '--to', `${registry.host}/${repo}:v1`, '--insecure-registry', registry.host]);
 }
 
 function skopeoCopy(saveTar: string, registry: TestRegistry, home: string): Promise<Timed> {
@@ -74,34 +48,7 @@ async function curlFloor(f: Fixture, manifestFile: string, registry: TestRegistr
   return { seconds: (performance.now() - started) / 1000 };
 }
 
-function manifestOf(f: Fixture): string {
-  const layers = f.layers.map((l) => `{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":${l.size},"digest":"${l.digest}"}`);
-  return `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":${f.config.length},"digest":"${f.configDigest}"},"layers":[${layers.join(',')}]}`;
-}
-
-async function withRegistry<T>(fn: (r: TestRegistry) => Promise<T>): Promise<T> {
-  const registry = await startRegistry();
-  try {
-    return await fn(registry);
-  } finally {
-    await registry.stop();
-  }
-}
-
-const fmt = (s: number) => `${s.toFixed(2)} s`;
-
-function build(): void {
-  try {
-    execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'pipe' });
-  } catch (err) {
-    // tsc still emits on type errors elsewhere in the tree; the bench only needs the CLI.
-    if (!fs.existsSync(path.join(ROOT, 'build/bin/ferry.js'))) throw err;
-  }
-}
-
-function largeLayers(count: number): LayerSpec[] {
-  return Array.from({ length: count }, (_, i) => ({ randomFile: `big${i}.bin`, bytes: 64 * MB }));
-}
+const withRegistry = <T>(fn: (r: TestRegistry) => Promise<T>) => withRegistries(1, ([r]) => fn(r));
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -117,7 +64,7 @@ async function main(): Promise<void> {
     const kaniko = kanikoTar(image);
     const save = dockerSaveTar(image);
     const manifestFile = path.join(work, 'manifest.json');
-    fs.writeFileSync(manifestFile, manifestOf(image));
+    fs.writeFileSync(manifestFile, kanikoManifest(image));
     const totalMb = (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
     const skopeoHome = fs.mkdtempSync(path.join(work, 'home-'));
 
@@ -127,10 +74,10 @@ async function main(): Promise<void> {
       process.stderr.write(`run ${i + 1}/${runs}\n`);
       times.curl.push((await withRegistry((r) => curlFloor(image, manifestFile, r, work))).seconds);
       await withRegistry(async (r) => {
-        const first = await ferry(kaniko, r, 'bench/ferry');
+        const first = await ferryPush(kaniko, r, 'bench/ferry');
         times.ferry.push(first.seconds);
         rssKb = Math.max(rssKb, first.rssKb ?? 0);
-        const again = await ferry(kaniko, r, 'bench/ferry');
+        const again = await ferryPush(kaniko, r, 'bench/ferry');
         times.repush.push(again.seconds);
         rssKb = Math.max(rssKb, again.rssKb ?? 0);
       });
@@ -146,7 +93,7 @@ async function main(): Promise<void> {
       big.layers.forEach((l) => fs.rmSync(l.tar));
       const bigTar = kanikoTar(big);
       big.layers.forEach((l) => fs.rmSync(l.gz));
-      const result = await withRegistry((r) => ferry(bigTar, r, 'bench/large'));
+      const result = await withRegistry((r) => ferryPush(bigTar, r, 'bench/large'));
       largeRssKb = result.rssKb;
       largeSeconds = result.seconds;
     }

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { InputError } from './errors';
+import { InputError, errorMessage } from './errors';
 
 export interface FileSource {
   /** For messages: the path the user gave. */
@@ -31,11 +31,18 @@ export interface FileSource {
 const CHUNK = 1 << 20;
 const BLOCK = 512;
 const SMALL_FILE_LIMIT = 64 << 20;
+/**
+ * Largest PAX (x/g) or GNU long-name (L/K) header ferry reads: real ones hold a path or a
+ * few attributes; a size beyond this is a malformed or hostile archive, not an image.
+ */
+export const MAX_HEADER_EXTENSION = 1 << 20;
 
 interface TarEntry {
   offset: number;
   size: number;
   linkTarget?: string;
+  /** The archive holds this name more than once: reading it is refused. */
+  duplicate?: boolean;
 }
 
 function normalize(name: string): string {
@@ -82,51 +89,83 @@ function parsePax(data: Buffer): Map<string, string> {
   return records;
 }
 
-/** Reads only the headers of a tar file and records where each regular file's data lies. */
+/**
+ * Reads only the headers of a tar file and records where each regular file's data lies.
+ * Anything malformed (bad checksum, sizes that are not numbers, oversized extension
+ * headers, truncation) is an InputError naming the file and the byte offset.
+ */
 export function indexTar(file: string): Map<string, TarEntry> {
-  const entries = new Map<string, TarEntry>();
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
   try {
-    const fileSize = fs.fstatSync(fd).size;
-    const header = Buffer.alloc(BLOCK);
-    let offset = 0;
-    let longName: string | undefined;
-    let pax = new Map<string, string>();
-    const readData = (at: number, size: number): Buffer => {
-      const data = Buffer.alloc(size);
-      fs.readSync(fd, data, 0, size, at);
-      return data;
-    };
-    while (offset + BLOCK <= fileSize) {
-      fs.readSync(fd, header, 0, BLOCK, offset);
-      if (header.every((b) => b === 0)) break;
-      if (!checksumMatches(header)) throw new InputError(`${file}: not a tar archive (bad header checksum at byte ${offset})`);
-      const type = String.fromCharCode(header[156] || 0x30);
-      let size = numericField(header, 124, 136);
-      const dataOffset = offset + BLOCK;
-      offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
-      if (type === 'L') { longName = cString(readData(dataOffset, size), 0, size); continue; }
-      if (type === 'x') { pax = parsePax(readData(dataOffset, size)); continue; }
-      if (type === 'g' || type === 'K') continue;
-      const ustarPrefix = header.subarray(257, 265).toString('latin1') === 'ustar\u000000' ? cString(header, 345, 500) : '';
-      const rawName = pax.get('path') ?? longName ?? (ustarPrefix ? `${ustarPrefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
-      if (pax.has('size')) {
-        size = Number(pax.get('size'));
-        offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
-      }
-      const linkName = pax.get('linkpath') ?? cString(header, 157, 257);
-      longName = undefined;
-      pax = new Map();
-      const name = normalize(rawName);
-      if (type === '0' || type === '7') entries.set(name, { offset: dataOffset, size });
-      else if (type === '1') entries.set(name, { offset: 0, size: 0, linkTarget: normalize(linkName) });
-      else if (type === '2') entries.set(name, { offset: 0, size: 0, linkTarget: normalize(path.posix.join(path.posix.dirname(name), linkName)) });
-      if (dataOffset + size > fileSize) throw new InputError(`${file}: truncated tar archive (entry ${name} runs past the end of the file)`);
-    }
-    return entries;
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw new InputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
+  }
+  try {
+    return readHeaders(file, fd);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${file}: not a readable tar archive (${errorMessage(err)})`);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Two entries with one name would let two readers see two different images in one file
+ * (skopeo reads the first, a reader keeping the last sees another image): such a name is marked and ferry
+ * refuses to read it.
+ */
+function record(entries: Map<string, TarEntry>, name: string, entry: TarEntry): void {
+  const existing = entries.get(name);
+  entries.set(name, existing ? { ...existing, duplicate: true } : entry);
+}
+
+function readHeaders(file: string, fd: number): Map<string, TarEntry> {
+  const entries = new Map<string, TarEntry>();
+  const fileSize = fs.fstatSync(fd).size;
+  const header = Buffer.alloc(BLOCK);
+  let offset = 0;
+  let longName: string | undefined;
+  let pax = new Map<string, string>();
+  const readData = (at: number, size: number): Buffer => {
+    const data = Buffer.alloc(size);
+    fs.readSync(fd, data, 0, size, at);
+    return data;
+  };
+  while (offset + BLOCK <= fileSize) {
+    fs.readSync(fd, header, 0, BLOCK, offset);
+    if (header.every((b) => b === 0)) break;
+    if (!checksumMatches(header)) throw new InputError(`${file}: not a tar archive (bad header checksum at byte ${offset})`);
+    const type = String.fromCharCode(header[156] || 0x30);
+    let size = numericField(header, 124, 136);
+    if (!Number.isSafeInteger(size) || size < 0) throw new InputError(`${file}: malformed tar header at byte ${offset} (size field is not a number)`);
+    const dataOffset = offset + BLOCK;
+    offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
+    if ('LKxg'.includes(type)) {
+      if (size > MAX_HEADER_EXTENSION) throw new InputError(`${file}: tar extension header (type ${type}) at byte ${dataOffset - BLOCK} is ${size} bytes, over the ${MAX_HEADER_EXTENSION}-byte limit`);
+      if (dataOffset + size > fileSize) throw new InputError(`${file}: truncated tar archive (extension header at byte ${dataOffset - BLOCK} runs past the end of the file)`);
+    }
+    if (type === 'L') { longName = cString(readData(dataOffset, size), 0, size); continue; }
+    if (type === 'x') { pax = parsePax(readData(dataOffset, size)); continue; }
+    if (type === 'g' || type === 'K') continue;
+    const ustarPrefix = header.subarray(257, 265).toString('latin1') === 'ustar\u000000' ? cString(header, 345, 500) : '';
+    const rawName = pax.get('path') ?? longName ?? (ustarPrefix ? `${ustarPrefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
+    if (pax.has('size')) {
+      size = Number(pax.get('size'));
+      if (!Number.isSafeInteger(size) || size < 0) throw new InputError(`${file}: malformed PAX size "${pax.get('size')!.slice(0, 40)}" at byte ${dataOffset - BLOCK}`);
+      offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
+    }
+    const linkName = pax.get('linkpath') ?? cString(header, 157, 257);
+    longName = undefined;
+    pax = new Map();
+    const name = normalize(rawName);
+    if (type === '0' || type === '7') record(entries, name, { offset: dataOffset, size });
+    else if (type === '1') record(entries, name, { offset: 0, size: 0, linkTarget: normalize(linkName) });
+    else if (type === '2') record(entries, name, { offset: 0, size: 0, linkTarget: normalize(path.posix.join(path.posix.dirname(name), linkName)) });
+    if (dataOffset + size > fileSize) throw new InputError(`${file}: truncated tar archive (entry ${name} runs past the end of the file)`);
+  }
+  return entries;
 }
 
 function emptyStream(): Readable {
@@ -183,6 +222,7 @@ export class TarSource implements FileSource {
   /** docker save links repeated layers; follow a few hops. */
   private resolve(name: string, depth: number): TarEntry | undefined {
     const entry = this.entries.get(name);
+    if (entry?.duplicate) throw new InputError(`${this.location}: the archive holds ${name} more than once; refusing to guess which one is the image`);
     if (!entry?.linkTarget) return entry;
     return depth < 8 ? this.resolve(entry.linkTarget, depth + 1) : undefined;
   }

@@ -3,7 +3,7 @@
  * exact bytes, so the digest in index.json is the digest that lands.
  */
 import { FileSource } from './archive';
-import { InputError, errorMessage } from './errors';
+import { InputError, parseJsonInput } from './errors';
 import { Blob, Descriptor, INDEX_MEDIA_TYPES, Image, Manifest, isDigest, sha256 } from './image';
 
 export const LAYOUT_MARKER = 'oci-layout';
@@ -29,11 +29,7 @@ function readJsonBlob(src: FileSource, d: Descriptor): { bytes: Buffer; doc: Rec
   if (!src.has(name)) throw new InputError(`${src.location}: missing blob ${name} (${d.mediaType})`);
   const bytes = src.read(name);
   if (sha256(bytes) !== d.digest || bytes.length !== d.size) throw new InputError(`${src.location}: ${name} does not match its descriptor (digest or size differs); the layout is corrupt`);
-  try {
-    return { bytes, doc: JSON.parse(bytes.toString('utf8')) };
-  } catch (err) {
-    throw new InputError(`${src.location}: ${name} is not valid JSON (${errorMessage(err)})`);
-  }
+  return { bytes, doc: parseJsonInput<Record<string, unknown>>(bytes, `${src.location}: ${name}`) };
 }
 
 function blobOf(src: FileSource, d: Descriptor): Blob {
@@ -52,14 +48,8 @@ function imageBlobs(src: FileSource, d: Descriptor, doc: Record<string, unknown>
 }
 
 function chooseRoot(src: FileSource): IndexDescriptor {
-  let index: { manifests?: IndexDescriptor[] };
-  try {
-    index = JSON.parse(src.read('index.json').toString('utf8'));
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${src.location}: index.json is not valid JSON (${errorMessage(err)})`);
-  }
-  const manifests = index.manifests ?? [];
+  const index = parseJsonInput<{ manifests?: IndexDescriptor[] } | null>(src.read('index.json'), `${src.location}: index.json`);
+  const manifests = Array.isArray(index?.manifests) ? index.manifests : [];
   if (manifests.length !== 1) {
     throw new InputError(`${src.location}: index.json lists ${manifests.length} manifests; ferry pushes a layout holding exactly one image or index`);
   }

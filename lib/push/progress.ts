@@ -1,9 +1,10 @@
 /**
- * Progress on stderr. On a terminal: a live line per blob in flight with bytes and a
- * bar, finished lines scrolling above. Elsewhere (Argo logs, CI): plain lines, one when
- * a blob upload starts and one when it finishes.
+ * Progress on stderr as plain lines: one when a blob upload starts and one when it
+ * finishes, then results. Every line passes through `sanitize`, so no control character
+ * (a registry's forged newline or terminal escape) reaches the log.
  */
 import { Writable } from 'node:stream';
+import { sanitize } from './errors';
 
 export type BlobOutcome = 'pushed' | 'skipped' | 'mounted';
 
@@ -29,6 +30,8 @@ function short(digest: string): string {
   return digest.slice(0, 'sha256:'.length + 12);
 }
 
+const MAX_LINE = 2000;
+
 class PlainProgress implements Progress {
   private readonly started = new Map<string, number>();
 
@@ -50,80 +53,16 @@ class PlainProgress implements Progress {
   }
 
   log(line: string): void {
-    this.out.write(`${line}\n`);
+    this.out.write(`${sanitize(line, MAX_LINE)}\n`);
   }
 
   close(): void {}
 }
 
-interface Row {
-  label: string;
-  size: number;
-  done: number;
-}
-
-const BAR_WIDTH = 24;
-const REDRAW_MS = 100;
-
-class TerminalProgress implements Progress {
-  private readonly rows = new Map<string, Row>();
-  private drawn = 0;
-  private timer?: NodeJS.Timeout;
-
-  constructor(private readonly out: Writable) {}
-
-  blobStart(dest: string, digest: string, size: number): void {
-    this.rows.set(`${dest} ${digest}`, { label: `${dest} ${short(digest)}`, size, done: 0 });
-    this.schedule();
-  }
-
-  blobBytes(dest: string, digest: string, bytes: number): void {
-    const row = this.rows.get(`${dest} ${digest}`);
-    if (row) row.done += bytes;
-    this.schedule();
-  }
-
-  blobRestart(dest: string, digest: string): void {
-    const row = this.rows.get(`${dest} ${digest}`);
-    if (row) row.done = 0;
-  }
-
-  blobDone(dest: string, digest: string, size: number, outcome: BlobOutcome): void {
-    this.rows.delete(`${dest} ${digest}`);
-    this.log(`${dest}: ${outcome} ${short(digest)} (${formatBytes(size)})`);
-  }
-
-  log(line: string): void {
-    this.clear();
-    this.out.write(`${line}\n`);
-    this.draw();
-  }
-
-  close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.clear();
-  }
-
-  private schedule(): void {
-    this.timer ??= setTimeout(() => { this.timer = undefined; this.clear(); this.draw(); }, REDRAW_MS);
-  }
-
-  private clear(): void {
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
-    this.drawn = 0;
-  }
-
-  private draw(): void {
-    const lines = [...this.rows.values()].map((r) => {
-      const filled = r.size ? Math.round((r.done / r.size) * BAR_WIDTH) : BAR_WIDTH;
-      return `${r.label} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${formatBytes(r.done)} / ${formatBytes(r.size)}`;
-    });
-    if (lines.length) this.out.write(`${lines.join('\n')}\n`);
-    this.drawn = lines.length;
-  }
-}
-
-export function createProgress(out: Writable & { isTTY?: boolean }): Progress {
-  return out.isTTY ? new TerminalProgress(out) : new PlainProgress(out);
+/**
+ * Plain lines on terminals too. The redrawing progress display was removed: nothing
+ * tested it, and Argo logs, where ferry runs, are not terminals.
+ */
+export function createProgress(out: Writable): Progress {
+  return new PlainProgress(out);
 }

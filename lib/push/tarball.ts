@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { FileSource } from './archive';
 import { mapLimit } from './concurrency';
-import { InputError, errorMessage } from './errors';
+import { InputError, parseJsonInput } from './errors';
 import { Blob, Descriptor, Image, MediaType, dockerManifest, isDigest, manifestOf, sha256 } from './image';
 
 export const TARBALL_MANIFEST = 'manifest.json';
@@ -38,17 +38,8 @@ function digestFromName(name: string): string | undefined {
   return m && (name.startsWith('sha256:') || name.startsWith('blobs/') || name.endsWith('.tar.gz')) ? `sha256:${m[1]}` : undefined;
 }
 
-function parseJson<T>(src: FileSource, name: string): T {
-  try {
-    return JSON.parse(src.read(name).toString('utf8')) as T;
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${src.location}: ${name} is not valid JSON (${errorMessage(err)})`);
-  }
-}
-
 function readEntry(src: FileSource): TarballEntry {
-  const entries = parseJson<TarballEntry[]>(src, TARBALL_MANIFEST);
+  const entries = parseJsonInput<TarballEntry[]>(src.read(TARBALL_MANIFEST), `${src.location}: ${TARBALL_MANIFEST}`);
   if (!Array.isArray(entries) || entries.length === 0) throw new InputError(`${src.location}: ${TARBALL_MANIFEST} lists no image`);
   if (entries.length > 1) throw new InputError(`${src.location}: ${TARBALL_MANIFEST} lists ${entries.length} images; ferry pushes one image per file`);
   const entry = entries[0];
@@ -57,12 +48,7 @@ function readEntry(src: FileSource): TarballEntry {
 }
 
 function diffIdsOf(src: FileSource, configName: string, config: Buffer): string[] {
-  let diffIds: unknown;
-  try {
-    diffIds = JSON.parse(config.toString('utf8'))?.rootfs?.diff_ids;
-  } catch (err) {
-    throw new InputError(`${src.location}: image config ${configName} is not valid JSON (${errorMessage(err)})`);
-  }
+  const diffIds = parseJsonInput<{ rootfs?: { diff_ids?: unknown } } | null>(config, `${src.location}: image config ${configName}`)?.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || !diffIds.every(isDigest)) throw new InputError(`${src.location}: image config ${configName} has no valid rootfs.diff_ids`);
   return diffIds;
 }

@@ -80,7 +80,7 @@ function skopeoRaw(registry: TestRegistry, ref: string): Promise<{ code: number;
   });
 }
 
-async function seedBuildRegistry(): Promise<void> {
+async function fillBuildRegistry(): Promise<void> {
   // Kaniko's part: the image is in the build registry before any push step runs.
   const out = new PassThrough();
   const err = new PassThrough();
@@ -89,7 +89,7 @@ async function seedBuildRegistry(): Promise<void> {
   out.resume();
   const build = registries.get(registryHost(config.build))!;
   const code = await ferryPush([image.dir, '--to', `${build.host}/${REPOSITORY}:build`, '--insecure-registry', build.host], { env: {}, stdout: out, stderr: err });
-  if (code !== 0) throw new Error(`seeding the build registry failed: ${stderr}`);
+  if (code !== 0) throw new Error(`filling the build registry failed: ${stderr}`);
 }
 
 interface DestinationRun {
@@ -140,7 +140,7 @@ beforeAll(async () => {
   });
   const fixture = await makeFixture(path.join(root, 'image'), SMALL_LAYERS);
   image = ociLayoutDir(fixture);
-  await seedBuildRegistry();
+  await fillBuildRegistry();
 }, 120_000);
 
 afterAll(async () => {

@@ -98,7 +98,7 @@ test('stand-in ECR: a token the registry keeps refusing ends in exit 1 naming th
   expect((await registryGet(registry, '/v2/ecr/refused/tags/list')).status).toBe(404);
 });
 
-test('stand-in ECR: with no arguments the seed contract IMAGE_TAR / IMAGE_URI / AWS_ECR_ENDPOINT drives the push', async () => {
+test('stand-in ECR: with no arguments the Argo step\'s contract IMAGE_TAR / IMAGE_URI / AWS_ECR_ENDPOINT drives the push', async () => {
   const run = await ferryProcess(['push'], podEnv({
     IMAGE_TAR: image,
     IMAGE_URI: `${registry.host}/ecr/from-env:v1`,

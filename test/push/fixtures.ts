@@ -36,6 +36,17 @@ export interface Fixture {
 
 const TAR_FLAGS = ['--format=ustar', '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner'];
 
+/** `sha256:<hex>` of bytes, computed here independently of lib/push. */
+export function sha256(bytes: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** Written out by hand: what go-containerregistry's json.Marshal of v1.Manifest gives for a Kaniko tarball of this fixture. */
+export function kanikoManifest(f: Fixture): string {
+  const layers = f.layers.map((l) => `{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":${l.size},"digest":"${l.digest}"}`);
+  return `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":${f.config.length},"digest":"${f.configDigest}"},"layers":[${layers.join(',')}]}`;
+}
+
 function hex(digest: string): string {
   return digest.replace(/^sha256:/, '');
 }
@@ -87,7 +98,7 @@ export async function makeFixture(dir: string, layers: readonly LayerSpec[], rep
     rootfs: { type: 'layers', diff_ids: built.map((l) => l.diffId) },
     history: built.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `layer ${i}` })),
   }));
-  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+  const configDigest = sha256(config);
   return { dir, config, configDigest, layers: built, repoTags };
 }
 
@@ -157,7 +168,7 @@ export function ociLayoutDir(fixture: Fixture, out = path.join(fixture.dir, 'oci
     layers: fixture.layers.map((l) => ({ mediaType: OCI.layerGzip, digest: l.digest, size: l.size })),
     annotations: { 'org.opencontainers.image.title': 'ferry fixture' },
   }, null, 2)}\n`);
-  const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+  const digest = sha256(manifest);
   fs.writeFileSync(path.join(blobs, hex(digest)), manifest);
   fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify({
     schemaVersion: 2,
@@ -172,9 +183,9 @@ export function ociLayoutTar(fixture: Fixture, out = path.join(fixture.dir, 'oci
 }
 
 /** Incompressible but reproducible bytes: a sha256 counter stream. */
-export function pseudoRandom(bytes: number, seed: string): Buffer {
+export function pseudoRandom(bytes: number, label: string): Buffer {
   const out = Buffer.alloc(bytes);
-  for (let i = 0, off = 0; off < bytes; i++, off += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
+  for (let i = 0, off = 0; off < bytes; i++, off += 32) createHash('sha256').update(`${label}:${i}`).digest().copy(out, off);
   return out;
 }
 

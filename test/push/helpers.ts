@@ -38,9 +38,9 @@ export async function ferryPush(args: readonly string[], env: Record<string, str
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Runs the real command line (bin/ferry.ts through tsx) as a child process. */
-export function ferryProcess(args: readonly string[], env: Record<string, string | undefined>): Promise<RunResult> {
+export function ferryProcess(args: readonly string[], env: Record<string, string | undefined>, as?: { uid: number; gid: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], { env: env as NodeJS.ProcessEnv, cwd: REPO_ROOT });
+    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], { env: env as NodeJS.ProcessEnv, cwd: REPO_ROOT, ...as });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });

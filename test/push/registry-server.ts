@@ -20,6 +20,8 @@ export interface TestRegistry {
   /** PEM of the self-signed certificate (TLS only). */
   readonly ca?: string;
   readonly caFile?: string;
+  /** The certificate's private key (TLS only), for test servers that pose as another host on 127.0.0.1. */
+  readonly keyFile?: string;
   /** A directory holding ca.crt, for skopeo --cert-dir (TLS only). */
   readonly certDir?: string;
   readonly storage: string;
@@ -95,11 +97,13 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   ];
   let ca: string | undefined;
   let caFile: string | undefined;
+  let keyFile: string | undefined;
   let certDir: string | undefined;
   if (tls) {
     const { cert, key } = selfSignedCert(root);
     ca = fs.readFileSync(cert, 'utf8');
     caFile = cert;
+    keyFile = key;
     certDir = path.join(root, 'certs.d');
     fs.mkdirSync(certDir);
     fs.copyFileSync(cert, path.join(certDir, 'ca.crt'));
@@ -135,5 +139,5 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { host, tls, ca, caFile, certDir, storage, stop };
+  return { host, tls, ca, caFile, keyFile, certDir, storage, stop };
 }

@@ -1,21 +1,25 @@
 /** The small pure pieces of the pusher, each checked against independently written expectations. */
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { TarSource, indexTar } from '../../lib/push/archive';
-import { parseChallenge, ecrTargetOf } from '../../lib/push/auth';
-import { parseDestination } from '../../lib/push/cli';
+import { Authenticator, anonymous, parseChallenge, ecrTargetOf } from '../../lib/push/authn';
+import { HostSet, normalizeHost } from '../../lib/push/host';
+import { sanitize } from '../../lib/push/errors';
+import { parseDestination } from '../../lib/push/cli-shared';
 import { InputError } from '../../lib/push/errors';
 import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
 import { parseReference } from '../../lib/push/reference';
 import { withDigest } from '../../lib/push/remote';
-import { Transport, backoffMs, retryAfterSeconds } from '../../lib/push/transport';
+import { Transport, retryAfterSeconds } from '../../lib/push/transport';
+import { DEFAULT_RETRY_POLICY, RetryBudget, retryDelayMs } from '../../lib/push/retry';
+import { RetryableError } from '../../lib/push/errors';
 import { tmpDir } from './helpers';
+import { sha256 } from './fixtures';
 
-const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const sha = sha256;
 
 describe('references', () => {
   test.each([
@@ -58,12 +62,16 @@ describe('protocol details', () => {
     expect(withDigest(new URL('/v2/a/blobs/uploads/u1', 'http://r:5000'), 'sha256:ab').href).toBe('http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3Aab');
   });
 
-  test('Retry-After in seconds or as a date; backoff grows threefold with jitter', () => {
+  test('Retry-After in seconds or as a date; backoff doubles with jitter, capped; Retry-After lengthens, never shortens, capped', () => {
     expect(retryAfterSeconds('7')).toBe(7);
     expect(retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
     expect(retryAfterSeconds('soon')).toBeUndefined();
-    expect([0, 1, 2].map((n) => backoffMs(n, 1000, () => 1))).toEqual([1000, 3000, 9000]);
-    expect(backoffMs(1, 1000, () => 0)).toBe(1500);
+    const policy = { ...DEFAULT_RETRY_POLICY, retries: 20 };
+    expect([0, 1, 2, 3, 4, 5].map((n) => retryDelayMs(policy, n, undefined, () => 1))).toEqual([1000, 2000, 4000, 8000, 16000, 30000]);
+    expect(retryDelayMs(policy, 1, undefined, () => 0)).toBe(1000);
+    expect(retryDelayMs(policy, 1, 0, () => 1)).toBe(2000);
+    expect(retryDelayMs(policy, 0, 7, () => 1)).toBe(7000);
+    expect(retryDelayMs(policy, 0, 86_400, () => 1)).toBe(60_000);
   });
 
   test('Bearer and Basic challenges', () => {
@@ -161,6 +169,58 @@ describe('plain HTTP', () => {
     try {
       expect((await transport.once({ method: 'GET', url: new URL(`http://${host}/v2/`), headers: {} })).status).toBe(200);
       expect(seen).toHaveLength(1);
+    } finally {
+      transport.close();
+      server.close();
+    }
+  });
+});
+
+describe('retry budget', () => {
+  test('a budget allows --retries waits, then throws the last failure', async () => {
+    const budget = new RetryBudget({ ...DEFAULT_RETRY_POLICY, baseMs: 1, retries: 2 }, 'op');
+    const failure = new RetryableError('503');
+    await budget.spend(failure);
+    await budget.spend(failure);
+    await expect(budget.spend(failure)).rejects.toBe(failure);
+    expect(budget.spent).toBe(2);
+  });
+
+  test('the total waiting of one operation is capped', async () => {
+    const budget = new RetryBudget({ ...DEFAULT_RETRY_POLICY, baseMs: 10, maxTotalMs: 1, retries: 20 }, 'op');
+    await expect(budget.spend(new RetryableError('503'))).rejects.toThrow(/503 \(retries stopped: op waited 0s already\)/);
+  });
+});
+
+describe('hosts and registry text', () => {
+  test('host normalisation and --insecure-registry matching: host:port names one port, a bare host every port', () => {
+    expect(normalizeHost('https://Registry.Example.com:5000/v2/')).toBe('registry.example.com:5000');
+    const hosts = new HostSet(['127.0.0.1', 'reg.example.com:5000']);
+    expect(hosts.has('127.0.0.1:5000')).toBe(true);
+    expect(hosts.has('127.0.0.1:443')).toBe(true);
+    expect(hosts.has('reg.example.com:5000')).toBe(true);
+    expect(hosts.has('reg.example.com:5001')).toBe(false);
+    expect(hosts.has('reg.example.com')).toBe(false);
+    expect(hosts.has('127.0.0.2:5000')).toBe(false);
+  });
+
+  test('sanitize strips control characters and caps the length', () => {
+    expect(sanitize('a\nb\r\x1b[2Jc\u0085d\u2028e')).toBe('a b [2Jc d e');
+    expect(sanitize('x'.repeat(400))).toHaveLength(301);
+  });
+
+  test('a token service answering with something that is not JSON: the message never quotes the body', async () => {
+    const secret = 'access_token=SECRET-TOKEN-123';
+    const server = http.createServer((_req, res) => { res.writeHead(200); res.end(`${secret}&expires=60`); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const transport = new Transport({ retries: 0, insecureHosts: new HostSet(['127.0.0.1']) });
+    try {
+      const auth = new Authenticator(host, transport, anonymous);
+      auth.setChallenge(`Bearer realm="http://${host}/token",service="s"`);
+      const error = await auth.authorization(['repository:a:pull']).then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(/answered with a body that is not JSON/);
+      expect(error?.message).not.toMatch(/SECRET|access_tok/);
     } finally {
       transport.close();
       server.close();

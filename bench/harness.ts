@@ -1,0 +1,73 @@
+/**
+ * What bench:push and bench:copy share: the compiled CLI, timed child processes (peak RSS
+ * from /usr/bin/time -f %M), the 64 MB layers of the benchmark image, and fresh loopback
+ * registries per run.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LayerSpec } from '../test/push/fixtures';
+import { TestRegistry, startRegistry } from '../test/push/registry-server';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const MB = 1 << 20;
+
+export interface Timed {
+  seconds: number;
+  rssKb?: number;
+}
+
+/** Runs a command; the last 8000 characters of stdout and stderr come back. */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout = (stdout + d).slice(-8000); });
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stderr, stdout }));
+  });
+}
+
+/** Wall seconds of one run that must succeed; under /usr/bin/time -f %M also its peak RSS. */
+export async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
+  const started = performance.now();
+  const { code, stderr } = await run(cmd, args, env);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} ... exited ${code}: ${stderr}`);
+  const rss = /(\d+)\s*$/.exec(stderr.trim());
+  return { seconds, rssKb: cmd === '/usr/bin/time' && rss ? Number(rss[1]) : undefined };
+}
+
+/** `ferry <command> ...` from the compiled CLI (build() first), timed with its peak RSS. */
+export function ferry(command: string, args: string[]): Promise<Timed> {
+  return timed('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'build/bin/ferry.js'), command, ...args]);
+}
+
+/** Compiles the CLI the benchmarks run. */
+export function build(): void {
+  try {
+    execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'pipe' });
+  } catch (err) {
+    // tsc still emits on type errors elsewhere in the tree; the bench only needs the CLI.
+    if (!fs.existsSync(path.join(ROOT, 'build/bin/ferry.js'))) throw err;
+  }
+}
+
+/** `count` layers of 64 MB incompressible data. */
+export function largeLayers(count: number): LayerSpec[] {
+  return Array.from({ length: count }, (_, i) => ({ randomFile: `big${i}.bin`, bytes: 64 * MB }));
+}
+
+/** `count` fresh registries for `fn`, stopped afterwards. */
+export async function withRegistries<T>(count: number, fn: (r: TestRegistry[]) => Promise<T>): Promise<T> {
+  const registries = await Promise.all(Array.from({ length: count }, () => startRegistry()));
+  try {
+    return await fn(registries);
+  } finally {
+    await Promise.all(registries.map((r) => r.stop()));
+  }
+}
+
+export const fmt = (s: number) => `${s.toFixed(2)} s`;

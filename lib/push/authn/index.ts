@@ -1,0 +1,22 @@
+/**
+ * Registry authentication, one idea per file (go-containerregistry's authn):
+ *  - credentials.ts: the Credentials / CredentialSource shapes;
+ *  - keychain.ts: which source a host gets (ECR, Docker config.json, anonymous);
+ *  - docker-config.ts, ecr.ts: those sources;
+ *  - aws-credentials.ts, federation.ts, hops.ts: AWS credentials per destination and trust path;
+ *  - endpoints.ts: which AWS endpoints (FIPS) and the endpoint log;
+ *  - challenge.ts, authenticator.ts: the registry's challenge, Basic and the Bearer token exchange;
+ *  - flags.ts: the --trust / --token-* options.
+ */
+export { Credentials, CredentialSource, Env, anonymous } from './credentials';
+export { credentialSourceFor, SourceOptions } from './keychain';
+export { dockerConfigSource } from './docker-config';
+export { EcrTarget, ecrSource, ecrTargetOf } from './ecr';
+export { Challenge, parseChallenge } from './challenge';
+export { Authenticator } from './authenticator';
+export { hasFipsEndpoint, ecrConfig, stsConfig } from './endpoints';
+export { HopError } from './hops';
+export {
+  DEFAULT_TRUST, TRUST_DEFAULTS, TRUST_ENV, TRUST_MODES, TRUST_OPTIONS, TRUST_USAGE, TrustMode, TrustSettings, TrustValues,
+  checkFederatedRole, parseTrust,
+} from './flags';
