@@ -1,6 +1,7 @@
 /**
  * The stand-ins' one TLS front on 127.0.0.1: it answers, by the Host header, every AWS host
- * name the test routes to it (see loopback-preload.cjs): the STS and ECR API endpoints of every
+ * name the ferry process sends to it (through the push tests' preload, aws-hosts-hook.cjs:
+ * only the address changes; TLS is verified against the real name): the STS and ECR API endpoints of every
  * region, the ECR registry endpoints (each in front of its own real docker-registry), and the
  * OIDC issuers' discovery and JWKS documents. A host it does not know gets 421.
  */
@@ -15,10 +16,8 @@ import { TestIssuer } from './issuers';
 import { Sessions, StsStandIn } from './sts-stand-in';
 import { issueCertificates, TestCertificates } from './test-ca';
 
-/** DNS suffixes whose host names the ferry process under test reaches through the front. */
-export const AWS_SUFFIXES = ['amazonaws.com', 'amazonaws.com.cn', 'amazonaws.eu', 'api.aws'];
-
-export const PRELOAD = path.join(__dirname, 'loopback-preload.cjs');
+/** The preload that sends every AWS host name to a local port (shared with the push tests). */
+export const PRELOAD = path.join(__dirname, '..', 'push', 'aws-hosts-hook.cjs');
 
 export interface AwsFrontOptions {
   readonly dir: string;
@@ -66,8 +65,7 @@ export class AwsFront {
     return {
       NODE_OPTIONS: `--require ${PRELOAD}`,
       NODE_EXTRA_CA_CERTS: this.certs.caFile,
-      FERRY_E2E_FRONT: this.address,
-      FERRY_E2E_AWS_SUFFIXES: AWS_SUFFIXES.join(','),
+      FERRY_TEST_AWS_STAND_IN: this.address.split(':')[1],
     };
   }
 

@@ -52,6 +52,8 @@ export interface Role {
   readonly stackName: string;
   readonly trust: readonly PolicyStatement[];
   readonly permissions: readonly PolicyStatement[];
+  /** The longest session STS grants for the role (CloudFormation default 3600). */
+  readonly maxSessionDuration: number;
 }
 
 export interface OidcProvider {
@@ -216,6 +218,7 @@ export class IamWorld {
       this.roles.set(arn, {
         arn, name: resolve(r.Properties.RoleName), account: stack.account, partition, stackName: stack.stackName,
         trust: statementsOf(resolve(r.Properties.AssumeRolePolicyDocument)), permissions: permissionsOf.get(id) ?? [],
+        maxSessionDuration: Number(resolve(r.Properties.MaxSessionDuration) ?? 3600),
       });
     }
   }

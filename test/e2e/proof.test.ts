@@ -14,15 +14,16 @@
  * FERRY_E2E_CONFIG=<dir> runs the same proof on another config (every destination, and the
  * mistakes on the first destination of each trust path it uses).
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { loadConfig } from '../../lib/config/load';
-import { synthesize } from '../../lib/synth';
 import type { FerryConfig, Target } from '../../lib/config/model';
 import { pushTaskName, registryHost, roleArn, roleName, serviceAccountName, sourceRoleArn, stackName } from '../../lib/config/naming';
 import { main as ferryPush } from '../../lib/push/cli';
-import { PassThrough } from 'node:stream';
+import { synthesize } from '../../lib/synth';
 import { EXAMPLE_CONFIG, tempDir } from '../support/config-fixture';
 import { makeFixture, ociLayoutDir, SMALL_LAYERS } from '../push/fixtures';
 import { requireTool, startRegistry, TestRegistry } from '../push/registry-server';
@@ -30,15 +31,17 @@ import { AwsFront } from './aws-front';
 import { IamWorld, readCloudAssembly, StackTemplate } from './iam-world';
 import { TestIssuer } from './issuers';
 import { findStep, readDist, runStep, StepResult } from './push-step';
-import { execFile } from 'node:child_process';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const WORKFLOW = 'ferry-e2e-run';
-/** Regions beyond the config's whose endpoints the stand-ins answer, for the wrong-region cases. */
+/**
+ * Regions beyond the config's whose endpoints the stand-ins' certificate covers: a step that
+ * calls a wrong region or partition then reaches a stand-in that refuses it, not a TLS error.
+ */
 const EXTRA_REGIONS = ['us-east-1', 'us-west-2', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1', 'eusc-de-east-1'];
 
-/** Read once up front only to name the tests: one per destination of the example config. */
+/** Read up front only to name the tests: one per destination of the config. */
 const CONFIG_DIR = process.env.FERRY_E2E_CONFIG ?? EXAMPLE_CONFIG;
 const EXAMPLE = loadConfig(CONFIG_DIR);
 const DESTINATIONS = EXAMPLE.destinations.map((d) => [d.name, d.trust] as const);

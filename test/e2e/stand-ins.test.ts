@@ -9,6 +9,7 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { AssumeRoleWithWebIdentityCommand, GetWebIdentityTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import * as jose from 'jose';
 import { tempDir } from '../support/config-fixture';
+import { startRegistry, TestRegistry } from '../push/registry-server';
 import { AwsFront } from './aws-front';
 import { IamWorld, StackTemplate } from './iam-world';
 import { TestIssuer } from './issuers';
@@ -35,6 +36,12 @@ const STACKS: StackTemplate[] = [
     stackName: 'build', account: BUILD, region: 'us-east-1', template: { Resources: {
       Cluster: { Type: 'AWS::IAM::OIDCProvider', Properties: { Url: CLUSTER, ClientIdList: ['sts.amazonaws.com'] } },
       Minter: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'minter', Path: '/ci/', AssumeRolePolicyDocument: trust(host(CLUSTER), SUB) } },
+      Repo: { Type: 'AWS::ECR::Repository', Properties: { RepositoryName: 'team/app' } },
+      Reader: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'reader', AssumeRolePolicyDocument: trust(host(CLUSTER), 'system:serviceaccount:ci:reader') } },
+      ReaderPolicy: { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'r', Roles: [{ Ref: 'Reader' }], PolicyDocument: { Statement: [
+        { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        { Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: { 'Fn::GetAtt': ['Repo', 'Arn'] } },
+      ] } } },
       MinterPolicy: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: 'minter', Roles: [{ Ref: 'Minter' }], PolicyDocument: { Statement: [{
         Effect: 'Allow', Action: 'sts:GetWebIdentityToken', Resource: '*',
         Condition: { Null: { 'sts:IdentityTokenAudience': 'false' }, 'ForAllValues:StringEquals': { 'sts:IdentityTokenAudience': ['sts.amazonaws.com'] }, StringEquals: { 'sts:SigningAlgorithm': 'RS256' }, NumericLessThanEquals: { 'sts:DurationSeconds': 300 } },
@@ -50,20 +57,29 @@ const STACKS: StackTemplate[] = [
   },
 ];
 
+const READER = `arn:aws:iam::${BUILD}:role/reader`;
+const REGISTRY = `${BUILD}.dkr.ecr.us-east-1.amazonaws.com`;
+const WEST_REGISTRY = `${BUILD}.dkr.ecr.us-west-2.amazonaws.com`;
+
 let front: AwsFront;
+let registry: TestRegistry;
 let cluster: TestIssuer;
 let outbound: TestIssuer;
 
 beforeAll(async () => {
   cluster = await TestIssuer.create(CLUSTER);
   outbound = await TestIssuer.create(OUTBOUND, ['RS256', 'ES384']);
+  registry = await startRegistry();
   front = await AwsFront.start({
-    dir: path.join(tempDir('ferry-stand-ins-'), 'front'), regions: ['us-east-1', 'us-gov-west-1', 'us-gov-east-1'], issuers: [cluster, outbound], outboundIssuers: [outbound],
-    backends: new Map(), world: new IamWorld(STACKS, { outboundIssuers: { [BUILD]: OUTBOUND } }),
+    dir: path.join(tempDir('ferry-stand-ins-'), 'front'), regions: ['us-east-1', 'us-west-2', 'us-gov-west-1', 'us-gov-east-1'], issuers: [cluster, outbound], outboundIssuers: [outbound],
+    backends: new Map([[REGISTRY, registry.host], [WEST_REGISTRY, registry.host]]), world: new IamWorld(STACKS, { outboundIssuers: { [BUILD]: OUTBOUND } }),
   });
 }, 60_000);
 
-afterAll(() => front?.stop());
+afterAll(async () => {
+  await front?.stop();
+  await registry?.stop();
+});
 
 /** SDK config reaching `service.region.amazonaws.com` at the front, TLS verified with the test CA. */
 function through(service: string, region: string, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, signingRegion = region) {
@@ -168,5 +184,50 @@ describe('GetWebIdentityToken and the outbound path', () => {
   test('an outbound token is refused in its own partition', async () => {
     const token = await mint(await assume('us-east-1', MINTER, await clusterToken()));
     await expect(assume('us-east-1', MINTER, token)).rejects.toThrow(/No OpenIDConnect provider|own partition/);
+  });
+});
+
+describe('the registry endpoint', () => {
+  /** One request to a registry host at the front, TLS verified with the test CA. */
+  function registryRequest(registryHost: string, method: string, urlPath: string, authorization?: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: Number(front.address.split(':')[1]), servername: registryHost, method, path: urlPath, ca: front.certs.ca, agent: false,
+        headers: { host: registryHost, ...(authorization ? { authorization } : {}) } }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  async function readerLogin(region = 'us-east-1'): Promise<string> {
+    const creds = await assume('us-east-1', READER, await clusterToken('system:serviceaccount:ci:reader'));
+    return `Basic ${await ecrLogin(creds, region)}`;
+  }
+
+  test('without the password ECR issued, it asks for Basic credentials', async () => {
+    const res = await registryRequest(REGISTRY, 'GET', '/v2/');
+    expect(res.status).toBe(401);
+  });
+  test('a pull the role policy allows is forwarded to the real registry', async () => {
+    const res = await registryRequest(REGISTRY, 'GET', '/v2/team/app/tags/list', await readerLogin());
+    // ecr:ListImages is not in the reader's policy: refused before the registry sees it.
+    expect(res.status).toBe(403);
+    const pull = await registryRequest(REGISTRY, 'HEAD', '/v2/team/app/manifests/latest', await readerLogin());
+    expect(pull.status).toBe(404); // the real registry's answer: allowed, and nothing there yet
+  });
+  test('a push the role policy does not allow is refused', async () => {
+    const res = await registryRequest(REGISTRY, 'POST', '/v2/team/app/blobs/uploads/', await readerLogin());
+    expect(res).toMatchObject({ status: 403, body: expect.stringMatching(/not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:us-east-1:111111111111:repository\/team\/app/) });
+  });
+  test('a repository the templates do not create is unknown', async () => {
+    const res = await registryRequest(REGISTRY, 'HEAD', '/v2/team/other/manifests/latest', await readerLogin());
+    expect(res.status).toBe(404);
+  });
+  test('a password issued in one region does not open a registry of another', async () => {
+    const res = await registryRequest(WEST_REGISTRY, 'HEAD', '/v2/team/app/manifests/latest', await readerLogin('us-east-1'));
+    expect(res.status).toBe(401);
   });
 });

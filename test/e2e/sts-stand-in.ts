@@ -201,6 +201,9 @@ export class StsStandIn {
     const decision = evaluateTrust(role, 'sts:AssumeRoleWithWebIdentity', provider.arn, context);
     if (!decision.allowed) throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity (stand-in: ${decision.reason})`);
     const duration = Number(form.get('DurationSeconds') ?? 3600);
+    if (!Number.isInteger(duration) || duration < 900 || duration > role.maxSessionDuration) {
+      throw new StsError(400, 'ValidationError', `DurationSeconds ${form.get('DurationSeconds')} is outside 900..${role.maxSessionDuration}, the role's MaxSessionDuration`);
+    }
     const session = this.opts.sessions.issue(role, sessionName, duration);
     return `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId><SecretAccessKey>${escape(session.secretAccessKey)}</SecretAccessKey><SessionToken>${escape(session.sessionToken)}</SessionToken><Expiration>${session.expiration.toISOString()}</Expiration></Credentials>`
       + `<SubjectFromWebIdentityToken>${escape(String(payload.sub))}</SubjectFromWebIdentityToken><Audience>${escape(audiences[0])}</Audience><Provider>${escape(prefix)}</Provider>`
