@@ -17,7 +17,7 @@ import { InputError, errorMessage } from './errors';
 import { HostSet, normalizeHost } from './host';
 import { Transport } from './transport';
 
-export const DEFAULTS = { jobs: 4, retries: 3, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS } as const;
+export const DEFAULTS = { jobs: 4, retries: 8, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS } as const;
 const LIMITS = { jobs: [1, 64], retries: [0, 20], timeoutSeconds: [1, 86_400] } as const;
 
 /** parseArgs descriptors of the shared options; spread them into a command's own. */

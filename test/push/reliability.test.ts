@@ -69,7 +69,7 @@ test('--jobs bounds the uploads in flight, measured at the server', async () => 
   }
 });
 
-test('10 of 10 pushes land with the right digest and every blob through 20% faults: resets (also mid-body), 500, 503, 429, stalls', async () => {
+test('10 of 10 pushes land at the default --retries with the right digest and every blob through 20% faults: resets (also mid-body), 500, 503, 429, stalls', async () => {
   proxy = await startFaultyProxy(registry.host, [], {
     rate: 0.2,
     sequence: 20261127,
@@ -83,7 +83,7 @@ test('10 of 10 pushes land with the right digest and every blob through 20% faul
     ],
   });
   const host = proxy.host;
-  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--retries', '8', '--timeout', '90', '--json'], {})));
+  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '90', '--json'], {})));
   const faulted = proxy.seen.filter((r) => r.fault);
   expect(faulted.length).toBeGreaterThan(10);
   expect(new Set(faulted.map((r) => r.fault))).toEqual(new Set(['reset', 'reset-mid-body', 'status', 'status503', 'stall']));
