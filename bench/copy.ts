@@ -17,9 +17,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
 import { storeImage } from '../test/push/copy-support';
-import { SMALL_LAYERS, kanikoTar, makeFixture } from '../test/push/fixtures';
-import { TestRegistry, requireTool, startRegistry } from '../test/push/registry-server';
-import { MB, Timed, build, ferry, fmt, largeLayers, run, timed, withRegistries } from './harness';
+import { kanikoTar, makeFixture, SMALL_LAYERS } from '../test/push/fixtures';
+import { requireTool, startRegistry, type TestRegistry } from '../test/push/registry-server';
+import { build, ferry, fmt, largeLayers, MB, run, type Timed, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
 const TARGETS = { floorRatio: 1.25, fanoutRatio: 1.5, rssMb: 150, noopSyncSeconds: 2 };
@@ -33,21 +33,40 @@ function ferryCopy(src: TestRegistry, dests: TestRegistry[]): Promise<Timed> {
 }
 
 function skopeoCopy(src: TestRegistry, dest: TestRegistry, home: string): Promise<Timed> {
-  return timed('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/bench/app:v1`, `docker://${dest.host}/bench/app:v1`], { PATH: process.env.PATH, HOME: home });
+  return timed(
+    'skopeo',
+    [
+      '--insecure-policy',
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      `docker://${src.host}/bench/app:v1`,
+      `docker://${dest.host}/bench/app:v1`,
+    ],
+    { PATH: process.env.PATH, HOME: home },
+  );
 }
 
 /** The floor: each blob piped from one curl into another, then the manifest the same way. */
 async function curlFloor(src: TestRegistry, dest: TestRegistry, blobs: readonly string[]): Promise<Timed> {
   const from = `http://${src.host}/v2/bench/app`;
   const to = `http://${dest.host}/v2/bench/app`;
-  const script = 'loc=$(curl -sf -X POST -o /dev/null -w "%header{location}" "$2/blobs/uploads/") && case "$loc" in http*) ;; *) loc="http://$3$loc";; esac && '
-    + 'case "$loc" in *\\?*) sep="&";; *) sep="?";; esac && curl -sf "$1/blobs/$4" | curl -sf -X PUT -H "content-type: application/octet-stream" -T - -o /dev/null "$loc${sep}digest=$4"';
+  const script =
+    'loc=$(curl -sf -X POST -o /dev/null -w "%header{location}" "$2/blobs/uploads/") && case "$loc" in http*) ;; *) loc="http://$3$loc";; esac && ' +
+    'case "$loc" in *\\?*) sep="&";; *) sep="?";; esac && curl -sf "$1/blobs/$4" | curl -sf -X PUT -H "content-type: application/octet-stream" -T - -o /dev/null "$loc${sep}digest=$4"';
   const started = performance.now();
   await mapLimit(blobs, 4, async (digest) => {
     const { code, stderr } = await run('bash', ['-c', script, 'curl-floor', from, to, dest.host, digest]);
     if (code !== 0) throw new Error(`curl copy of ${digest} failed: ${stderr}`);
   });
-  const manifest = await run('bash', ['-c', `curl -sf -H "accept: ${MANIFEST_TYPES}" "$1/manifests/v1" | curl -sf -X PUT -H "content-type: ${MANIFEST_TYPES}" --data-binary @- -o /dev/null "$2/manifests/v1"`, 'curl-floor', from, to]);
+  const manifest = await run('bash', [
+    '-c',
+    `curl -sf -H "accept: ${MANIFEST_TYPES}" "$1/manifests/v1" | curl -sf -X PUT -H "content-type: ${MANIFEST_TYPES}" --data-binary @- -o /dev/null "$2/manifests/v1"`,
+    'curl-floor',
+    from,
+    to,
+  ]);
   if (manifest.code !== 0) throw new Error(`curl manifest copy failed: ${manifest.stderr}`);
   return { seconds: (performance.now() - started) / 1000 };
 }
@@ -57,7 +76,13 @@ const runsOf = (xs: number[]) => xs.map(fmt).join(', ');
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const runs = Number(argv[argv.indexOf('--runs') + 1]) || 3;
-  for (const [tool, pkg] of [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['curl', 'curl'], ['tar', 'tar']]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ['docker-registry', 'docker-registry'],
+    ['skopeo', 'skopeo'],
+    ['curl', 'curl'],
+    ['tar', 'tar'],
+  ])
+    requireTool(tool, pkg);
   if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
   build();
   const loadAtStart = os.loadavg()[0].toFixed(1);
@@ -75,18 +100,23 @@ async function main(): Promise<void> {
 
     const t = { curl: [] as number[], ferry: [] as number[], skopeo: [] as number[], ferry3: [] as number[], skopeo3: [] as number[], noop: [] as number[] };
     let rssKb = 0;
-    const rss = (x: Timed) => { rssKb = Math.max(rssKb, x.rssKb ?? 0); return x.seconds; };
+    const rss = (x: Timed) => {
+      rssKb = Math.max(rssKb, x.rssKb ?? 0);
+      return x.seconds;
+    };
     for (let i = 0; i < runs; i++) {
       process.stderr.write(`run ${i + 1}/${runs}\n`);
       t.curl.push((await withRegistries(1, ([d]) => curlFloor(src, d, blobs))).seconds);
       t.ferry.push(rss(await withRegistries(1, (d) => ferryCopy(src, d))));
       t.skopeo.push((await withRegistries(1, ([d]) => skopeoCopy(src, d, home))).seconds);
       t.ferry3.push(rss(await withRegistries(3, (d) => ferryCopy(src, d))));
-      t.skopeo3.push(await withRegistries(3, async (ds) => {
-        const started = performance.now();
-        await Promise.all(ds.map((d) => skopeoCopy(src, d, home)));
-        return (performance.now() - started) / 1000;
-      }));
+      t.skopeo3.push(
+        await withRegistries(3, async (ds) => {
+          const started = performance.now();
+          await Promise.all(ds.map((d) => skopeoCopy(src, d, home)));
+          return (performance.now() - started) / 1000;
+        }),
+      );
     }
 
     process.stderr.write(`storing ${SYNC_TAGS} small images for the no-op sync ...\n`);

@@ -6,8 +6,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LayerSpec } from '../test/push/fixtures';
-import { TestRegistry, startRegistry } from '../test/push/registry-server';
+import type { LayerSpec } from '../test/push/fixtures';
+import { startRegistry, type TestRegistry } from '../test/push/registry-server';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MB = 1 << 20;
@@ -23,8 +23,12 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
-    child.stdout.on('data', (d) => { stdout = (stdout + d).slice(-8000); });
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
+    child.stdout.on('data', (d) => {
+      stdout = (stdout + d).slice(-8000);
+    });
+    child.stderr.on('data', (d) => {
+      stderr = (stderr + d).slice(-8000);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stderr, stdout }));
   });

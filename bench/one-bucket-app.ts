@@ -1,7 +1,8 @@
 /** The synth benchmark's baseline: the smallest real CDK app, synthesized the way ferry's is. */
+
+import { parseArgs } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const app = new App({ outdir: `${values.out}/cdk.out` });

@@ -15,9 +15,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
-import { Fixture, SMALL_LAYERS, dockerSaveTar, kanikoManifest, kanikoTar, makeFixture } from '../test/push/fixtures';
-import { TestRegistry, requireTool } from '../test/push/registry-server';
-import { MB, Timed, build, ferry, fmt, largeLayers, run, timed, withRegistries } from './harness';
+import { dockerSaveTar, type Fixture, kanikoManifest, kanikoTar, makeFixture, SMALL_LAYERS } from '../test/push/fixtures';
+import { requireTool, type TestRegistry } from '../test/push/registry-server';
+import { build, ferry, fmt, largeLayers, MB, run, type Timed, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
 const TARGETS = { floorRatio: 1.25, repushSeconds: 0.5, rssMb: 150 };
@@ -27,7 +27,11 @@ function ferryPush(image: string, registry: TestRegistry, repo: string): Promise
 }
 
 function skopeoCopy(saveTar: string, registry: TestRegistry, home: string): Promise<Timed> {
-  return timed('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${saveTar}`, `docker://${registry.host}/bench/skopeo:v1`], { PATH: process.env.PATH, HOME: home });
+  return timed(
+    'skopeo',
+    ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${saveTar}`, `docker://${registry.host}/bench/skopeo:v1`],
+    { PATH: process.env.PATH, HOME: home },
+  );
 }
 
 /** The floor: what pushing these bytes costs with nothing but curl. */
@@ -36,14 +40,26 @@ async function curlFloor(f: Fixture, manifestFile: string, registry: TestRegistr
   fs.writeFileSync(configFile, f.config);
   const blobs = [{ file: configFile, digest: f.configDigest }, ...f.layers.map((l) => ({ file: l.gz, digest: l.digest }))];
   const base = `http://${registry.host}/v2/bench/curl`;
-  const script = 'loc=$(curl -sf -X POST -o /dev/null -w "%header{location}" "$1/blobs/uploads/") && case "$loc" in http*) ;; *) loc="http://$2$loc";; esac && '
-    + 'case "$loc" in *\\?*) sep="&";; *) sep="?";; esac && curl -sf -X PUT -H "content-type: application/octet-stream" --data-binary "@$3" -o /dev/null "$loc${sep}digest=$4"';
+  const script =
+    'loc=$(curl -sf -X POST -o /dev/null -w "%header{location}" "$1/blobs/uploads/") && case "$loc" in http*) ;; *) loc="http://$2$loc";; esac && ' +
+    'case "$loc" in *\\?*) sep="&";; *) sep="?";; esac && curl -sf -X PUT -H "content-type: application/octet-stream" --data-binary "@$3" -o /dev/null "$loc${sep}digest=$4"';
   const started = performance.now();
   await mapLimit(blobs, 4, async (b) => {
     const { code, stderr } = await run('bash', ['-c', script, 'curl-floor', base, registry.host, b.file, b.digest]);
     if (code !== 0) throw new Error(`curl upload of ${b.digest} failed: ${stderr}`);
   });
-  const put = await run('curl', ['-sf', '-X', 'PUT', '-H', 'content-type: application/vnd.docker.distribution.manifest.v2+json', '--data-binary', `@${manifestFile}`, '-o', '/dev/null', `${base}/manifests/v1`]);
+  const put = await run('curl', [
+    '-sf',
+    '-X',
+    'PUT',
+    '-H',
+    'content-type: application/vnd.docker.distribution.manifest.v2+json',
+    '--data-binary',
+    `@${manifestFile}`,
+    '-o',
+    '/dev/null',
+    `${base}/manifests/v1`,
+  ]);
   if (put.code !== 0) throw new Error(`curl manifest PUT failed: ${put.stderr}`);
   return { seconds: (performance.now() - started) / 1000 };
 }
@@ -54,7 +70,13 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const runs = Number(argv[argv.indexOf('--runs') + 1]) || 3;
   const large = !argv.includes('--no-large');
-  for (const [tool, pkg] of [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['curl', 'curl'], ['tar', 'tar']]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ['docker-registry', 'docker-registry'],
+    ['skopeo', 'skopeo'],
+    ['curl', 'curl'],
+    ['tar', 'tar'],
+  ])
+    requireTool(tool, pkg);
   if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
   build();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));

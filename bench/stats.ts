@@ -1,5 +1,5 @@
 /** Shared by the benchmarks: run a command several times, report medians. */
-import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -11,7 +11,14 @@ import { median, timeCommand, verdict } from './stats';
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const GENERATED = { partitions: { aws: ['us-west-2', 'eu-west-1', 'ap-southeast-2', 'ca-central-1'], 'aws-us-gov': ['us-gov-west-1', 'us-gov-east-1', 'us-gov-west-1'], 'aws-cn': ['cn-north-1', 'cn-northwest-1', 'cn-north-1'] }, repositories: 20 };
+const GENERATED = {
+  partitions: {
+    aws: ['us-west-2', 'eu-west-1', 'ap-southeast-2', 'ca-central-1'],
+    'aws-us-gov': ['us-gov-west-1', 'us-gov-east-1', 'us-gov-west-1'],
+    'aws-cn': ['cn-north-1', 'cn-northwest-1', 'cn-north-1'],
+  },
+  repositories: 20,
+};
 
 /** A config of 10 destination accounts (across three partitions) and 20 repositories. */
 function writeGeneratedConfig(dir: string): void {
@@ -49,7 +56,8 @@ function main(): void {
   }
   const [baseline, example, large] = Object.values(times).map(median);
   console.log(`synth benchmark, ${RUNS} runs each, median wall seconds`);
-  for (const [name, values] of Object.entries(times)) console.log(`  ${name.padEnd(48)} ${median(values).toFixed(2)} s   (runs: ${values.map((v) => v.toFixed(2)).join(', ')})`);
+  for (const [name, values] of Object.entries(times))
+    console.log(`  ${name.padEnd(48)} ${median(values).toFixed(2)} s   (runs: ${values.map((v) => v.toFixed(2)).join(', ')})`);
   console.log(`example / baseline: ${(example / baseline).toFixed(2)}x (target <= 2.00x: ${verdict(example / baseline <= 2)})`);
   console.log(`10x20 / example:    ${(large / example).toFixed(2)}x (target <= 2.00x: ${verdict(large / example <= 2)})`);
 }

@@ -1,6 +1,7 @@
 /** The `ferry` command: dispatches to its subcommands. */
-import { USAGE as COPY_USAGE, main as copy } from '../lib/push/cli-copy';
+
 import { USAGE as PUSH_USAGE, main as push } from '../lib/push/cli';
+import { USAGE as COPY_USAGE, main as copy } from '../lib/push/cli-copy';
 import { USAGE as SYNC_USAGE, main as sync } from '../lib/push/cli-sync';
 import { EXIT } from '../lib/push/errors';
 
@@ -13,7 +14,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
 const USAGE = `Usage: ferry <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(6)}  ${c.summary} (ferry ${name} --help)`).join('\n')}`;
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(6)}  ${c.summary} (ferry ${name} --help)`)
+  .join('\n')}`;
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,5 +41,8 @@ process.once('SIGTERM', () => process.exit(143));
 // Exit explicitly: work abandoned at the --timeout deadline must not keep the process alive.
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err: unknown) => { process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`); process.exit(EXIT.destinationFailed); },
+  (err: unknown) => {
+    process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT.destinationFailed);
+  },
 );

@@ -38,7 +38,9 @@ function importCrd(prefix: string | undefined, file: string, output: string): vo
     const result = spawnSync(process.execPath, args, { cwd: scratch, stdio: 'inherit' });
     const generated = path.join(scratch, output);
     if (result.status !== 0 || !fs.existsSync(generated)) {
-      console.error(`cdk8s import of ${path.relative(root, file)} failed (exit ${result.status ?? result.signal}); ${path.relative(root, target)} is unchanged`);
+      console.error(
+        `cdk8s import of ${path.relative(root, file)} failed (exit ${result.status ?? result.signal}); ${path.relative(root, target)} is unchanged`,
+      );
       process.exit(1);
     }
     // Written whole or not at all: copy next to the target, then rename over it.

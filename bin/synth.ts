@@ -1,7 +1,7 @@
 /** npm run synth [-- --out <dir>]: see lib/synth.ts. */
 import { parseArgs } from 'node:util';
-import { configDir } from '../lib/config/load';
 import { runCli } from '../lib/cli-errors';
+import { configDir } from '../lib/config/load';
 import { synthesize } from '../lib/synth';
 
 runCli(() => {

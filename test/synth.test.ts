@@ -30,7 +30,9 @@ describe('npm run synth', () => {
     editConfig(config, 'aws-cn.yaml', 'region: cn-north-1', 'region: us-east-1');
     const result = synth(config, out);
     expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toMatch(/aws-cn\.yaml:7: destinations\[0\]\.region = "us-east-1": is a region of partition aws, not aws-cn \(expected a region of aws-cn, e\.g\. cn-north-1; .*\)$/);
+    expect(result.stderr.trim()).toMatch(
+      /aws-cn\.yaml:7: destinations\[0\]\.region = "us-east-1": is a region of partition aws, not aws-cn \(expected a region of aws-cn, e\.g\. cn-north-1; .*\)$/,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(fs.readdirSync(out)).toEqual([]);
   });

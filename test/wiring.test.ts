@@ -16,7 +16,7 @@ import type { Target } from '../lib/config/model';
 import { allTargets, pushTaskName, stackName } from '../lib/config/naming';
 import { partitionOfRegion } from '../lib/config/partitions';
 import { TEMPLATE, WORKFLOW_TEMPLATE } from '../lib/k8s/constants';
-import { exampleConfig, Json, manifests } from './k8s/helpers';
+import { exampleConfig, type Json, manifests } from './k8s/helpers';
 
 const config = exampleConfig();
 const k8s = manifests(config);
@@ -42,8 +42,18 @@ function webIdentityRoles(): WebIdentityRole[] {
         const props = r.Properties;
         expect(typeof props.RoleName).toBe('string');
         const conditions = props.AssumeRolePolicyDocument.Statement.map((s: Json) => s.Condition?.StringEquals ?? {});
-        const claim = (suffix: string) => conditions.flatMap((c: Record<string, string>) => Object.entries(c).filter(([k]) => k.endsWith(suffix)).map(([, v]) => v));
-        return { arn: `arn:${partition}:iam::${stack.environment.account}:role${props.Path ?? '/'}${props.RoleName}`, stack: stack.stackName, subjects: claim(':sub'), audiences: claim(':aud') };
+        const claim = (suffix: string) =>
+          conditions.flatMap((c: Record<string, string>) =>
+            Object.entries(c)
+              .filter(([k]) => k.endsWith(suffix))
+              .map(([, v]) => v),
+          );
+        return {
+          arn: `arn:${partition}:iam::${stack.environment.account}:role${props.Path ?? '/'}${props.RoleName}`,
+          stack: stack.stackName,
+          subjects: claim(':sub'),
+          audiences: claim(':aud'),
+        };
       });
   });
 }

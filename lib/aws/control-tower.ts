@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import { type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The plugin's name: the prefix of its rule ids in acknowledgements and in the report. */
@@ -18,7 +18,12 @@ export const CONTROL_TOWER_PLUGIN = 'cdk-validator-cfnguard';
 export const CT_ECR_PR_3 = `${CONTROL_TOWER_PLUGIN}::ecr_private_tag_immutability_enabled_check`;
 
 /** The Control Tower rules the validator package ships (the directory its default mode runs). */
-export const CONTROL_TOWER_RULES = path.join(path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'rules', 'control-tower', 'cfn-guard');
+export const CONTROL_TOWER_RULES = path.join(
+  path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
+  'rules',
+  'control-tower',
+  'cfn-guard',
+);
 
 interface RuleFile {
   readonly file: string;

@@ -3,7 +3,7 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, IDependable } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 
 /** What pushing an image to ECR needs on the repository (the registry API calls of a push). */
 export const ECR_PUSH_ACTIONS = [

@@ -3,7 +3,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, IDependable } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 
 export interface ClusterOidcProviderProps {
   /** The cluster's issuer URL, `https://...` without a trailing slash: the `iss` claim of its tokens. */

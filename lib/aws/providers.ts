@@ -88,10 +88,14 @@ export function providerNotices(config: FerryConfig): string[] {
   return providerPlans(config).flatMap((p) => {
     if (!p.owner) {
       const names = p.users.map((u) => naming.stackName(u)).join(', ');
-      return [`ferry: ${names} import${p.users.length === 1 ? 's' : ''} ${p.arn}; it must list client ID "${p.clientId}" (aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${p.arn} --client-id ${p.clientId})`];
+      return [
+        `ferry: ${names} import${p.users.length === 1 ? 's' : ''} ${p.arn}; it must list client ID "${p.clientId}" (aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${p.arn} --client-id ${p.clientId})`,
+      ];
     }
     const importers = p.users.filter((u) => u.name !== p.owner!.name);
     if (importers.length === 0) return [];
-    return [`ferry: deploy ${naming.stackName(p.owner)} before ${importers.map((u) => naming.stackName(u)).join(', ')}: it creates ${p.arn}, which they trust (cdk deploy includes it unless --exclusively)`];
+    return [
+      `ferry: deploy ${naming.stackName(p.owner)} before ${importers.map((u) => naming.stackName(u)).join(', ')}: it creates ${p.arn}, which they trust (cdk deploy includes it unless --exclusively)`,
+    ];
   });
 }

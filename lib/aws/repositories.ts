@@ -6,8 +6,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { acknowledgeControl, CT_ECR_PR_3 } from './control-tower';
 import type { TagMutability } from '../config/model';
+import { acknowledgeControl, CT_ECR_PR_3 } from './control-tower';
 
 export interface RepositorySettings {
   /** The repository name, exactly as ECR shows it (e.g. `team/app`). */
@@ -52,15 +52,17 @@ export class Repositories extends Construct {
   constructor(scope: Construct, id: string, props: RepositoriesProps) {
     super(scope, id);
     const encryptionKey = props.kmsKeyArn ? kms.Key.fromKeyArn(this, 'EncryptionKey', props.kmsKeyArn) : undefined;
-    this.byName = new Map(
-      props.repositories.map((settings) => [settings.name, this.repository(settings, props.untaggedImageExpiryDays, encryptionKey)]),
-    );
+    this.byName = new Map(props.repositories.map((settings) => [settings.name, this.repository(settings, props.untaggedImageExpiryDays, encryptionKey)]));
   }
 
   private repository(settings: RepositorySettings, untaggedImageExpiryDays: number, encryptionKey: kms.IKey | undefined): ecr.Repository {
     const withExclusions = settings.tagMutability.endsWith('_WITH_EXCLUSION');
     const lifecycleRules: ecr.LifecycleRule[] = [
-      { description: `Expire untagged images after ${untaggedImageExpiryDays} days`, tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(untaggedImageExpiryDays) },
+      {
+        description: `Expire untagged images after ${untaggedImageExpiryDays} days`,
+        tagStatus: ecr.TagStatus.UNTAGGED,
+        maxImageAge: Duration.days(untaggedImageExpiryDays),
+      },
     ];
     if (settings.expireAllImagesAfterDays !== undefined) {
       const days = settings.expireAllImagesAfterDays;
@@ -72,7 +74,9 @@ export class Repositories extends Construct {
       repositoryName: settings.name,
       imageScanOnPush: true,
       imageTagMutability: ecr.TagMutability[settings.tagMutability],
-      imageTagMutabilityExclusionFilters: withExclusions ? settings.tagMutabilityExclusions.map((tag) => ecr.ImageTagMutabilityExclusionFilter.wildcard(tag)) : undefined,
+      imageTagMutabilityExclusionFilters: withExclusions
+        ? settings.tagMutabilityExclusions.map((tag) => ecr.ImageTagMutabilityExclusionFilter.wildcard(tag))
+        : undefined,
       encryption: encryptionKey ? ecr.RepositoryEncryption.KMS : ecr.RepositoryEncryption.AES_256,
       encryptionKey,
       lifecycleRules,
@@ -87,7 +91,8 @@ export class Repositories extends Construct {
       acknowledgeControl(
         repository,
         CT_ECR_PR_3,
-        settings.mutabilityReason ?? `Repository ${settings.name} is configured with tagMutability ${settings.tagMutability}; CT.ECR.PR.3 accepts only IMMUTABLE.`,
+        settings.mutabilityReason ??
+          `Repository ${settings.name} is configured with tagMutability ${settings.tagMutability}; CT.ECR.PR.3 accepts only IMMUTABLE.`,
       );
     }
     return repository;

@@ -5,7 +5,7 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, IDependable } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';
 
 /** Mints an outbound web identity token (IAM outbound identity federation). */

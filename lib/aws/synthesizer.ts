@@ -4,7 +4,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DefaultStackSynthesizer, DockerImageAssetLocation, FileAssetLocation, ISynthesisSession, IStackSynthesizer, StackSynthesizer } from 'aws-cdk-lib';
+import {
+  DefaultStackSynthesizer,
+  type DockerImageAssetLocation,
+  type FileAssetLocation,
+  type IStackSynthesizer,
+  type ISynthesisSession,
+  StackSynthesizer,
+} from 'aws-cdk-lib';
 import { stringify } from 'yaml';
 import type { Target } from '../config/model';
 
@@ -26,11 +33,15 @@ export class CallerCredentialsSynthesizer extends StackSynthesizer {
   }
 
   addFileAsset(): FileAssetLocation {
-    throw new Error(`${this.boundStack.stackName}: the cli-credentials synthesizer deploys into accounts without a CDK bootstrap bucket, so it cannot publish file assets`);
+    throw new Error(
+      `${this.boundStack.stackName}: the cli-credentials synthesizer deploys into accounts without a CDK bootstrap bucket, so it cannot publish file assets`,
+    );
   }
 
   addDockerImageAsset(): DockerImageAssetLocation {
-    throw new Error(`${this.boundStack.stackName}: the cli-credentials synthesizer deploys into accounts without a CDK bootstrap, so it cannot publish container image assets`);
+    throw new Error(
+      `${this.boundStack.stackName}: the cli-credentials synthesizer deploys into accounts without a CDK bootstrap, so it cannot publish container image assets`,
+    );
   }
 
   synthesize(session: ISynthesisSession): void {

@@ -4,16 +4,16 @@
  * and in the build stack the source role of every destination in another account.
  */
 import { Stack, Tags } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { FerryConfig, TagMutability, Target } from '../config/model';
 import * as naming from '../config/naming';
 import { SHARED_FILE } from '../config/schema';
 import { FERRY_TAGS } from '../config/tags';
-import { ClusterOidcProvider } from './oidc-provider';
 import { IrsaRole } from './irsa-role';
-import { issuerKind, ProviderPlan, providerOf } from './providers';
+import { ClusterOidcProvider } from './oidc-provider';
+import { issuerKind, type ProviderPlan, providerOf } from './providers';
+import { Repositories, type RepositorySettings } from './repositories';
 import { SourceRole } from './source-role';
-import { Repositories, RepositorySettings } from './repositories';
 import { synthesizerFor } from './synthesizer';
 
 /** Kaniko's default `--cache-ttl` (two weeks): older cache layers are never read again. */
@@ -40,7 +40,10 @@ export class TargetStack extends Stack {
   /** Build stack only: one source role per destination in another account. */
   readonly sourceRoles: readonly SourceRole[];
 
-  constructor(scope: Construct, private readonly props: TargetStackProps) {
+  constructor(
+    scope: Construct,
+    private readonly props: TargetStackProps,
+  ) {
     const { config, target } = props;
     const identity = target.kind === 'build' ? 'the Kaniko builder role' : 'the ferry pusher role';
     super(scope, naming.stackName(target), {
@@ -85,7 +88,8 @@ export class TargetStack extends Stack {
       listTags: target.kind === 'destination',
     });
 
-    this.sourceRoles = target.kind === 'build' ? config.destinations.filter((d) => naming.sourceRoleInBuildStack(config, d)).map((d) => this.sourceRole(config, d)) : [];
+    this.sourceRoles =
+      target.kind === 'build' ? config.destinations.filter((d) => naming.sourceRoleInBuildStack(config, d)).map((d) => this.sourceRole(config, d)) : [];
   }
 
   /** A source role in the build account for a destination in another account (see source-role.ts). */
@@ -106,7 +110,11 @@ export class TargetStack extends Stack {
       pullRepositoryArns: buildRepositoryArns(config),
       mintToken:
         destination.trust === 'outbound-federation' && outboundFederation
-          ? { audience: outboundFederation.audience, signingAlgorithm: naming.OUTBOUND_SIGNING_ALGORITHM, maxDurationSeconds: outboundFederation.tokenDurationSeconds }
+          ? {
+              audience: outboundFederation.audience,
+              signingAlgorithm: naming.OUTBOUND_SIGNING_ALGORITHM,
+              maxDurationSeconds: outboundFederation.tokenDurationSeconds,
+            }
           : undefined,
       permissionsBoundaryArn: build.permissionsBoundaryArn,
     });
@@ -121,9 +129,13 @@ export class TargetStack extends Stack {
     const owner = this.provider.owner;
     if (!owner || owner.name === this.props.target.name) return;
     const ownerStack = scope.node.tryFindChild(naming.stackName(owner));
-    if (!(ownerStack instanceof Stack)) throw new Error(`${naming.stackName(this.props.target)}: the stack that creates ${this.provider.arn} (${naming.stackName(owner)}) must be created first`);
+    if (!(ownerStack instanceof Stack))
+      throw new Error(`${naming.stackName(this.props.target)}: the stack that creates ${this.provider.arn} (${naming.stackName(owner)}) must be created first`);
     this.addStackDependency(ownerStack, `it creates the IAM OIDC provider ${this.provider.arn} that ${naming.roleName(this.props.target)} trusts`);
-    this.templateOptions.metadata = { ...this.templateOptions.metadata, FerryDeployAfter: { Stack: naming.stackName(owner), Reason: `creates ${this.provider.arn}` } };
+    this.templateOptions.metadata = {
+      ...this.templateOptions.metadata,
+      FerryDeployAfter: { Stack: naming.stackName(owner), Reason: `creates ${this.provider.arn}` },
+    };
   }
 }
 

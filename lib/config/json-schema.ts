@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { FileKind, SCHEMAS_BY_KIND } from './schema';
+import { type FileKind, SCHEMAS_BY_KIND } from './schema';
 
 export const SCHEMA_DIR = path.join(__dirname, '..', '..', 'config', 'schema');
 
@@ -15,9 +15,7 @@ function jsonSchema(kind: FileKind): JsonSchema {
 }
 
 export function renderSchemas(): Record<string, string> {
-  return Object.fromEntries(
-    Object.keys(SCHEMAS_BY_KIND).map((kind) => [`${kind}.schema.json`, `${JSON.stringify(jsonSchema(kind as FileKind), null, 2)}\n`]),
-  );
+  return Object.fromEntries(Object.keys(SCHEMAS_BY_KIND).map((kind) => [`${kind}.schema.json`, `${JSON.stringify(jsonSchema(kind as FileKind), null, 2)}\n`]));
 }
 
 export function writeSchemas(dir: string = SCHEMA_DIR): void {

@@ -4,11 +4,22 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
-import { BUILD_FILE, BuildFile, DEFAULTS, DestinationFile, FileKind, fileKind, PartitionFile, SCHEMAS_BY_KIND, SHARED_FILE, SharedFile } from './schema';
+import type { z } from 'zod';
 import type { FerryConfig, Target } from './model';
 import { partition } from './partitions';
-import { ConfigError, issueProblems, Problem, SourceFile, userMessage } from './problems';
+import { ConfigError, issueProblems, type Problem, SourceFile, userMessage } from './problems';
+import {
+  BUILD_FILE,
+  type BuildFile,
+  DEFAULTS,
+  type DestinationFile,
+  type FileKind,
+  fileKind,
+  type PartitionFile,
+  SCHEMAS_BY_KIND,
+  SHARED_FILE,
+  type SharedFile,
+} from './schema';
 import { crossCheck } from './validate';
 
 export { BUILD_FILE, SHARED_FILE };
@@ -25,10 +36,15 @@ export function loadConfig(dir: string = configDir()): FerryConfig {
   const shared = files.get(SHARED_FILE);
   for (const required of [BUILD_FILE, SHARED_FILE]) {
     if (!files.has(required) && problems.length === 0) {
-      problems.push({ file: display(dir, required), path: [], message: `missing file (every config directory needs ${BUILD_FILE} and ${SHARED_FILE}; see config/ in the ferry repository)` });
+      problems.push({
+        file: display(dir, required),
+        path: [],
+        message: `missing file (every config directory needs ${BUILD_FILE} and ${SHARED_FILE}; see config/ in the ferry repository)`,
+      });
     }
   }
-  const parse = <K extends FileKind>(kind: K, source: SourceFile) => parseWith(source, SCHEMAS_BY_KIND[kind], problems) as z.output<(typeof SCHEMAS_BY_KIND)[K]> | undefined;
+  const parse = <K extends FileKind>(kind: K, source: SourceFile) =>
+    parseWith(source, SCHEMAS_BY_KIND[kind], problems) as z.output<(typeof SCHEMAS_BY_KIND)[K]> | undefined;
   const buildFile = build && parse('build', build);
   const sharedFile = shared && parse('shared', shared);
   const partitionFiles = [...files.entries()]
@@ -49,10 +65,17 @@ function display(dir: string, name: string): string {
 function readYamlFiles(dir: string, problems: Problem[]): Map<string, SourceFile> {
   const files = new Map<string, SourceFile>();
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    problems.push({ file: display(dir, ''), path: [], message: 'is not a config directory (set FERRY_CONFIG or -c config=<dir> to a directory holding build.yaml and shared.yaml)' });
+    problems.push({
+      file: display(dir, ''),
+      path: [],
+      message: 'is not a config directory (set FERRY_CONFIG or -c config=<dir> to a directory holding build.yaml and shared.yaml)',
+    });
     return files;
   }
-  for (const name of fs.readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     const file = display(dir, name);
     const source = new SourceFile(file, fs.readFileSync(path.join(dir, name), 'utf8'));
     const syntax = source.doc.errors[0];
@@ -77,7 +100,13 @@ function toTarget(kind: Target['kind'], partitionId: string, file: BuildFile | D
   return { kind, ...fields, trust: 'trust' in file ? file.trust : DEFAULTS.trust, partition: partition(partitionId), source };
 }
 
-function resolve(dir: string, buildSource: SourceFile, build: BuildFile, partitions: { source: SourceFile; parsed: PartitionFile }[], shared: SharedFile): FerryConfig {
+function resolve(
+  dir: string,
+  buildSource: SourceFile,
+  build: BuildFile,
+  partitions: { source: SourceFile; parsed: PartitionFile }[],
+  shared: SharedFile,
+): FerryConfig {
   const { cluster, outboundFederation } = build;
   return {
     dir,

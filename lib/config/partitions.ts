@@ -28,12 +28,40 @@ export interface PartitionFacts {
 }
 
 const table: readonly PartitionFacts[] = [
-  { id: 'aws', title: 'AWS commercial', dnsSuffix: 'amazonaws.com', regionPattern: /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/, exampleRegion: 'us-east-1', supported: true },
-  { id: 'aws-us-gov', title: 'AWS GovCloud (US)', dnsSuffix: 'amazonaws.com', regionPattern: /^us-gov-\w+-\d+$/, exampleRegion: 'us-gov-west-1', supported: true },
+  {
+    id: 'aws',
+    title: 'AWS commercial',
+    dnsSuffix: 'amazonaws.com',
+    regionPattern: /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/,
+    exampleRegion: 'us-east-1',
+    supported: true,
+  },
+  {
+    id: 'aws-us-gov',
+    title: 'AWS GovCloud (US)',
+    dnsSuffix: 'amazonaws.com',
+    regionPattern: /^us-gov-\w+-\d+$/,
+    exampleRegion: 'us-gov-west-1',
+    supported: true,
+  },
   { id: 'aws-cn', title: 'AWS China', dnsSuffix: 'amazonaws.com.cn', regionPattern: /^cn-\w+-\d+$/, exampleRegion: 'cn-north-1', supported: true },
-  { id: 'aws-eusc', title: 'AWS European Sovereign Cloud', dnsSuffix: 'amazonaws.eu', regionPattern: /^eusc-(de)-\w+-\d+$/, exampleRegion: 'eusc-de-east-1', supported: true },
+  {
+    id: 'aws-eusc',
+    title: 'AWS European Sovereign Cloud',
+    dnsSuffix: 'amazonaws.eu',
+    regionPattern: /^eusc-(de)-\w+-\d+$/,
+    exampleRegion: 'eusc-de-east-1',
+    supported: true,
+  },
   { id: 'aws-iso', title: 'AWS ISO (C2S)', dnsSuffix: 'c2s.ic.gov', regionPattern: /^us-iso-\w+-\d+$/, exampleRegion: 'us-iso-east-1', supported: false },
-  { id: 'aws-iso-b', title: 'AWS ISOB (SC2S)', dnsSuffix: 'sc2s.sgov.gov', regionPattern: /^us-isob-\w+-\d+$/, exampleRegion: 'us-isob-east-1', supported: false },
+  {
+    id: 'aws-iso-b',
+    title: 'AWS ISOB (SC2S)',
+    dnsSuffix: 'sc2s.sgov.gov',
+    regionPattern: /^us-isob-\w+-\d+$/,
+    exampleRegion: 'us-isob-east-1',
+    supported: false,
+  },
   { id: 'aws-iso-e', title: 'AWS ISOE', dnsSuffix: 'cloud.adc-e.uk', regionPattern: /^eu-isoe-\w+-\d+$/, exampleRegion: 'eu-isoe-west-1', supported: false },
   { id: 'aws-iso-f', title: 'AWS ISOF', dnsSuffix: 'csp.hci.ic.gov', regionPattern: /^us-isof-\w+-\d+$/, exampleRegion: 'us-isof-east-1', supported: false },
 ];

@@ -2,7 +2,7 @@
  * One line per bad value: `file:line: field.path = value: what is wrong (what would be valid)`.
  * Config errors are collected, not thrown one at a time, so a user fixes a file in one pass.
  */
-import { Document, isMap, isNode, isPair, isScalar, LineCounter, Node, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 
 export type FieldPath = readonly (string | number)[];
@@ -164,7 +164,13 @@ export function issueProblems(source: SourceFile, schema: z.ZodType, issue: z.co
   }
   if (at.length === 0 && issue.code === 'invalid_type') {
     const found = describeValue(source.doc.toJS());
-    return [source.problem(at, `is ${found}, but a config file must be a map of fields at the top level (field: value lines; see the example files in config/ of the ferry repository)`, { showValue: true })];
+    return [
+      source.problem(
+        at,
+        `is ${found}, but a config file must be a map of fields at the top level (field: value lines; see the example files in config/ of the ferry repository)`,
+        { showValue: true },
+      ),
+    ];
   }
   return [source.problem(at, issue.message)];
 }

@@ -36,7 +36,14 @@ export function sdkPartitions(): readonly SdkPartition[] {
 /** Every region of every partition the installed AWS SDK knows, by partition id. */
 export function sdkRegions(): ReadonlyMap<string, readonly string[]> {
   // Pseudo-regions such as aws-global do not have a region's shape; they are not deploy targets.
-  regionsCache ??= new Map(sdkPartitions().map((p) => [p.id, Object.keys(p.regions).filter((r) => new RegExp(p.regionRegex).test(r)).sort()]));
+  regionsCache ??= new Map(
+    sdkPartitions().map((p) => [
+      p.id,
+      Object.keys(p.regions)
+        .filter((r) => new RegExp(p.regionRegex).test(r))
+        .sort(),
+    ]),
+  );
   return regionsCache;
 }
 

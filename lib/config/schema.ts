@@ -74,7 +74,7 @@ export const partitionId = z
 export const regionName = z
   .string({ error: required('an AWS region, e.g. us-east-1') })
   .regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, { error: 'is not an AWS region name (expected e.g. us-east-1, us-gov-west-1, cn-north-1)' })
-  .describe('AWS region of this account. Must belong to the file\'s partition.');
+  .describe("AWS region of this account. Must belong to the file's partition.");
 
 /** A name that becomes part of stack, role, ServiceAccount and Argo task names. */
 export const targetName = z
@@ -116,7 +116,9 @@ const tags = z
     error: required('a map of tag keys to text values, e.g. owner: platform'),
   })
   .default({})
-  .describe('Tags for every resource in this account\'s stack: at most 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: prefix.');
+  .describe(
+    "Tags for every resource in this account's stack: at most 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: prefix.",
+  );
 
 /** Settings common to the build account and every destination account. */
 const targetFields = {
@@ -129,7 +131,10 @@ const targetFields = {
     .describe(
       "Accept a region the AWS SDK's region list in this ferry install does not know yet (a region AWS launched after it). Without it, region must be one AWS lists for the partition. The region must still have the partition's shape.",
     ),
-  fips: z.boolean({ error: required('true or false') }).default(DEFAULTS.fips).describe('Push through the FIPS ECR endpoint (dkr.ecr-fips).'),
+  fips: z
+    .boolean({ error: required('true or false') })
+    .default(DEFAULTS.fips)
+    .describe('Push through the FIPS ECR endpoint (dkr.ecr-fips).'),
   oidcProviderArn: oidcProviderArn.optional(),
   kmsKeyArn: arn('a KMS key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-...')
     .optional()
@@ -154,12 +159,16 @@ export const trustPath = z
     "How the build cluster reaches this destination's pusher role. cluster-oidc: the role trusts the cluster's OIDC issuer, registered in this account. outbound-federation: the role trusts the build account's outbound web identity issuer (build.yaml outboundFederation); AWS's documented cross-partition route, recommended for aws-cn and aws-eusc.",
   );
 
-export const destinationSchema = z.strictObject({ ...targetFields, trust: trustPath }).describe('One destination: an account and region that receives every image.');
+export const destinationSchema = z
+  .strictObject({ ...targetFields, trust: trustPath })
+  .describe('One destination: an account and region that receives every image.');
 
 export const partitionFileSchema = z
   .strictObject({
     partition: partitionId,
-    destinations: z.array(destinationSchema, { error: required('a list of destinations') }).describe('Accounts and regions in this partition that receive the images.'),
+    destinations: z
+      .array(destinationSchema, { error: required('a list of destinations') })
+      .describe('Accounts and regions in this partition that receive the images.'),
   })
   .describe('Destinations in one AWS partition. One file per partition.');
 
@@ -188,12 +197,17 @@ export const outboundFederationSchema = z
         ),
       })
       .regex(/^https:\/\/[a-z0-9.-]+(:\d+)?(\/[^\s?#]*)?$/i, {
-        error: 'is not an https URL (expected the issuer that `aws iam get-outbound-web-identity-federation-info` prints, e.g. https://abcd1234.tokens.sts.global.api.aws)',
+        error:
+          'is not an https URL (expected the issuer that `aws iam get-outbound-web-identity-federation-info` prints, e.g. https://abcd1234.tokens.sts.global.api.aws)',
       })
       .describe(
         "The build account's outbound web identity issuer. Enable the feature once per account with `aws iam enable-outbound-web-identity-federation`; read the issuer back with `aws iam get-outbound-web-identity-federation-info`.",
       ),
-    audience: z.string().min(1).default(DEFAULTS.outboundFederation.audience).describe('The audience of the minted tokens, listed as client ID by every destination provider.'),
+    audience: z
+      .string()
+      .min(1)
+      .default(DEFAULTS.outboundFederation.audience)
+      .describe('The audience of the minted tokens, listed as client ID by every destination provider.'),
     tokenDurationSeconds: wholeNumber(60, 3600)
       .default(DEFAULTS.outboundFederation.tokenDurationSeconds)
       .describe('Lifetime of the minted tokens, 60-3600 seconds; the source roles may mint none longer.'),
@@ -229,16 +243,18 @@ export const repositorySchema = z.strictObject({
 });
 
 const image = (what: string) =>
-  z
-    .string({ error: required(`${what} image reference`) })
-    .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, { error: `is not an image reference (expected registry/repository:tag, optionally @sha256:...)` });
+  z.string({ error: required(`${what} image reference`) }).regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, {
+    error: `is not an image reference (expected registry/repository:tag, optionally @sha256:...)`,
+  });
 
 export const imagesSchema = z
   .strictObject({
     kaniko: image('the Kaniko executor').default(DEFAULTS.images.kaniko).describe('Kaniko executor image: the maintained fork.'),
     pusher: image('the ferry pusher')
       .optional()
-      .describe("`ferry push` image. Without it: ferry/ferry in the build account's registry, tagged with this package's version (the pipeline builds it from the Dockerfile)."),
+      .describe(
+        "`ferry push` image. Without it: ferry/ferry in the build account's registry, tagged with this package's version (the pipeline builds it from the Dockerfile).",
+      ),
     git: image('a git').default(DEFAULTS.images.git).describe('Image that clones the source.'),
     notify: image('a curl').default(DEFAULTS.images.notify).describe('Image that posts notifications.'),
   })
@@ -267,7 +283,8 @@ export const slackSchema = z
       .string({ error: required('a Kubernetes Secret name, e.g. ferry-slack-webhook') })
       .max(253, { error: 'is longer than 253 characters (expected a Kubernetes Secret name, e.g. ferry-slack-webhook)' })
       .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
-        error: 'is not a Kubernetes Secret name (expected lowercase letters, digits, - and ., starting and ending with a letter or digit, e.g. ferry-slack-webhook)',
+        error:
+          'is not a Kubernetes Secret name (expected lowercase letters, digits, - and ., starting and ending with a letter or digit, e.g. ferry-slack-webhook)',
       })
       .describe('Kubernetes Secret that holds the Slack incoming webhook URL. You create it.'),
     secretKey: z.string().min(1).default(DEFAULTS.slackSecretKey).describe('Key in that Secret.'),
@@ -299,10 +316,7 @@ export const sharedFileSchema = z
     // prefault: an absent block is parsed as {}, so the defaults of its fields apply.
     images: imagesSchema.prefault({}),
     workspace: workspaceSchema.prefault({}),
-    notifications: z
-      .strictObject({ slack: slackSchema })
-      .optional()
-      .describe('Where the pipeline reports each run.'),
+    notifications: z.strictObject({ slack: slackSchema }).optional().describe('Where the pipeline reports each run.'),
     sync: syncSchema.prefault({}),
   })
   .describe('Settings shared by every account: repositories, images, notifications.');

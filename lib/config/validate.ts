@@ -1,12 +1,13 @@
 /**
  * Checks that span fields or files, run once every file has the right shape.
  */
-import type { BuildFile, DestinationFile, PartitionFile, SharedFile } from './schema';
+
 import { PUSHER_REPOSITORY } from './naming';
 import { arnPrefix, partition, partitionOfRegion } from './partitions';
+import type { FieldPath, Problem, SourceFile } from './problems';
 import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
-import { configurableTagLimit, tagKeyProblem, TAGS_PER_RESOURCE_MAX, tagValueProblem } from './tags';
-import type { Problem, SourceFile, FieldPath } from './problems';
+import type { BuildFile, DestinationFile, PartitionFile, SharedFile } from './schema';
+import { configurableTagLimit, TAGS_PER_RESOURCE_MAX, tagKeyProblem, tagValueProblem } from './tags';
 
 interface Parsed<T> {
   readonly source: SourceFile;
@@ -37,7 +38,12 @@ export function crossCheck(input: CrossCheckInput): Problem[] {
   return [
     ...onePartitionPerFile(input.partitions),
     ...targets.flatMap(targetProblems),
-    ...duplicates(targets, (t) => t.target.name, 'name', (first) => `is already used by ${where(first)} (every name must be unique: it becomes the stack, role and ServiceAccount name)`),
+    ...duplicates(
+      targets,
+      (t) => t.target.name,
+      'name',
+      (first) => `is already used by ${where(first)} (every name must be unique: it becomes the stack, role and ServiceAccount name)`,
+    ),
     ...duplicates(
       targets,
       (t) => `${t.target.account}/${t.target.region}`,
@@ -68,13 +74,24 @@ function targetProblems(t: Located): Problem[] {
   const problems: Problem[] = [...regionProblems(t)];
   if (target.fips && !hasEcrFipsEndpoint(target.region)) {
     problems.push(
-      source.problem([...path, 'fips'], `ECR has no FIPS endpoint in ${target.region} (ECR FIPS endpoints exist only in ${ECR_FIPS_REGIONS.join(', ')}; remove fips or set it to false)`),
+      source.problem(
+        [...path, 'fips'],
+        `ECR has no FIPS endpoint in ${target.region} (ECR FIPS endpoints exist only in ${ECR_FIPS_REGIONS.join(', ')}; remove fips or set it to false)`,
+      ),
     );
   }
   const prefix = arnPrefix(t.partition);
   const arnChecks: ['oidcProviderArn' | 'kmsKeyArn' | 'permissionsBoundaryArn', RegExp, string][] = [
-    ['oidcProviderArn', new RegExp(`^${quote(`${prefix}iam::${target.account}:oidc-provider/`)}`), `an ARN starting ${prefix}iam::${target.account}:oidc-provider/`],
-    ['kmsKeyArn', new RegExp(`^${quote(`${prefix}kms:${target.region}:${target.account}:key/`)}`), `an ARN starting ${prefix}kms:${target.region}:${target.account}:key/`],
+    [
+      'oidcProviderArn',
+      new RegExp(`^${quote(`${prefix}iam::${target.account}:oidc-provider/`)}`),
+      `an ARN starting ${prefix}iam::${target.account}:oidc-provider/`,
+    ],
+    [
+      'kmsKeyArn',
+      new RegExp(`^${quote(`${prefix}kms:${target.region}:${target.account}:key/`)}`),
+      `an ARN starting ${prefix}kms:${target.region}:${target.account}:key/`,
+    ],
     [
       'permissionsBoundaryArn',
       new RegExp(`^${quote(`${prefix}iam::`)}(${target.account}|aws):policy/.`),
@@ -103,7 +120,12 @@ function regionProblems(t: Located): Problem[] {
   const owner = partitionOfRegion(target.region);
   if (owner?.id !== t.partition) {
     const whose = owner ? `is a region of partition ${owner.id}, not ${t.partition}` : `is not a region of partition ${t.partition}`;
-    return [source.problem(at, `${whose} (expected a region of ${t.partition}, e.g. ${closestRegion(target.region, t.partition) ?? facts.exampleRegion}; move the target to the file of its partition if the region is right)`)];
+    return [
+      source.problem(
+        at,
+        `${whose} (expected a region of ${t.partition}, e.g. ${closestRegion(target.region, t.partition) ?? facts.exampleRegion}; move the target to the file of its partition if the region is right)`,
+      ),
+    ];
   }
   if (isKnownRegion(target.region, t.partition) || target.allowUnknownRegion) return [];
   const closest = closestRegion(target.region, t.partition);
@@ -121,7 +143,11 @@ function tagProblems(source: SourceFile, at: FieldPath, tags: Readonly<Record<st
   const limit = configurableTagLimit();
   if (keys.length > limit) {
     problems.push(
-      source.problem(at, `has ${keys.length} tags (AWS allows ${TAGS_PER_RESOURCE_MAX} per resource${limit < TAGS_PER_RESOURCE_MAX ? `, and ferry adds ${TAGS_PER_RESOURCE_MAX - limit}` : ''}: keep at most ${limit})`, { showValue: false }),
+      source.problem(
+        at,
+        `has ${keys.length} tags (AWS allows ${TAGS_PER_RESOURCE_MAX} per resource${limit < TAGS_PER_RESOURCE_MAX ? `, and ferry adds ${TAGS_PER_RESOURCE_MAX - limit}` : ''}: keep at most ${limit})`,
+        { showValue: false },
+      ),
     );
   }
   const seen = new Map<string, string>();
@@ -131,7 +157,8 @@ function tagProblems(source: SourceFile, at: FieldPath, tags: Readonly<Record<st
     const valueProblem = tagValueProblem(tags[key]);
     if (valueProblem) problems.push(source.problem(at, valueProblem, { key }));
     const first = seen.get(key.toLowerCase());
-    if (first !== undefined) problems.push(source.problem(at, `is the same tag key as ${first} to IAM, which ignores case in tag keys (keep one of them)`, { key, showValue: false }));
+    if (first !== undefined)
+      problems.push(source.problem(at, `is the same tag key as ${first} to IAM, which ignores case in tag keys (keep one of them)`, { key, showValue: false }));
     else seen.set(key.toLowerCase(), key);
   }
   return problems;
@@ -157,7 +184,12 @@ function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[
     // ECR takes 1-5 exclusion filters with the *_WITH_EXCLUSION settings (aws-cdk-lib checks the same at synth).
     const count = r.tagMutabilityExclusions.length;
     if (r.tagMutability.endsWith('_WITH_EXCLUSION') && (count < 1 || count > MAX_EXCLUSION_FILTERS)) {
-      found.push(source.problem(['repositories', i, 'tagMutabilityExclusions'], `has ${count} tag filters (${r.tagMutability} needs 1-${MAX_EXCLUSION_FILTERS}; or choose ${r.tagMutability.replace('_WITH_EXCLUSION', '')})`));
+      found.push(
+        source.problem(
+          ['repositories', i, 'tagMutabilityExclusions'],
+          `has ${count} tag filters (${r.tagMutability} needs 1-${MAX_EXCLUSION_FILTERS}; or choose ${r.tagMutability.replace('_WITH_EXCLUSION', '')})`,
+        ),
+      );
     }
     return found;
   });
@@ -195,12 +227,19 @@ function trustProblems(build: Parsed<BuildFile>, targets: readonly Located[]): P
     problems.push(...issuerProblems(source, ['outboundFederation', 'issuerUrl'], issuer));
     problems.push(...clientIdProblems(source, ['outboundFederation', 'audience'], parsed.outboundFederation.audience));
     if (trimSlash(issuer) === trimSlash(parsed.cluster.issuerUrl)) {
-      problems.push(source.problem(['outboundFederation', 'issuerUrl'], `is the cluster's OIDC issuer (expected the build account's outbound issuer: ${ENABLE_HINT})`));
+      problems.push(
+        source.problem(['outboundFederation', 'issuerUrl'], `is the cluster's OIDC issuer (expected the build account's outbound issuer: ${ENABLE_HINT})`),
+      );
     }
   } else if (outbound.length > 0) {
     const first = outbound[0];
     const others = outbound.length > 1 ? ` and ${outbound.length - 1} more` : '';
-    problems.push(source.problem(['outboundFederation', 'issuerUrl'], `missing (required: ${first.target.name} at ${where(first)}${others} uses trust: outbound-federation; ${ENABLE_HINT})`));
+    problems.push(
+      source.problem(
+        ['outboundFederation', 'issuerUrl'],
+        `missing (required: ${first.target.name} at ${where(first)}${others} uses trust: outbound-federation; ${ENABLE_HINT})`,
+      ),
+    );
   }
   for (const t of outbound) {
     if (t.partition === parsed.partition) {
@@ -216,14 +255,21 @@ function trustProblems(build: Parsed<BuildFile>, targets: readonly Located[]): P
 }
 
 function issuerProblems(source: SourceFile, path: FieldPath, url: string): Problem[] {
-  if (/^https:\/\/[^/]+:\d+/i.test(url)) return [source.problem(path, 'has a port, which IAM refuses in an OIDC provider URL (expected https://host or https://host/path)')];
-  if (trimSlash(url).length > IAM_PROVIDER_URL_MAX) return [source.problem(path, `is longer than the ${IAM_PROVIDER_URL_MAX} characters IAM allows for an OIDC provider URL`)];
+  if (/^https:\/\/[^/]+:\d+/i.test(url))
+    return [source.problem(path, 'has a port, which IAM refuses in an OIDC provider URL (expected https://host or https://host/path)')];
+  if (trimSlash(url).length > IAM_PROVIDER_URL_MAX)
+    return [source.problem(path, `is longer than the ${IAM_PROVIDER_URL_MAX} characters IAM allows for an OIDC provider URL`)];
   return [];
 }
 
 function clientIdProblems(source: SourceFile, path: FieldPath, audience: string | undefined): Problem[] {
   if (audience === undefined || audience.length <= IAM_CLIENT_ID_MAX) return [];
-  return [source.problem(path, `is longer than the ${IAM_CLIENT_ID_MAX} characters IAM allows for an OIDC provider's client ID (use a shorter audience, e.g. sts.amazonaws.com)`)];
+  return [
+    source.problem(
+      path,
+      `is longer than the ${IAM_CLIENT_ID_MAX} characters IAM allows for an OIDC provider's client ID (use a shorter audience, e.g. sts.amazonaws.com)`,
+    ),
+  ];
 }
 
 /**
@@ -242,8 +288,15 @@ function importedProviderProblems(t: Located, build: BuildFile): Problem[] {
   if (!arn.startsWith(accountPrefix)) return [];
   const actualPath = arn.slice(accountPrefix.length);
   if (actualPath === expectedPath) return [];
-  const which = outbound ? "the build account's outbound issuer (outboundFederation.issuerUrl), which this destination's role trusts" : "the cluster's issuer (cluster.issuerUrl), which this role trusts";
-  return [t.source.problem([...t.path, 'oidcProviderArn'], `is a provider for ${actualPath}, not for ${which} (expected an ARN ending oidc-provider/${expectedPath})`)];
+  const which = outbound
+    ? "the build account's outbound issuer (outboundFederation.issuerUrl), which this destination's role trusts"
+    : "the cluster's issuer (cluster.issuerUrl), which this role trusts";
+  return [
+    t.source.problem(
+      [...t.path, 'oidcProviderArn'],
+      `is a provider for ${actualPath}, not for ${which} (expected an ARN ending oidc-provider/${expectedPath})`,
+    ),
+  ];
 }
 
 /** Only destinations choose a trust path; the build target always trusts the cluster issuer. */

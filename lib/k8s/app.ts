@@ -55,6 +55,9 @@ export function k8sManifests(config: FerryConfig): Record<string, unknown>[] {
  */
 export function synthK8s(config: FerryConfig, opts: K8sAppOptions = {}): void {
   const app = createK8sApp(config, opts);
-  assertValid(app.charts.flatMap((chart) => chart.toJson()), validateOptionsFor(config));
+  assertValid(
+    app.charts.flatMap((chart) => chart.toJson()),
+    validateOptionsFor(config),
+  );
   app.synth();
 }

@@ -3,16 +3,16 @@
  * a shallow checkout of the entry's repo and revision into a fresh per-run volume.
  */
 import {
-  WorkflowTemplateSpec,
-  WorkflowTemplateSpecTemplates,
-  WorkflowTemplateSpecTemplatesDagTasks,
-  WorkflowTemplateSpecVolumeClaimTemplates,
+  type WorkflowTemplateSpec,
+  type WorkflowTemplateSpecTemplates,
+  type WorkflowTemplateSpecTemplatesDagTasks,
+  type WorkflowTemplateSpecVolumeClaimTemplates,
   WorkflowTemplateSpecVolumeClaimTemplatesSpecResourcesRequests,
 } from '../../imports/argoproj.io';
 import type { FerryConfig } from '../config/model';
 import { GIT_CREDENTIALS_SECRET, WORKFLOW_SERVICE_ACCOUNT } from '../config/naming';
 import { INPUT, LIMITS, OUTPUT, PATH, RETRY, SOURCE_CLAIM_SUFFIX, TASK, TEMPLATE, VOLUME, WORKFLOW_PARAM } from './constants';
-import { DagSources, workflowParam } from './dag';
+import { type DagSources, workflowParam } from './dag';
 import { emptyDirVolume, env, input, inputRef, resources, shellContainer, step, WORKSPACE_INPUT, workspaceVolume } from './pod';
 import { retryStrategy } from './retry';
 import { CLONE_SCRIPT } from './scripts';
@@ -59,7 +59,13 @@ function workspaceClaimTemplate(config: FerryConfig): WorkflowTemplateSpecVolume
 
 export function cloneTemplate(config: FerryConfig): WorkflowTemplateSpecTemplates {
   return step(
-    { name: TEMPLATE.clone, description: 'Shallow clone of one revision into the run volume.', component: 'clone', serviceAccountName: WORKFLOW_SERVICE_ACCOUNT, limits: LIMITS.clone },
+    {
+      name: TEMPLATE.clone,
+      description: 'Shallow clone of one revision into the run volume.',
+      component: 'clone',
+      serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
+      limits: LIMITS.clone,
+    },
     {
       inputs: {
         parameters: [

@@ -3,12 +3,12 @@
  * only in where the source volume and the tag come from, so they build their DAG here.
  */
 import {
-  WorkflowTemplateSpec,
-  WorkflowTemplateSpecArgumentsParameters,
+  type WorkflowTemplateSpec,
+  type WorkflowTemplateSpecArgumentsParameters,
   WorkflowTemplateSpecPodGcStrategy,
-  WorkflowTemplateSpecTemplates,
-  WorkflowTemplateSpecTemplatesDagTasks,
-  WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters,
+  type WorkflowTemplateSpecTemplates,
+  type WorkflowTemplateSpecTemplatesDagTasks,
+  type WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters,
 } from '../../imports/argoproj.io';
 import type { FerryConfig } from '../config/model';
 import { pushTaskName, WORKFLOW_SERVICE_ACCOUNT } from '../config/naming';
@@ -73,7 +73,10 @@ export function buildAndReplicateTasks(config: FerryConfig, sources: DagSources)
       depends: [TASK.build, ...pushesEnded, endedInAnyState(TASK.verify)].join(' && '),
       continueOn: { failed: true, error: true },
       arguments: {
-        parameters: [...args({ ...common, [INPUT.expectedDigest]: builtDigest, [INPUT.verifyStatus]: `{{tasks.${TASK.verify}.status}}` }).parameters, ...destinationArguments(config)],
+        parameters: [
+          ...args({ ...common, [INPUT.expectedDigest]: builtDigest, [INPUT.verifyStatus]: `{{tasks.${TASK.verify}.status}}` }).parameters,
+          ...destinationArguments(config),
+        ],
       },
     },
   ];
@@ -123,7 +126,12 @@ export function buildParameters(repositories: readonly string[]): WorkflowTempla
   return [
     { name: WORKFLOW_PARAM.buildPath, value: '.', description: 'Build context, relative to the repository root.' },
     { name: WORKFLOW_PARAM.dockerfile, value: 'Dockerfile', description: 'Dockerfile, relative to the build context.' },
-    { name: WORKFLOW_PARAM.imageRepository, value: repositories[0], enum: [...repositories], description: 'ECR repository to deliver into; the same name exists in every account.' },
+    {
+      name: WORKFLOW_PARAM.imageRepository,
+      value: repositories[0],
+      enum: [...repositories],
+      description: 'ECR repository to deliver into; the same name exists in every account.',
+    },
   ];
 }
 

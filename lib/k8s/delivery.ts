@@ -11,7 +11,7 @@
  */
 import type { FerryConfig, Target } from '../config/model';
 import { roleArn } from '../config/naming';
-import { ferryTimeoutSeconds, StepLimits } from './constants';
+import { ferryTimeoutSeconds, type StepLimits } from './constants';
 
 /** `<ref>=<role-arn>`: a destination ferry reaches by assuming D's pusher role. */
 export function withRole(ref: string, destination: Target): string {

@@ -5,7 +5,7 @@
  * is enough: a push step succeeds only when ferry read the destination back, by tag and by digest,
  * and found the built digest.
  */
-import { WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters, WorkflowTemplateSpecTemplatesInputsParameters } from '../../imports/argoproj.io';
+import type { WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters, WorkflowTemplateSpecTemplatesInputsParameters } from '../../imports/argoproj.io';
 import type { FerryConfig, Target } from '../config/model';
 import { imageName, pushTaskName } from '../config/naming';
 import { INPUT } from './constants';

@@ -7,18 +7,18 @@
  * its own service account, volumes and security context (this replaces the seed's podSpecPatch).
  */
 import {
-  WorkflowTemplateSpecTemplates,
+  type WorkflowTemplateSpecTemplates,
   WorkflowTemplateSpecTemplatesActiveDeadlineSeconds,
-  WorkflowTemplateSpecTemplatesContainer,
-  WorkflowTemplateSpecTemplatesContainerEnv,
+  type WorkflowTemplateSpecTemplatesContainer,
+  type WorkflowTemplateSpecTemplatesContainerEnv,
   WorkflowTemplateSpecTemplatesContainerResourcesLimits,
   WorkflowTemplateSpecTemplatesContainerResourcesRequests,
-  WorkflowTemplateSpecTemplatesContainerSecurityContext,
-  WorkflowTemplateSpecTemplatesInputsParameters,
-  WorkflowTemplateSpecTemplatesSecurityContext,
-  WorkflowTemplateSpecTemplatesVolumes,
+  type WorkflowTemplateSpecTemplatesContainerSecurityContext,
+  type WorkflowTemplateSpecTemplatesInputsParameters,
+  type WorkflowTemplateSpecTemplatesSecurityContext,
+  type WorkflowTemplateSpecTemplatesVolumes,
 } from '../../imports/argoproj.io';
-import { ANNOTATION, INPUT, KANIKO_CAPABILITIES, LABEL, NON_ROOT_UID, StepLimits, VOLUME } from './constants';
+import { ANNOTATION, INPUT, KANIKO_CAPABILITIES, LABEL, NON_ROOT_UID, type StepLimits, VOLUME } from './constants';
 
 const RUNTIME_DEFAULT = { type: 'RuntimeDefault' };
 
@@ -63,8 +63,10 @@ export const KANIKO_CONTAINER: WorkflowTemplateSpecTemplatesContainerSecurityCon
 };
 
 export function resources(limits: StepLimits): WorkflowTemplateSpecTemplatesContainer['resources'] {
-  const requests = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, WorkflowTemplateSpecTemplatesContainerResourcesRequests.fromString(v)]));
-  const limit = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, WorkflowTemplateSpecTemplatesContainerResourcesLimits.fromString(v)]));
+  const requests = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, WorkflowTemplateSpecTemplatesContainerResourcesRequests.fromString(v)]));
+  const limit = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, WorkflowTemplateSpecTemplatesContainerResourcesLimits.fromString(v)]));
   return { requests: requests(limits.requests), limits: limit(limits.limits) };
 }
 

@@ -11,11 +11,11 @@
 import { EXIT } from '../push/errors';
 import { OUT_FILE, PATH } from './constants';
 
-const DIGEST_RE = String.raw`^sha256:[0-9a-f]{64}$`;
+const DIGEST_RE = `^sha256:[0-9a-f]{64}$`;
 const SUCCEEDED = 'Succeeded';
 
 /** Fails unless every destination's push step succeeded (and so read the built digest back). */
-export const VERIFY_SCRIPT = String.raw`
+export const VERIFY_SCRIPT = `
 if ! printf '%s' "$EXPECTED_DIGEST" | grep -Eq '${DIGEST_RE}'; then
   echo "verify: the build reported no image digest (got '$EXPECTED_DIGEST')"
   exit 1
@@ -54,7 +54,7 @@ post() {
 `.trimStart();
 
 /** The delivery report, sent once every push has ended in any state. */
-export const REPORT_SCRIPT = String.raw`${POST}
+export const REPORT_SCRIPT = `${POST}
 lines=""
 while IFS='|' read -r name image status; do
   [ -n "$name" ] || continue
@@ -90,7 +90,7 @@ $failed"
  * commit and the image tag (IMAGE_TAG, or the commit's first 12 characters) as outputs.
  * Exit EXIT.badInput (not retried) means bad input: a tag the registry would refuse.
  */
-export const CLONE_SCRIPT = String.raw`
+export const CLONE_SCRIPT = `
 set -eu
 shown=$(printf '%s' "$REPO" | sed 's#//[^/@]*@#//***@#')
 if [ -f "$GIT_CREDENTIALS_DIR/.git-credentials" ]; then

@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
-import { WorkflowTemplate, WorkflowTemplateSpec } from '../../imports/argoproj.io';
+import type { Construct } from 'constructs';
+import { WorkflowTemplate, type WorkflowTemplateSpec } from '../../imports/argoproj.io';
 import { ANNOTATION, LABEL } from './constants';
 
 export interface WorkflowTemplateOptions {

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { InputError, errorMessage } from './errors';
+import { errorMessage, InputError } from './errors';
 
 export interface FileSource {
   /** For messages: the path the user gave. */
@@ -143,17 +143,28 @@ function readHeaders(file: string, fd: number): Map<string, TarEntry> {
     const dataOffset = offset + BLOCK;
     offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
     if ('LKxg'.includes(type)) {
-      if (size > MAX_HEADER_EXTENSION) throw new InputError(`${file}: tar extension header (type ${type}) at byte ${dataOffset - BLOCK} is ${size} bytes, over the ${MAX_HEADER_EXTENSION}-byte limit`);
-      if (dataOffset + size > fileSize) throw new InputError(`${file}: truncated tar archive (extension header at byte ${dataOffset - BLOCK} runs past the end of the file)`);
+      if (size > MAX_HEADER_EXTENSION)
+        throw new InputError(
+          `${file}: tar extension header (type ${type}) at byte ${dataOffset - BLOCK} is ${size} bytes, over the ${MAX_HEADER_EXTENSION}-byte limit`,
+        );
+      if (dataOffset + size > fileSize)
+        throw new InputError(`${file}: truncated tar archive (extension header at byte ${dataOffset - BLOCK} runs past the end of the file)`);
     }
-    if (type === 'L') { longName = cString(readData(dataOffset, size), 0, size); continue; }
-    if (type === 'x') { pax = parsePax(readData(dataOffset, size)); continue; }
+    if (type === 'L') {
+      longName = cString(readData(dataOffset, size), 0, size);
+      continue;
+    }
+    if (type === 'x') {
+      pax = parsePax(readData(dataOffset, size));
+      continue;
+    }
     if (type === 'g' || type === 'K') continue;
     const ustarPrefix = header.subarray(257, 265).toString('latin1') === 'ustar\u000000' ? cString(header, 345, 500) : '';
     const rawName = pax.get('path') ?? longName ?? (ustarPrefix ? `${ustarPrefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
     if (pax.has('size')) {
       size = Number(pax.get('size'));
-      if (!Number.isSafeInteger(size) || size < 0) throw new InputError(`${file}: malformed PAX size "${pax.get('size')!.slice(0, 40)}" at byte ${dataOffset - BLOCK}`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new InputError(`${file}: malformed PAX size "${pax.get('size')!.slice(0, 40)}" at byte ${dataOffset - BLOCK}`);
       offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
     }
     const linkName = pax.get('linkpath') ?? cString(header, 157, 257);
@@ -238,7 +249,8 @@ export class DirSource implements FileSource {
   constructor(readonly location: string) {}
 
   names(): string[] {
-    return fs.readdirSync(this.location, { recursive: true, withFileTypes: true })
+    return fs
+      .readdirSync(this.location, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
       .map((d) => normalize(path.relative(this.location, path.join(d.parentPath, d.name)).split(path.sep).join('/')));
   }

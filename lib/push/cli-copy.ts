@@ -4,15 +4,29 @@
  * codes as `ferry push` (0 every destination holds the image, 1 some destination failed
  * and may succeed later, 2 nothing a retry can fix, e.g. bad input or a corrupt source).
  */
-import { Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, parseTrust } from './authn';
+import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } from './authn';
 import {
-  CliContext, Command, DIGEST_OPTIONS, DIGEST_USAGE, DigestSettings, PROCESS_CONTEXT, RoleRef,
-  checkDestinationRoles, destinationsJson, exitCode, parseDestination, parseDigestOptions, reportResults, runCommand, withRun, writeDigestFile,
+  type CliContext,
+  type Command,
+  checkDestinationRoles,
+  DIGEST_OPTIONS,
+  DIGEST_USAGE,
+  type DigestSettings,
+  destinationsJson,
+  exitCode,
+  PROCESS_CONTEXT,
+  parseDestination,
+  parseDigestOptions,
+  type RoleRef,
+  reportResults,
+  runCommand,
+  withRun,
+  writeDigestFile,
 } from './cli-shared';
 import { copyImage } from './copy';
 import { InputError } from './errors';
-import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, parseCommandLine, parseCommon } from './options';
-import { Progress } from './progress';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import type { Progress } from './progress';
 import { formatReference } from './reference';
 
 export const USAGE = `Usage: ferry copy <src-ref>[=<role-arn>] --to <ref>[=<role-arn>] [--to ...] [options]
@@ -75,14 +89,27 @@ function parseCopyArgs(argv: readonly string[], env: Env): CopySettings | 'help'
   const trust = parseTrust(values, env);
   const targets = values.to.map((arg) => parseDestination(arg, env));
   checkDestinationRoles(trust, targets);
-  return { ...parseCommon(values, env), ...digests, source: parseDestination(positionals[0], env, 'source'), targets, trust, referrers: !values['no-referrers'] };
+  return {
+    ...parseCommon(values, env),
+    ...digests,
+    source: parseDestination(positionals[0], env, 'source'),
+    targets,
+    trust,
+    referrers: !values['no-referrers'],
+  };
 }
 
 function copy(settings: CopySettings, ctx: CliContext, progress: Progress): Promise<number> {
   return withRun(settings, settings.trust, ctx, progress, async ({ registries, deadline }) => {
     const source = { ref: settings.source.ref, registry: registries.source(settings.source) };
     const targets = settings.targets.map((t) => ({ ref: t.ref, registry: registries.destination(t) }));
-    const outcome = await copyImage(source, targets, { jobs: settings.jobs, progress, referrers: settings.referrers, expectDigest: settings.expectDigest, deadline });
+    const outcome = await copyImage(source, targets, {
+      jobs: settings.jobs,
+      progress,
+      referrers: settings.referrers,
+      expectDigest: settings.expectDigest,
+      deadline,
+    });
     reportResults(progress, outcome.results);
     writeDigestFile(settings, outcome.digest, outcome.results);
     if (settings.json) {

@@ -5,18 +5,18 @@
  * (help, preflight errors as one line, exit codes from errors.ts EXIT).
  */
 import * as fs from 'node:fs';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { parseEcrHost } from '../config/partitions';
-import { Authenticator, Env, TrustSettings, checkFederatedRole, credentialSourceFor, ecrTargetOf } from './authn';
-import { Deadline } from './deadlines';
-import { EXIT, InputError, errorMessage, isUnfixable } from './errors';
+import { Authenticator, checkFederatedRole, credentialSourceFor, type Env, ecrTargetOf, type TrustSettings } from './authn';
+import type { Deadline } from './deadlines';
+import { EXIT, errorMessage, InputError, isUnfixable } from './errors';
 import { isDigest } from './image';
-import { CommonSettings, checkWritable, createDeadline, createTransport } from './options';
-import { Progress, createProgress } from './progress';
-import { Reference, parseReference } from './reference';
+import { type CommonSettings, checkWritable, createDeadline, createTransport } from './options';
+import { createProgress, type Progress } from './progress';
+import { parseReference, type Reference } from './reference';
 import { Registry } from './registry';
-import { DestinationResult } from './remote';
-import { Transport } from './transport';
+import type { DestinationResult } from './remote';
+import type { Transport } from './transport';
 
 export interface CliContext {
   readonly env: Env;
@@ -45,7 +45,9 @@ export function parseDestination(arg: string, env: Env = {}, what = '--to'): Rol
     throw new InputError(`${what} ${arg}: the role is in partition ${m[1]} but ${ref.registry} is in ${ecr.partition.id}; roles cannot cross partitions`);
   }
   if (!ecr && !ecrTargetOf(ref.registry, env)) {
-    throw new InputError(`${what} ${arg}: a role ARN only works with an ECR registry, and ${ref.registry} is not one (set AWS_ECR_ENDPOINT=${ref.registry} if it is)`);
+    throw new InputError(
+      `${what} ${arg}: a role ARN only works with an ECR registry, and ${ref.registry} is not one (set AWS_ECR_ENDPOINT=${ref.registry} if it is)`,
+    );
   }
   return { ref, roleArn };
 }
@@ -91,7 +93,7 @@ export class RegistryPool {
     const key = `${host} ${roleArn ?? ''} ${roleArn ? trust.mode : ''}`;
     let registry = this.byKey.get(key);
     if (!registry) {
-      let source;
+      let source: ReturnType<typeof credentialSourceFor>;
       try {
         source = credentialSourceFor(host, this.env, roleArn, { trust, log: this.log });
       } catch (err) {
@@ -112,7 +114,13 @@ export interface Run {
 }
 
 /** Starts the run's deadline (--timeout counts from here) and tears everything down after `fn`. */
-export async function withRun<T>(settings: CommonSettings, trust: TrustSettings, ctx: CliContext, progress: Progress, fn: (run: Run) => Promise<T>): Promise<T> {
+export async function withRun<T>(
+  settings: CommonSettings,
+  trust: TrustSettings,
+  ctx: CliContext,
+  progress: Progress,
+  fn: (run: Run) => Promise<T>,
+): Promise<T> {
   const deadline = createDeadline(settings);
   const log = (line: string) => progress.log(line);
   const transport = createTransport(settings, log);

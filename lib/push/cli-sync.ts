@@ -3,13 +3,23 @@
  * carry out, and the exit code (0 every destination holds every matching tag; 1 something
  * failed that a later run may fix; 2 a tag differs at a destination, or bad input).
  */
-import { Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, parseTrust } from './authn';
-import { CliContext, Command, PROCESS_CONTEXT, RoleRef, checkDestinationRoles, exitCode, parseDestination, runCommand, withRun } from './cli-shared';
+import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } from './authn';
+import {
+  type CliContext,
+  type Command,
+  checkDestinationRoles,
+  exitCode,
+  PROCESS_CONTEXT,
+  parseDestination,
+  type RoleRef,
+  runCommand,
+  withRun,
+} from './cli-shared';
 import { withinDeadline } from './deadlines';
 import { InputError } from './errors';
-import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, parseCommandLine, parseCommon } from './options';
-import { Progress } from './progress';
-import { DestinationOutcome, Repository, SyncPlan, globToRegExp, planSync, runSync } from './sync';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import type { Progress } from './progress';
+import { type DestinationOutcome, globToRegExp, planSync, type Repository, runSync, type SyncPlan } from './sync';
 
 export const USAGE = `Usage: ferry sync <src-repo>[=<role-arn>] --to <dst-repo>[=<role-arn>] [--to ...] [options]
 
@@ -99,9 +109,12 @@ function reportPlan(progress: Progress, plan: SyncPlan, dryRun: boolean): void {
       progress.log(`${d.repository}: FAILED: ${d.error}`);
       continue;
     }
-    for (const c of d.conflicts) progress.log(`${d.repository}: CONFLICT: tag ${c.tag} is ${c.destination} there but ${c.source} in the source; not overwritten`);
+    for (const c of d.conflicts)
+      progress.log(`${d.repository}: CONFLICT: tag ${c.tag} is ${c.destination} there but ${c.source} in the source; not overwritten`);
     if (d.missing.length === 0) {
-      progress.log(`${d.repository}: nothing to do, ${d.present.length} tags already in place${d.conflicts.length ? `, ${d.conflicts.length} in conflict` : ''}`);
+      progress.log(
+        `${d.repository}: nothing to do, ${d.present.length} tags already in place${d.conflicts.length ? `, ${d.conflicts.length} in conflict` : ''}`,
+      );
       continue;
     }
     progress.log(`${d.repository}: ${d.missing.length} to copy, ${d.present.length} in place, ${d.conflicts.length} in conflict`);
@@ -113,17 +126,20 @@ function reportOutcome(progress: Progress, outcomes: readonly DestinationOutcome
   for (const o of outcomes) {
     if (o.error || o.missing.length === 0) continue;
     for (const f of o.failed) progress.log(`${o.repository}: FAILED ${f.tag}: ${f.error}`);
-    progress.log(`${o.repository}: ${o.copied.length} copied, ${o.failed.length} failed, ${o.present.length} already in place, ${o.conflicts.length} in conflict`);
+    progress.log(
+      `${o.repository}: ${o.copied.length} copied, ${o.failed.length} failed, ${o.present.length} already in place, ${o.conflicts.length} in conflict`,
+    );
   }
 }
 
 /** Every failure of the run: an unreadable destination, each conflict (no retry fixes it), each failed tag. */
 function failuresOf(outcomes: readonly DestinationOutcome[]): { ok: false; unfixable?: boolean }[] {
-  return outcomes.flatMap((o) => [
-    ...(o.error ? [{ unfixable: o.errorUnfixable }] : []),
-    ...o.conflicts.map(() => ({ unfixable: true })),
-    ...o.failed,
-  ].map((f) => ({ ok: false as const, unfixable: f.unfixable })));
+  return outcomes.flatMap((o) =>
+    [...(o.error ? [{ unfixable: o.errorUnfixable }] : []), ...o.conflicts.map(() => ({ unfixable: true })), ...o.failed].map((f) => ({
+      ok: false as const,
+      unfixable: f.unfixable,
+    })),
+  );
 }
 
 function summaryJson(plan: SyncPlan, outcomes: readonly DestinationOutcome[], dryRun: boolean): string {

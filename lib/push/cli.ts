@@ -4,16 +4,31 @@
  * first upload), the run over every destination in parallel under one deadline, the
  * summary and the exit code (errors.ts EXIT).
  */
-import { Env, TRUST_OPTIONS, TRUST_USAGE, TrustSettings, parseTrust } from './authn';
+import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } from './authn';
 import {
-  CliContext, Command, DIGEST_OPTIONS, DIGEST_USAGE, DigestSettings, PROCESS_CONTEXT, RoleRef, Run,
-  checkDestinationRoles, destinationsJson, exitCode, parseDestination, parseDigestOptions, reportResults, runCommand, withRun, writeDigestFile,
+  type CliContext,
+  type Command,
+  checkDestinationRoles,
+  DIGEST_OPTIONS,
+  DIGEST_USAGE,
+  type DigestSettings,
+  destinationsJson,
+  exitCode,
+  PROCESS_CONTEXT,
+  parseDestination,
+  parseDigestOptions,
+  type RoleRef,
+  type Run,
+  reportResults,
+  runCommand,
+  withRun,
+  writeDigestFile,
 } from './cli-shared';
 import { InputError } from './errors';
-import { Image } from './image';
+import type { Image } from './image';
 import { openImage } from './load';
-import { COMMON_OPTIONS, COMMON_USAGE, CommonSettings, parseCommandLine, parseCommon } from './options';
-import { Progress } from './progress';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import type { Progress } from './progress';
 import { formatReference, parseReference } from './reference';
 import { pushImage } from './remote';
 
@@ -101,7 +116,9 @@ async function pushTo(image: Image, settings: Settings, ctx: CliContext, progres
   const destinations = settings.destinations.length ? settings.destinations : defaultDestinations(image, settings.image);
   const registries = destinations.map((d) => run.registries.destination(d));
   progress.log(`pushing ${settings.image} (${digest}) to ${destinations.map((d) => formatReference(d.ref)).join(', ')}`);
-  const results = await Promise.all(destinations.map((d, i) => pushImage(image, d.ref, registries[i], { jobs: settings.jobs, progress, deadline: run.deadline })));
+  const results = await Promise.all(
+    destinations.map((d, i) => pushImage(image, d.ref, registries[i], { jobs: settings.jobs, progress, deadline: run.deadline })),
+  );
   reportResults(progress, results);
   writeDigestFile(settings, digest, results);
   if (settings.json) ctx.stdout.write(`${JSON.stringify({ digest, destinations: destinationsJson(results) }, null, 2)}\n`);

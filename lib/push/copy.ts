@@ -9,20 +9,21 @@
  * destination counts as done. A tag therefore never points at an incomplete image, nor
  * at one whose signatures are still missing.
  */
-import { pipeline } from 'node:stream/promises';
+
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { mapLimit } from './concurrency';
-import { Deadline, withinDeadline } from './deadlines';
-import { InputError, PushError, RetryableError, errorMessage, isUnfixable, sanitize } from './errors';
+import { type Deadline, withinDeadline } from './deadlines';
+import { errorMessage, InputError, isUnfixable, PushError, RetryableError, sanitize } from './errors';
 import { AbandonedError, Fanout } from './fanout';
-import { Blob, Descriptor, VerifyingStream } from './image';
-import { Progress } from './progress';
-import { PulledManifest, RemoteImage, openBlob, readImage } from './pull';
-import { Reference, formatReference } from './reference';
-import { Referrer, discoverReferrers, listForSubject } from './referrers';
-import { Registry } from './registry';
-import { BlobCounts, Destination, DestinationResult, blobExists, putManifest, scopes, tryMount, upload, verifyManifest } from './remote';
-import { RetryBudget } from './retry';
+import { type Blob, type Descriptor, VerifyingStream } from './image';
+import type { Progress } from './progress';
+import { openBlob, type PulledManifest, type RemoteImage, readImage } from './pull';
+import { formatReference, type Reference } from './reference';
+import { discoverReferrers, listForSubject, type Referrer } from './referrers';
+import type { Registry } from './registry';
+import { type BlobCounts, blobExists, type Destination, type DestinationResult, putManifest, scopes, tryMount, upload, verifyManifest } from './remote';
+import type { RetryBudget } from './retry';
 
 /** A registry, a repository in it, and a tag or digest. */
 export interface Endpoint {
@@ -62,7 +63,11 @@ class Target {
   referrers = 0;
   error?: unknown;
 
-  constructor(readonly endpoint: Endpoint, progress: Progress, deadline?: Deadline) {
+  constructor(
+    readonly endpoint: Endpoint,
+    progress: Progress,
+    deadline?: Deadline,
+  ) {
     this.dest = { ref: endpoint.ref, registry: endpoint.registry, label: formatReference(endpoint.ref), progress, deadline };
   }
 
@@ -81,7 +86,11 @@ class SourceError extends Error {
 class CopyRun {
   readonly targets: Target[];
 
-  constructor(readonly source: Endpoint, endpoints: readonly Endpoint[], readonly opts: CopyOptions) {
+  constructor(
+    readonly source: Endpoint,
+    endpoints: readonly Endpoint[],
+    readonly opts: CopyOptions,
+  ) {
     this.targets = endpoints.map((e) => new Target(e, opts.progress, opts.deadline));
   }
 
@@ -95,14 +104,16 @@ class CopyRun {
 
   /** Runs `fn` for every live destination at once; a failure takes only that destination out. */
   async each(fn: (t: Target) => Promise<void>): Promise<void> {
-    await Promise.all(this.live.map(async (t) => {
-      try {
-        await fn(t);
-      } catch (err) {
-        if (err instanceof SourceError) throw err;
-        t.error ??= err;
-      }
-    }));
+    await Promise.all(
+      this.live.map(async (t) => {
+        try {
+          await fn(t);
+        } catch (err) {
+          if (err instanceof SourceError) throw err;
+          t.error ??= err;
+        }
+      }),
+    );
   }
 
   failAll(err: unknown): void {
@@ -115,7 +126,13 @@ class CopyRun {
   }
 
   private async blob(d: Descriptor): Promise<void> {
-    const blob: Blob = { ...d, origin: `${this.sourceLabel} blob`, open: () => { throw new Error('copy streams blobs through a fan-out'); } };
+    const blob: Blob = {
+      ...d,
+      origin: `${this.sourceLabel} blob`,
+      open: () => {
+        throw new Error('copy streams blobs through a fan-out');
+      },
+    };
     const needed: Target[] = [];
     await this.each(async (t) => {
       if (await blobExists(t.dest, d.digest)) {
@@ -164,7 +181,11 @@ class CopyRun {
     const uploads = targets.map(async (t, i): Promise<unknown> => {
       t.dest.progress.blobStart(t.dest.label, blob.digest, blob.size);
       try {
-        await upload(t.dest, blob, branchBody(branches[i], () => sourceFailure));
+        await upload(
+          t.dest,
+          blob,
+          branchBody(branches[i], () => sourceFailure),
+        );
         return undefined;
       } catch (err) {
         return err instanceof ReplayRefused ? new RetryableError(`upload of ${blob.digest} to ${t.dest.label} broke off`) : err;
@@ -191,7 +212,9 @@ class CopyRun {
     await download;
     if (sourceFailure instanceof InputError) throw new SourceError(sourceFailure);
     const failures = new Map<Target, unknown>();
-    targets.forEach((t, i) => { if (sourceFailure || outcomes[i]) failures.set(t, sourceFailure ?? outcomes[i]); });
+    targets.forEach((t, i) => {
+      if (sourceFailure || outcomes[i]) failures.set(t, sourceFailure ?? outcomes[i]);
+    });
     return failures;
   }
 
@@ -203,13 +226,17 @@ class CopyRun {
   }
 
   async put(manifest: PulledManifest, reference: (t: Target) => string): Promise<void> {
-    await this.each(async (t) => { await putManifest(t.dest, reference(t), manifest); });
+    await this.each(async (t) => {
+      await putManifest(t.dest, reference(t), manifest);
+    });
   }
 
   /** Copies each referrer (its blobs, manifests, its tag) and lists it for its subject where the API is missing. */
   async referrers(found: readonly Referrer[]): Promise<void> {
     for (const referrer of found) {
-      const image = await readImage(this.source.registry, this.source.ref.repository, referrer.reference).catch((err) => { throw new SourceError(err); });
+      const image = await readImage(this.source.registry, this.source.ref.repository, referrer.reference).catch((err) => {
+        throw new SourceError(err);
+      });
       await this.blobs(image.blobs);
       await this.children(image);
       await this.put(image.manifest, () => referrer.tag ?? image.manifest.digest);
@@ -223,7 +250,9 @@ class CopyRun {
 
   /** The destination must hold the digest both under the tag and by digest (push's read-back). */
   async readBack(manifest: PulledManifest): Promise<void> {
-    await this.each(async (t) => { await verifyManifest(t.dest, manifest, t.endpoint.ref.tag); });
+    await this.each(async (t) => {
+      await verifyManifest(t.dest, manifest, t.endpoint.ref.tag);
+    });
   }
 
   result(t: Target, digest: string | undefined, started: number): CopyResult {
@@ -259,7 +288,9 @@ class ReplayRefused extends PushError {
 
 function sourceError(err: unknown, source: string, digest: string): unknown {
   if (err instanceof InputError) {
-    return new InputError(`${source}: the source registry's blob ${digest} is corrupt (${err.message.replace(/^.*?digest mismatch for \S+: /, '').replace(/; the image file is corrupt$/, '')}); nothing was tagged`);
+    return new InputError(
+      `${source}: the source registry's blob ${digest} is corrupt (${err.message.replace(/^.*?digest mismatch for \S+: /, '').replace(/; the image file is corrupt$/, '')}); nothing was tagged`,
+    );
   }
   if (err instanceof PushError) return err;
   return new RetryableError(`download of ${digest} from ${source}: ${errorMessage(err)}`);
@@ -288,7 +319,9 @@ export async function copyImage(source: Endpoint, targets: readonly Endpoint[], 
     run.failAll(opts.deadline.signal.reason);
     return { digest, results: results() };
   }
-  const work = copyInto(run, source, opts, (d) => { digest = d; });
+  const work = copyInto(run, source, opts, (d) => {
+    digest = d;
+  });
   // Past the deadline the work is abandoned; its later failures must not surface as unhandled.
   work.catch(() => undefined);
   try {
@@ -301,8 +334,18 @@ export async function copyImage(source: Endpoint, targets: readonly Endpoint[], 
 
 async function copyInto(run: CopyRun, source: Endpoint, opts: CopyOptions, learned: (digest: string) => void): Promise<void> {
   // Reading the source and reaching the destinations overlap: each costs round trips only.
-  const reading = source.registry.ping().then(() => readImage(source.registry, source.ref.repository, source.ref.digest ?? source.ref.tag!)).catch((err) => { throw new SourceError(err); });
-  const [image] = await Promise.all([reading, run.each(async (t) => { await t.endpoint.registry.ping(); })]);
+  const reading = source.registry
+    .ping()
+    .then(() => readImage(source.registry, source.ref.repository, source.ref.digest ?? source.ref.tag!))
+    .catch((err) => {
+      throw new SourceError(err);
+    });
+  const [image] = await Promise.all([
+    reading,
+    run.each(async (t) => {
+      await t.endpoint.registry.ping();
+    }),
+  ]);
   const digest = image.manifest.digest;
   learned(digest);
   if (opts.expectDigest && opts.expectDigest !== digest) {
@@ -312,11 +355,16 @@ async function copyInto(run: CopyRun, source: Endpoint, opts: CopyOptions, learn
     if (t.endpoint.ref.digest && t.endpoint.ref.digest !== digest) t.error = new InputError(`${t.dest.label}: the source image is ${digest}`);
   }
   opts.progress.log(`copying ${run.sourceLabel} (${digest}) to ${run.live.map((t) => t.dest.label).join(', ')}`);
-  const discovering = opts.referrers === false ? Promise.resolve([]) : discoverReferrers(source.registry, source.ref.repository, [digest, ...image.children.map((c) => c.digest)]);
+  const discovering =
+    opts.referrers === false
+      ? Promise.resolve([])
+      : discoverReferrers(source.registry, source.ref.repository, [digest, ...image.children.map((c) => c.digest)]);
   discovering.catch(() => undefined);
   await run.blobs(image.blobs);
   await run.children(image);
-  const found = await discovering.catch((err) => { throw new SourceError(err); });
+  const found = await discovering.catch((err) => {
+    throw new SourceError(err);
+  });
   if (found.length) {
     await run.put(image.manifest, () => digest);
     await run.referrers(found);

@@ -62,7 +62,10 @@ export class Deadline {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly seconds: number, now = Date.now()) {
+  constructor(
+    readonly seconds: number,
+    now = Date.now(),
+  ) {
     this.at = now + seconds * 1000;
     this.timer = setTimeout(() => this.controller.abort(new DeadlineError(`gave up after --timeout ${seconds}s`)), this.at - now);
     this.timer.unref();
@@ -95,8 +98,11 @@ export class Deadline {
 export function withinDeadline<T>(work: Promise<T>, deadline?: Deadline): Promise<T> {
   if (!deadline) return work;
   const { signal } = deadline;
-  return Promise.race([work, new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  })]);
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    }),
+  ]);
 }

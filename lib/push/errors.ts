@@ -36,7 +36,10 @@ export class FatalError extends PushError {
 export class RetryableError extends PushError {
   override readonly name: string = 'RetryableError';
   /** Seconds the server asked us to wait (Retry-After), if it said. */
-  constructor(message: string, readonly retryAfterSeconds?: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
     super(message);
   }
 }

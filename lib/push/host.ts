@@ -4,7 +4,11 @@
  * references compare equal.
  */
 export function normalizeHost(value: string): string {
-  return value.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  return value
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
 }
 
 /** `host:port` → `host`; IPv6 literals keep their brackets. */

@@ -3,7 +3,7 @@
  * with their media type, plus blobs described by digest and size and opened as streams.
  */
 import { createHash } from 'node:crypto';
-import { Readable, Transform, TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { InputError } from './errors';
 
 export const MediaType = {
@@ -90,7 +90,10 @@ export class VerifyingStream extends Transform {
   private seen = 0;
   private held?: Buffer;
 
-  constructor(private readonly blob: Blob, private readonly onBytes: (n: number) => void = () => {}) {
+  constructor(
+    private readonly blob: Blob,
+    private readonly onBytes: (n: number) => void = () => {},
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
 

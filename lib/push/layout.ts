@@ -2,9 +2,9 @@
  * OCI image layouts (a directory or a tar of one). The manifest is pushed with its
  * exact bytes, so the digest in index.json is the digest that lands.
  */
-import { FileSource } from './archive';
+import type { FileSource } from './archive';
 import { InputError, parseJsonInput } from './errors';
-import { Blob, Descriptor, INDEX_MEDIA_TYPES, Image, Manifest, isDigest, sha256 } from './image';
+import { type Blob, type Descriptor, type Image, INDEX_MEDIA_TYPES, isDigest, type Manifest, sha256 } from './image';
 
 export const LAYOUT_MARKER = 'oci-layout';
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -28,7 +28,8 @@ function readJsonBlob(src: FileSource, d: Descriptor): { bytes: Buffer; doc: Rec
   const name = blobPath(d.digest);
   if (!src.has(name)) throw new InputError(`${src.location}: missing blob ${name} (${d.mediaType})`);
   const bytes = src.read(name);
-  if (sha256(bytes) !== d.digest || bytes.length !== d.size) throw new InputError(`${src.location}: ${name} does not match its descriptor (digest or size differs); the layout is corrupt`);
+  if (sha256(bytes) !== d.digest || bytes.length !== d.size)
+    throw new InputError(`${src.location}: ${name} does not match its descriptor (digest or size differs); the layout is corrupt`);
   return { bytes, doc: parseJsonInput<Record<string, unknown>>(bytes, `${src.location}: ${name}`) };
 }
 
@@ -59,7 +60,7 @@ function chooseRoot(src: FileSource): IndexDescriptor {
 /** A ref-name annotation that is a full reference (has a registry host) is a default destination. */
 function repoTagsOf(root: IndexDescriptor): string[] {
   const name = root.annotations?.[REF_NAME];
-  return name && name.includes('/') ? [name] : [];
+  return name?.includes('/') ? [name] : [];
 }
 
 export function readLayout(src: FileSource): Image {

@@ -1,10 +1,10 @@
 /** Recognises what kind of image a path holds and hands it to the right reader. */
 import * as fs from 'node:fs';
-import { DirSource, FileSource, TarSource } from './archive';
-import { InputError, errorMessage } from './errors';
-import { Image } from './image';
+import { DirSource, type FileSource, TarSource } from './archive';
+import { errorMessage, InputError } from './errors';
+import type { Image } from './image';
 import { LAYOUT_MARKER, readLayout } from './layout';
-import { TARBALL_MANIFEST, readTarball } from './tarball';
+import { readTarball, TARBALL_MANIFEST } from './tarball';
 
 const MACHINE_ERRORS = new Set(['ENOSPC', 'ENOMEM', 'EMFILE', 'ENFILE', 'EDQUOT']);
 
@@ -37,5 +37,7 @@ async function readImage(location: string, opts: { jobs: number }): Promise<Imag
   const src = sourceOf(location);
   if (src.has(TARBALL_MANIFEST)) return readTarball(src, opts);
   if (src.has(LAYOUT_MARKER) && src.has('index.json')) return readLayout(src);
-  throw new InputError(`${location}: not an image (expected ${TARBALL_MANIFEST} of a Kaniko/docker-save tarball, or ${LAYOUT_MARKER} + index.json of an OCI layout)`);
+  throw new InputError(
+    `${location}: not an image (expected ${TARBALL_MANIFEST} of a Kaniko/docker-save tarball, or ${LAYOUT_MARKER} + index.json of an OCI layout)`,
+  );
 }

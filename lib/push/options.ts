@@ -10,10 +10,10 @@
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, ParseArgsConfig } from 'node:util';
-import { Env } from './authn';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { Env } from './authn';
 import { DEFAULT_TIMEOUT_SECONDS, Deadline, requestTimeouts } from './deadlines';
-import { InputError, errorMessage } from './errors';
+import { errorMessage, InputError } from './errors';
 import { HostSet, normalizeHost } from './host';
 import { Transport } from './transport';
 
@@ -63,7 +63,8 @@ export function parseCommandLine<O extends ParseArgsConfig['options']>(argv: rea
 function integer(flag: string, value: string | undefined, fallback: number, [min, max]: readonly [number, number]): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InputError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new InputError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -137,7 +138,13 @@ export function parseCommon(values: CommonValues, env: Env): CommonSettings {
 
 /** The Transport these settings describe; request deadlines scale with --timeout. */
 export function createTransport(settings: CommonSettings, log: (line: string) => void): Transport {
-  return new Transport({ retries: settings.retries, insecureHosts: settings.insecure, ca: settings.ca, timeouts: requestTimeouts(settings.timeoutSeconds), log });
+  return new Transport({
+    retries: settings.retries,
+    insecureHosts: settings.insecure,
+    ca: settings.ca,
+    timeouts: requestTimeouts(settings.timeoutSeconds),
+    log,
+  });
 }
 
 /** The overall deadline, started now: call at the start of the run. */

@@ -3,7 +3,7 @@
  * finishes, then results. Every line passes through `sanitize`, so no control character
  * (a registry's forged newline or terminal escape) reaches the log.
  */
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { sanitize } from './errors';
 
 export type BlobOutcome = 'pushed' | 'skipped' | 'mounted';
@@ -22,7 +22,10 @@ export interface Progress {
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 

@@ -3,12 +3,12 @@
  * digest (bytes kept exactly as served, digest checked), an image's whole tree (index,
  * platform manifests, blobs), tag listing with pagination, and blob downloads as streams.
  */
-import { Readable } from 'node:stream';
-import { Deadline } from './deadlines';
+import type { Readable } from 'node:stream';
+import type { Deadline } from './deadlines';
 import { InputError, PushError } from './errors';
-import { Descriptor, INDEX_MEDIA_TYPES, Manifest, MediaType, isDigest, sha256 } from './image';
-import { Registry } from './registry';
-import { Response, StreamResponse, header, unexpected } from './transport';
+import { type Descriptor, INDEX_MEDIA_TYPES, isDigest, type Manifest, MediaType, sha256 } from './image';
+import type { Registry } from './registry';
+import { header, type Response, type StreamResponse, unexpected } from './transport';
 
 /** Every manifest kind ferry moves; registries pick the stored one, never convert. */
 export const MANIFEST_ACCEPT = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].join(', ');
@@ -63,13 +63,22 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   const layers = isIndex ? [] : (doc.layers ?? []).filter((l) => !(l.urls?.length && FOREIGN_LAYER.test(l.mediaType ?? '')));
   const blobs = isIndex ? [] : [descriptor(doc.config, where), ...layers.map((l) => descriptor(l, where))];
   return {
-    bytes, digest: sha256(bytes), mediaType: mediaType || (isIndex ? MediaType.ociIndex : MediaType.ociManifest),
-    manifests, blobs, subject: doc.subject ? descriptor(doc.subject, where) : undefined,
+    bytes,
+    digest: sha256(bytes),
+    mediaType: mediaType || (isIndex ? MediaType.ociIndex : MediaType.ociManifest),
+    manifests,
+    blobs,
+    subject: doc.subject ? descriptor(doc.subject, where) : undefined,
   };
 }
 
 /** The manifest at a tag or digest; undefined when the registry has none there. */
-export async function fetchManifest(registry: Registry, repository: string, reference: string, scopes = pullScopes(repository)): Promise<PulledManifest | undefined> {
+export async function fetchManifest(
+  registry: Registry,
+  repository: string,
+  reference: string,
+  scopes = pullScopes(repository),
+): Promise<PulledManifest | undefined> {
   const where = `${registry.host}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
   const res = await registry.request({ method: 'GET', target: `/v2/${repository}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT }, scopes });
   if (res.status === 404) return undefined;
@@ -77,7 +86,8 @@ export async function fetchManifest(registry: Registry, repository: string, refe
   const manifest = parseManifest(res.body, header(res, 'content-type'), where);
   const claimed = isDigest(reference) ? reference : header(res, 'docker-content-digest');
   // A registry that serves other bytes than the digest names is corrupt: nothing a retry fixes.
-  if (claimed && claimed !== manifest.digest) throw new InputError(`${where}: the registry served a manifest that hashes to ${manifest.digest}, not ${claimed}`);
+  if (claimed && claimed !== manifest.digest)
+    throw new InputError(`${where}: the registry served a manifest that hashes to ${manifest.digest}, not ${claimed}`);
   return manifest;
 }
 
@@ -85,8 +95,20 @@ export async function fetchManifest(registry: Registry, repository: string, refe
  * The digest a tag or digest resolves to (HEAD), or undefined when there is none: the
  * source lookups of copy and sync, and the read-back of push and copy after a manifest PUT.
  */
-export async function manifestDigest(registry: Registry, repository: string, reference: string, scopes = pullScopes(repository), deadline?: Deadline): Promise<string | undefined> {
-  const res = await registry.request({ method: 'HEAD', target: `/v2/${repository}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT }, scopes, deadline });
+export async function manifestDigest(
+  registry: Registry,
+  repository: string,
+  reference: string,
+  scopes = pullScopes(repository),
+  deadline?: Deadline,
+): Promise<string | undefined> {
+  const res = await registry.request({
+    method: 'HEAD',
+    target: `/v2/${repository}/manifests/${reference}`,
+    headers: { accept: MANIFEST_ACCEPT },
+    scopes,
+    deadline,
+  });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw unexpected(`HEAD ${registry.host}/${repository}:${reference}`, res);
   const digest = header(res, 'docker-content-digest');
@@ -145,7 +167,10 @@ export async function listTags(registry: Registry, repository: string, pageSize 
       throw new PushError(`${registry.host}/v2/${repository}/tags/list answered something that is not JSON`);
     }
     const fresh = (Array.isArray(body.tags) ? body.tags : []).filter((t): t is string => typeof t === 'string' && !seen.has(t));
-    fresh.forEach((t) => { seen.add(t); tags.push(t); });
+    fresh.forEach((t) => {
+      seen.add(t);
+      tags.push(t);
+    });
     const link = nextLink(res, target);
     if (link) target = link;
     else if (fresh.length >= pageSize) target = new URL(`/v2/${repository}/tags/list?n=${pageSize}&last=${encodeURIComponent(fresh[fresh.length - 1])}`, base);
@@ -183,7 +208,10 @@ function drain(stream: Readable): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    stream.on('data', (c: Buffer) => { if ((size += c.length) < 65536) chunks.push(c); });
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size < 65536) chunks.push(c);
+    });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', () => resolve(Buffer.concat(chunks)));
   });

@@ -6,10 +6,10 @@
  *  3. cosign's tags `sha256-<hex>.sig`, `.att`, `.sbom` (cosign before OCI 1.1 mode).
  * Referrers of referrers are not followed.
  */
-import { Descriptor, MediaType, isDigest, manifestOf } from './image';
-import { PulledManifest, fetchManifest, manifestDigest, pullScopes } from './pull';
-import { Destination, putManifest } from './remote';
-import { Registry } from './registry';
+import { type Descriptor, isDigest, MediaType, manifestOf } from './image';
+import { fetchManifest, manifestDigest, type PulledManifest, pullScopes } from './pull';
+import type { Registry } from './registry';
+import { type Destination, putManifest } from './remote';
 import { header, unexpected } from './transport';
 
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
@@ -49,7 +49,12 @@ function referrersOfIndex(body: Buffer): ReferrerDescriptor[] | undefined {
  * The referrers API's list for a subject, or undefined when the registry has no such API
  * (distribution 2.8 answers 404 with its own error, not an OCI index).
  */
-export async function referrersFromApi(registry: Registry, repository: string, subject: string, scopes = pullScopes(repository)): Promise<ReferrerDescriptor[] | undefined> {
+export async function referrersFromApi(
+  registry: Registry,
+  repository: string,
+  subject: string,
+  scopes = pullScopes(repository),
+): Promise<ReferrerDescriptor[] | undefined> {
   const res = await registry.request({ method: 'GET', target: `/v2/${repository}/referrers/${subject}`, headers: { accept: MediaType.ociIndex }, scopes });
   if (res.status === 404 || res.status === 400 || res.status === 405) return undefined;
   if (res.status !== 200) throw unexpected(`GET ${registry.host}/v2/${repository}/referrers/${subject}`, res);
@@ -59,15 +64,17 @@ export async function referrersFromApi(registry: Registry, repository: string, s
 
 /** Every referrer of these subjects at the source, API first, tags otherwise (cosign tags always). */
 export async function discoverReferrers(registry: Registry, repository: string, subjects: readonly string[]): Promise<Referrer[]> {
-  const perSubject = await Promise.all(subjects.map(async (subject): Promise<Referrer[]> => {
-    const api = await referrersFromApi(registry, repository, subject);
-    const tags = [...(api ? [] : ['']), ...COSIGN_SUFFIXES].map((suffix) => `${referrersTag(subject)}${suffix}`);
-    const present = await Promise.all(tags.map(async (tag) => ((await manifestDigest(registry, repository, tag)) ? tag : undefined)));
-    return [
-      ...(api ?? []).map((d) => ({ subject, reference: d.digest, descriptor: d })),
-      ...present.filter((t): t is string => t !== undefined).map((tag) => ({ subject, reference: tag, tag })),
-    ];
-  }));
+  const perSubject = await Promise.all(
+    subjects.map(async (subject): Promise<Referrer[]> => {
+      const api = await referrersFromApi(registry, repository, subject);
+      const tags = [...(api ? [] : ['']), ...COSIGN_SUFFIXES].map((suffix) => `${referrersTag(subject)}${suffix}`);
+      const present = await Promise.all(tags.map(async (tag) => ((await manifestDigest(registry, repository, tag)) ? tag : undefined)));
+      return [
+        ...(api ?? []).map((d) => ({ subject, reference: d.digest, descriptor: d })),
+        ...present.filter((t): t is string => t !== undefined).map((tag) => ({ subject, reference: tag, tag })),
+      ];
+    }),
+  );
   return perSubject.flat();
 }
 
@@ -76,12 +83,15 @@ export async function discoverReferrers(registry: Registry, repository: string, 
  * only through the tag schema, so add it to the `sha256-<hex>` index there (kept, not replaced).
  */
 export async function listForSubject(dest: Destination, referrer: Referrer, scopes: readonly string[]): Promise<'api' | 'listed' | 'present'> {
-  const { registry, ref: { repository } } = dest;
+  const {
+    registry,
+    ref: { repository },
+  } = dest;
   if (!referrer.descriptor) return 'present';
   if (await referrersFromApi(registry, repository, referrer.subject, [...scopes])) return 'api';
   const tag = referrersTag(referrer.subject);
   const existing: PulledManifest | undefined = await fetchManifest(registry, repository, tag, [...scopes]);
-  const listed = existing ? (JSON.parse(existing.bytes.toString('utf8')).manifests ?? []) as ReferrerDescriptor[] : [];
+  const listed = existing ? ((JSON.parse(existing.bytes.toString('utf8')).manifests ?? []) as ReferrerDescriptor[]) : [];
   if (listed.some((d) => d.digest === referrer.descriptor!.digest)) return 'present';
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...listed, referrer.descriptor] }));
   await putManifest(dest, tag, manifestOf(index, MediaType.ociIndex));

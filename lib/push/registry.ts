@@ -7,11 +7,21 @@
  * upload Location elsewhere) carries no Authorization, and a 401 or any challenge from
  * another host fails the destination instead of refreshing this registry's credentials.
  */
-import { Authenticator } from './authn';
-import { Deadline } from './deadlines';
+import type { Authenticator } from './authn';
+import type { Deadline } from './deadlines';
 import { FatalError, PushError } from './errors';
-import { RetryBudget } from './retry';
-import { PlainHttpError, ConnectionError, Request, Response, StreamResponse, Transport, describe, header, registryError } from './transport';
+import type { RetryBudget } from './retry';
+import {
+  ConnectionError,
+  describe,
+  header,
+  PlainHttpError,
+  type Request,
+  type Response,
+  registryError,
+  type StreamResponse,
+  type Transport,
+} from './transport';
 
 export interface RegistryRequest {
   readonly method: string;
@@ -40,12 +50,19 @@ export class Registry {
    * `deadline`: the run's overall deadline (--timeout), for requests that name none.
    * A Registry lives for one run, so every request to it ends by then.
    */
-  constructor(readonly host: string, readonly transport: Transport, readonly auth: Authenticator, readonly deadline?: Deadline) {}
+  constructor(
+    readonly host: string,
+    readonly transport: Transport,
+    readonly auth: Authenticator,
+    readonly deadline?: Deadline,
+  ) {}
 
   /** Settles the scheme and learns the auth challenge, once per run. */
   ping(deadline = this.deadline): Promise<URL> {
     this.base ??= this.discover(deadline);
-    this.base.catch(() => { this.base = undefined; });
+    this.base.catch(() => {
+      this.base = undefined;
+    });
     return this.base;
   }
 
@@ -66,7 +83,12 @@ export class Registry {
     const { req, url, ownHost } = await this.resolve(request);
     for (let refreshed = false; ; refreshed = true) {
       const outgoing: Request = {
-        method: req.method, url, body: req.body, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs, headers: await this.headers(ownHost, req),
+        method: req.method,
+        url,
+        body: req.body,
+        deadline: req.deadline,
+        firstByteTimeoutMs: req.firstByteTimeoutMs,
+        headers: await this.headers(ownHost, req),
       };
       const res = await (req.retry === false ? this.transport.once(outgoing) : this.transport.send(outgoing, req.budget));
       if (!ownHost && (res.status === 401 || header(res, 'www-authenticate') !== undefined)) throw this.foreignChallenge(req.method, url, res);
@@ -85,7 +107,11 @@ export class Registry {
     const { req, url, ownHost } = await this.resolve(request);
     for (let refreshed = false; ; refreshed = true) {
       const res = await this.transport.open({
-        method: req.method, url, deadline: req.deadline, firstByteTimeoutMs: req.firstByteTimeoutMs, headers: await this.headers(ownHost, req),
+        method: req.method,
+        url,
+        deadline: req.deadline,
+        firstByteTimeoutMs: req.firstByteTimeoutMs,
+        headers: await this.headers(ownHost, req),
       });
       const challenged = res.status === 401 || header(res, 'www-authenticate') !== undefined;
       if (!ownHost && challenged) {
@@ -101,8 +127,10 @@ export class Registry {
 
   /** A host other than the registry asking for credentials: never answered, and no retry can fix it. */
   private foreignChallenge(method: string, url: URL, res: Response): FatalError {
-    return new FatalError(`${describe(method, url)} answered ${res.status} with an authentication challenge, but ${url.host} is not the registry ${this.host}; `
-      + `ferry sends ${this.host}'s credentials to no other host (the registry sent this upload to ${url.host})`);
+    return new FatalError(
+      `${describe(method, url)} answered ${res.status} with an authentication challenge, but ${url.host} is not the registry ${this.host}; ` +
+        `ferry sends ${this.host}'s credentials to no other host (the registry sent this upload to ${url.host})`,
+    );
   }
 
   /**

@@ -7,17 +7,17 @@
  * pushBlob, putManifest and verifyManifest are the per-blob and per-manifest steps
  * `ferry copy` reuses; pushImage runs them for one destination under its deadline.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { deferred, mapLimit } from './concurrency';
-import { Deadline, finalizeTimeoutMs, withinDeadline } from './deadlines';
-import { FatalError, InputError, PushError, RetryableError, errorMessage, isUnfixable, sanitize } from './errors';
-import { Blob, Image, Manifest, openVerified } from './image';
-import { BlobOutcome, Progress } from './progress';
+import { type Deadline, finalizeTimeoutMs, withinDeadline } from './deadlines';
+import { errorMessage, FatalError, InputError, isUnfixable, PushError, RetryableError, sanitize } from './errors';
+import { type Blob, type Image, type Manifest, openVerified } from './image';
+import type { BlobOutcome, Progress } from './progress';
 import { manifestDigest } from './pull';
-import { Reference, formatReference } from './reference';
-import { Registry } from './registry';
-import { RetryBudget } from './retry';
-import { Response, header, registryError, unexpected } from './transport';
+import { formatReference, type Reference } from './reference';
+import type { Registry } from './registry';
+import type { RetryBudget } from './retry';
+import { header, type Response, registryError, unexpected } from './transport';
 
 export interface BlobCounts {
   pushed: number;
@@ -72,7 +72,13 @@ function locationOf(res: Response, base: URL, what: string): URL {
 
 export async function blobExists(dest: Destination, digest: string, budget?: RetryBudget): Promise<boolean> {
   const { repository } = dest.ref;
-  const res = await dest.registry.request({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, scopes: scopes(repository), deadline: dest.deadline, budget });
+  const res = await dest.registry.request({
+    method: 'HEAD',
+    target: `/v2/${repository}/blobs/${digest}`,
+    scopes: scopes(repository),
+    deadline: dest.deadline,
+    budget,
+  });
   if (res.status === 200) return true;
   if (res.status === 404) return false;
   throw unexpected(`HEAD ${dest.registry.host}/v2/${repository}/blobs/${digest}`, res);
@@ -83,7 +89,14 @@ export async function tryMount(dest: Destination, blob: Blob, from: string): Pro
   const { repository } = dest.ref;
   const query = `mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`;
   try {
-    const res = await dest.registry.request({ method: 'POST', target: `/v2/${repository}/blobs/uploads/?${query}`, headers: { 'content-length': '0' }, scopes: scopes(repository, from), deadline: dest.deadline, retry: false });
+    const res = await dest.registry.request({
+      method: 'POST',
+      target: `/v2/${repository}/blobs/uploads/?${query}`,
+      headers: { 'content-length': '0' },
+      scopes: scopes(repository, from),
+      deadline: dest.deadline,
+      retry: false,
+    });
     return res.status === 201;
   } catch (err) {
     if (isUnfixable(err)) throw err;
@@ -104,12 +117,26 @@ export async function upload(
   body: () => Readable = () => openVerified(blob, (n) => dest.progress.blobBytes(dest.label, blob.digest, n)),
   budget?: RetryBudget,
 ): Promise<void> {
-  const { registry, ref: { repository }, progress, label, deadline } = dest;
+  const {
+    registry,
+    ref: { repository },
+    progress,
+    label,
+    deadline,
+  } = dest;
   const what = `${registry.host}/v2/${repository}/blobs/uploads/`;
   const base = await registry.ping(deadline);
   const sc = scopes(repository);
   const retry = budget !== undefined;
-  const started = await registry.request({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'content-length': '0' }, scopes: sc, budget, retry, deadline });
+  const started = await registry.request({
+    method: 'POST',
+    target: `/v2/${repository}/blobs/uploads/`,
+    headers: { 'content-length': '0' },
+    scopes: sc,
+    budget,
+    retry,
+    deadline,
+  });
   if (started.status !== 202) throw unexpected(`POST ${what}`, started);
   const session = locationOf(started, base, `POST ${what}`);
   progress.blobRestart(label, blob.digest);
@@ -125,7 +152,13 @@ export async function upload(
   if (![201, 202, 204].includes(patched.status)) throw unexpected(`PATCH ${what}`, patched);
   const next = header(patched, 'location') ? locationOf(patched, session, `PATCH ${what}`) : session;
   const committed = await registry.request({
-    method: 'PUT', target: withDigest(next, blob.digest), headers: { 'content-length': '0' }, scopes: sc, budget, retry, deadline,
+    method: 'PUT',
+    target: withDigest(next, blob.digest),
+    headers: { 'content-length': '0' },
+    scopes: sc,
+    budget,
+    retry,
+    deadline,
     firstByteTimeoutMs: finalizeTimeoutMs(registry.transport.timeouts, blob.size),
   });
   if (committed.status === 201 || committed.status === 204) return;
@@ -156,7 +189,12 @@ export async function uploadWithRetries(dest: Destination, blob: Blob): Promise<
  * taken only by a worker that uploads at once, so waiting can never deadlock.
  */
 export async function pushBlob(dest: Destination, blob: Blob): Promise<BlobOutcome> {
-  const { registry, ref: { repository }, progress, label } = dest;
+  const {
+    registry,
+    ref: { repository },
+    progress,
+    label,
+  } = dest;
   if (await blobExists(dest, blob.digest)) return 'skipped';
   const holder = registry.landed.get(blob.digest);
   const claim = holder ? undefined : deferred<string | undefined>();
@@ -190,8 +228,10 @@ async function tagConflict(dest: Destination, reference: string, manifest: Manif
   const current = await heldDigest(dest, reference).catch(() => undefined);
   if (current === manifest.digest) return 'present';
   if (current === undefined) return undefined;
-  return new FatalError(`${dest.label}: tag ${reference} already points at ${sanitize(current, 80)} and the registry will not move it to ${manifest.digest} (${registryError(res)}); `
-    + 'the repository keeps tags immutable: push under a new tag');
+  return new FatalError(
+    `${dest.label}: tag ${reference} already points at ${sanitize(current, 80)} and the registry will not move it to ${manifest.digest} (${registryError(res)}); ` +
+      'the repository keeps tags immutable: push under a new tag',
+  );
 }
 
 export async function putManifest(dest: Destination, reference: string, manifest: Manifest): Promise<'written' | 'present'> {
@@ -221,7 +261,9 @@ export async function verifyManifest(dest: Destination, manifest: Manifest, tag?
   for (const reference of tag ? [manifest.digest, tag] : [manifest.digest]) {
     const held = await heldDigest(dest, reference);
     if (held !== manifest.digest) {
-      throw new PushError(`${dest.label}: read back after the push, ${reference} ${held ? `resolves to ${sanitize(held, 80)}` : 'is missing'}, not ${manifest.digest}; the registry does not hold the image`);
+      throw new PushError(
+        `${dest.label}: read back after the push, ${reference} ${held ? `resolves to ${sanitize(held, 80)}` : 'is missing'}, not ${manifest.digest}; the registry does not hold the image`,
+      );
     }
   }
 }
@@ -240,23 +282,32 @@ export async function pushImage(image: Image, ref: Reference, registry: Registry
   const blobs: BlobCounts = { pushed: 0, skipped: 0, mounted: 0 };
   let bytes = 0;
   const result = (extra: Partial<DestinationResult>): DestinationResult => ({
-    ref: label, digest: null, ok: false, blobs, bytes, seconds: Math.round(performance.now() - started) / 1000, ...extra,
+    ref: label,
+    digest: null,
+    ok: false,
+    blobs,
+    bytes,
+    seconds: Math.round(performance.now() - started) / 1000,
+    ...extra,
   });
   try {
     if (ref.digest && ref.digest !== image.manifest.digest) throw new InputError(`${label}: the image's digest is ${image.manifest.digest}`);
-    await withinDeadline((async () => {
-      await registry.ping(opts.deadline);
-      await mapLimit(image.blobs, opts.jobs, async (blob) => {
-        const outcome = await pushBlob(dest, blob);
-        blobs[outcome]++;
-        if (outcome === 'pushed') bytes += blob.size;
-        opts.progress.blobDone(label, blob.digest, blob.size, outcome);
-      });
-      for (const child of image.children) await putManifest(dest, child.digest, child);
-      const tagged = await putManifest(dest, ref.tag ?? image.manifest.digest, image.manifest);
-      await verifyManifest(dest, image.manifest, ref.tag);
-      opts.progress.log(`${label}: manifest ${image.manifest.digest} ${tagged === 'present' ? 'already in place' : 'written'}, read back`);
-    })(), opts.deadline);
+    await withinDeadline(
+      (async () => {
+        await registry.ping(opts.deadline);
+        await mapLimit(image.blobs, opts.jobs, async (blob) => {
+          const outcome = await pushBlob(dest, blob);
+          blobs[outcome]++;
+          if (outcome === 'pushed') bytes += blob.size;
+          opts.progress.blobDone(label, blob.digest, blob.size, outcome);
+        });
+        for (const child of image.children) await putManifest(dest, child.digest, child);
+        const tagged = await putManifest(dest, ref.tag ?? image.manifest.digest, image.manifest);
+        await verifyManifest(dest, image.manifest, ref.tag);
+        opts.progress.log(`${label}: manifest ${image.manifest.digest} ${tagged === 'present' ? 'already in place' : 'written'}, read back`);
+      })(),
+      opts.deadline,
+    );
     return result({ ok: true, digest: image.manifest.digest });
   } catch (err) {
     return result({ error: sanitize(errorMessage(err), 1000), unfixable: isUnfixable(err) });

@@ -10,7 +10,7 @@
  * destination's deadline.
  */
 import { sleep } from './concurrency';
-import { Deadline } from './deadlines';
+import type { Deadline } from './deadlines';
 import { RetryableError } from './errors';
 
 export interface RetryPolicy {
@@ -62,8 +62,10 @@ export class RetryBudget {
   async spend(err: RetryableError): Promise<void> {
     const delay = retryDelayMs(this.policy, this.attempts, err.retryAfterSeconds);
     if (this.attempts >= this.policy.retries) throw err;
-    if (this.waited + delay > this.policy.maxTotalMs) throw new RetryableError(`${err.message} (retries stopped: ${this.what} waited ${Math.round(this.waited / 1000)}s already)`);
-    if (this.deadline && delay >= this.deadline.remainingMs()) throw new RetryableError(`${err.message} (no time left for a retry before --timeout ${this.deadline.seconds}s)`);
+    if (this.waited + delay > this.policy.maxTotalMs)
+      throw new RetryableError(`${err.message} (retries stopped: ${this.what} waited ${Math.round(this.waited / 1000)}s already)`);
+    if (this.deadline && delay >= this.deadline.remainingMs())
+      throw new RetryableError(`${err.message} (no time left for a retry before --timeout ${this.deadline.seconds}s)`);
     this.attempts++;
     this.waited += delay;
     const why = err.message.startsWith(this.what) ? err.message : `${this.what}: ${err.message}`;

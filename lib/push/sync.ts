@@ -8,11 +8,11 @@
  * against the glob: they follow the images they refer to.
  */
 import { mapLimit } from './concurrency';
-import { CopyOptions, CopyResult, Endpoint, copyImage } from './copy';
-import { InputError, errorMessage, isUnfixable, sanitize } from './errors';
+import { type CopyOptions, type CopyResult, copyImage, type Endpoint } from './copy';
+import { errorMessage, InputError, isUnfixable, sanitize } from './errors';
 import { listTags, manifestDigest } from './pull';
 import { REFERRER_TAG } from './referrers';
-import { Registry } from './registry';
+import type { Registry } from './registry';
 import { scopes } from './remote';
 
 /** A repository, no tag. */
@@ -106,8 +106,13 @@ async function sourceTags(source: Repository, glob: RegExp, jobs: number): Promi
 async function planDestination(dest: Repository, tags: readonly TagDigest[], jobs: number): Promise<DestinationPlan> {
   const plan: DestinationPlan = { repository: label(dest), missing: [], present: [], conflicts: [] };
   try {
-    const existing = new Set(await listTags(dest.registry, dest.repository, undefined, scopes(dest.repository)) ?? []);
-    const held = await digests(dest, tags.map((t) => t.tag).filter((t) => existing.has(t)), jobs, scopes(dest.repository));
+    const existing = new Set((await listTags(dest.registry, dest.repository, undefined, scopes(dest.repository))) ?? []);
+    const held = await digests(
+      dest,
+      tags.map((t) => t.tag).filter((t) => existing.has(t)),
+      jobs,
+      scopes(dest.repository),
+    );
     for (const { tag, digest } of tags) {
       const there = held.get(tag);
       if (there === undefined) plan.missing.push({ tag, digest });
@@ -140,12 +145,19 @@ export async function runSync(source: Repository, destinations: readonly Reposit
     else outcomes[i].failed.push({ tag: item.tag, error: result.error ?? 'failed', unfixable: result.unfixable ?? false });
   };
   const byDigest = new Map<string, { dest: number; item: TagDigest }[]>();
-  outcomes.forEach((o, i) => o.missing.filter((t) => !referrerTag(t)).forEach((item) => {
-    byDigest.set(item.digest, [...(byDigest.get(item.digest) ?? []), { dest: i, item }]);
-  }));
+  outcomes.forEach((o, i) =>
+    o.missing
+      .filter((t) => !referrerTag(t))
+      .forEach((item) => {
+        byDigest.set(item.digest, [...(byDigest.get(item.digest) ?? []), { dest: i, item }]);
+      }),
+  );
   for (const [digest, wanted] of byDigest) {
     const srcRef: Endpoint = { registry: source.registry, ref: { registry: source.registry.host, repository: source.repository, digest } };
-    const targets = wanted.map(({ dest, item }) => ({ registry: destinations[dest].registry, ref: { registry: destinations[dest].registry.host, repository: destinations[dest].repository, tag: item.tag } }));
+    const targets = wanted.map(({ dest, item }) => ({
+      registry: destinations[dest].registry,
+      ref: { registry: destinations[dest].registry.host, repository: destinations[dest].repository, tag: item.tag },
+    }));
     const { results } = await copyImage(srcRef, targets, opts);
     wanted.forEach(({ dest, item }, k) => {
       record(dest, item, results[k]);
@@ -159,7 +171,10 @@ export async function runSync(source: Repository, destinations: readonly Reposit
         continue;
       }
       const srcRef: Endpoint = { registry: source.registry, ref: { registry: source.registry.host, repository: source.repository, tag: item.tag } };
-      const target = { registry: destinations[i].registry, ref: { registry: destinations[i].registry.host, repository: destinations[i].repository, tag: item.tag } };
+      const target = {
+        registry: destinations[i].registry,
+        ref: { registry: destinations[i].registry.host, repository: destinations[i].repository, tag: item.tag },
+      };
       const { results } = await copyImage(srcRef, [target], { ...opts, referrers: false, expectDigest: item.digest });
       record(i, item, results[0]);
     }

@@ -4,17 +4,18 @@
  * `docker save` / skopeo docker-archive (uncompressed `layer.tar` entries). Both carry a
  * `manifest.json` and no registry manifest; the manifest is rebuilt the way crane does.
  */
+
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash, Hash } from 'node:crypto';
-import { Readable, Transform, TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { FileSource } from './archive';
+import type { FileSource } from './archive';
 import { mapLimit } from './concurrency';
 import { InputError, parseJsonInput } from './errors';
-import { Blob, Descriptor, Image, MediaType, dockerManifest, isDigest, manifestOf, sha256 } from './image';
+import { type Blob, type Descriptor, dockerManifest, type Image, isDigest, MediaType, manifestOf, sha256 } from './image';
 
 export const TARBALL_MANIFEST = 'manifest.json';
 
@@ -43,7 +44,8 @@ function readEntry(src: FileSource): TarballEntry {
   if (!Array.isArray(entries) || entries.length === 0) throw new InputError(`${src.location}: ${TARBALL_MANIFEST} lists no image`);
   if (entries.length > 1) throw new InputError(`${src.location}: ${TARBALL_MANIFEST} lists ${entries.length} images; ferry pushes one image per file`);
   const entry = entries[0];
-  if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw new InputError(`${src.location}: ${TARBALL_MANIFEST} needs "Config" and "Layers"`);
+  if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers))
+    throw new InputError(`${src.location}: ${TARBALL_MANIFEST} needs "Config" and "Layers"`);
   return entry;
 }
 
@@ -74,7 +76,8 @@ async function recompress(src: FileSource, name: string, expectedDiffId: string,
   const file = path.join(tmpDir, `layer-${createHash('sha1').update(name).digest('hex')}.tar.gz`);
   await pipeline(src.open(name), uncompressed, zlib.createGzip({ level: 1 }), compressed, fs.createWriteStream(file));
   const diffId = `sha256:${uncompressed.hash.digest('hex')}`;
-  if (diffId !== expectedDiffId) throw new InputError(`${src.location}: layer ${name} hashes to ${diffId} but the config's diff_id is ${expectedDiffId}; the image file is corrupt`);
+  if (diffId !== expectedDiffId)
+    throw new InputError(`${src.location}: layer ${name} hashes to ${diffId} but the config's diff_id is ${expectedDiffId}; the image file is corrupt`);
   return {
     mediaType: MediaType.dockerLayerGzip,
     size: compressed.bytes,
@@ -86,7 +89,9 @@ async function recompress(src: FileSource, name: string, expectedDiffId: string,
 
 async function hashOf(src: FileSource, name: string): Promise<string> {
   const counter = new HashingCounter();
-  await pipeline(src.open(name), counter, async function* (chunks: AsyncIterable<Buffer>) { for await (const _ of chunks); });
+  await pipeline(src.open(name), counter, async (chunks: AsyncIterable<Buffer>) => {
+    for await (const _ of chunks);
+  });
   return `sha256:${counter.hash.digest('hex')}`;
 }
 
@@ -138,7 +143,9 @@ export async function readTarball(src: FileSource, opts: TarballOptions): Promis
     throw new InputError(`${src.location}: ${TARBALL_MANIFEST} lists ${entry.Layers.length} layers but the config has ${diffIds.length} diff_ids`);
   }
   let tmpDir: string | undefined;
-  const dispose = () => { if (tmpDir) removeTempDir(tmpDir); };
+  const dispose = () => {
+    if (tmpDir) removeTempDir(tmpDir);
+  };
   try {
     const layers = await mapLimit(entry.Layers, opts.jobs, async (name, i) => {
       const compression = compressionOf(Buffer.concat([src.head(name, 4), Buffer.alloc(4)]));

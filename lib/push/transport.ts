@@ -11,12 +11,12 @@
 import { setMaxListeners } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import * as tls from 'node:tls';
-import { Readable, Transform, pipeline } from 'node:stream';
-import { Deadline, RequestTimeouts, requestTimeouts, DEFAULT_TIMEOUT_SECONDS } from './deadlines';
+import { DEFAULT_TIMEOUT_SECONDS, type Deadline, type RequestTimeouts, requestTimeouts } from './deadlines';
 import { FatalError, PushError, RetryableError, sanitize } from './errors';
 import { HostSet } from './host';
-import { DEFAULT_RETRY_POLICY, RetryBudget, RetryPolicy } from './retry';
+import { DEFAULT_RETRY_POLICY, RetryBudget, type RetryPolicy } from './retry';
 
 export interface TransportOptions {
   /** Extra attempts per operation, for connection errors and 408/429/5xx. */
@@ -64,7 +64,10 @@ export interface StreamResponse {
 
 /** Thrown for failures below HTTP (reset, refused, timeouts); `code` is Node's error code. */
 export class ConnectionError extends RetryableError {
-  constructor(message: string, readonly code: string | undefined) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
     super(message);
   }
 }
@@ -74,8 +77,25 @@ export class PlainHttpError extends FatalError {
   override readonly name = 'PlainHttpError';
 }
 
-const RETRY_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
-const TLS_TRUST_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED']);
+const RETRY_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+const TLS_TRUST_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+]);
 /** OpenSSL's words for "the other side did not answer the ClientHello with TLS". */
 const PLAIN_HTTP_SIGNS = /wrong version number|packet length too long|http request/i;
 const MAX_RESPONSE_BYTES = 8 << 20;
@@ -96,14 +116,17 @@ export function retryAfterSeconds(value: string | undefined, now = Date.now()): 
   return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined;
 }
 
-
 function connectionError(err: NodeJS.ErrnoException, req: Request): Error {
   const what = describe(req.method, req.url);
   if (err.code && TLS_TRUST_CODES.has(err.code)) {
-    return new FatalError(`${what}: TLS certificate of ${req.url.host} is not trusted (${err.code}); add its CA with --ca-file, or for a test registry only, --insecure-registry ${req.url.host}`);
+    return new FatalError(
+      `${what}: TLS certificate of ${req.url.host} is not trusted (${err.code}); add its CA with --ca-file, or for a test registry only, --insecure-registry ${req.url.host}`,
+    );
   }
   if ((err.code === 'EPROTO' || err.code?.startsWith('ERR_SSL')) && PLAIN_HTTP_SIGNS.test(err.message)) {
-    return new PlainHttpError(`${req.url.host} answered TLS with plain HTTP; if it is a registry without TLS (a local test registry), name it with --insecure-registry ${req.url.host}`);
+    return new PlainHttpError(
+      `${req.url.host} answered TLS with plain HTTP; if it is a registry without TLS (a local test registry), name it with --insecure-registry ${req.url.host}`,
+    );
   }
   const message = `${what}: ${err.code ?? sanitize(err.message)}${err.code === 'ETIMEDOUT' && err.message !== 'ETIMEDOUT' ? ` (${err.message})` : ''}`;
   return err.code && !RETRY_CODES.has(err.code) && !err.code.startsWith('ERR_SSL') && err.code !== 'EPROTO'
@@ -126,7 +149,10 @@ class Watchdog {
   private windowStart = 0;
   private windowBytes = 0;
 
-  constructor(private readonly timeouts: RequestTimeouts, private readonly kill: (err: NodeJS.ErrnoException) => void) {}
+  constructor(
+    private readonly timeouts: RequestTimeouts,
+    private readonly kill: (err: NodeJS.ErrnoException) => void,
+  ) {}
 
   connecting(): void {
     this.after(this.timeouts.connectMs, `no connection within ${this.timeouts.connectMs / 1000}s`);
@@ -138,12 +164,16 @@ class Watchdog {
     this.windowBytes = 0;
     const window = this.timeouts.stallWindowMs;
     const min = (this.timeouts.minBytesPerSecond * window) / 1000;
-    this.ticker = setInterval(() => {
-      if (Date.now() - this.windowStart < window) return;
-      if (this.windowBytes < min) this.kill(timeoutError(`stalled: ${this.windowBytes} bytes in ${window / 1000}s, below ${this.timeouts.minBytesPerSecond} B/s`));
-      this.windowStart = Date.now();
-      this.windowBytes = 0;
-    }, Math.max(50, window / 4));
+    this.ticker = setInterval(
+      () => {
+        if (Date.now() - this.windowStart < window) return;
+        if (this.windowBytes < min)
+          this.kill(timeoutError(`stalled: ${this.windowBytes} bytes in ${window / 1000}s, below ${this.timeouts.minBytesPerSecond} B/s`));
+        this.windowStart = Date.now();
+        this.windowBytes = 0;
+      },
+      Math.max(50, window / 4),
+    );
   }
 
   moved(bytes: number): void {
@@ -222,7 +252,10 @@ export class Transport {
    */
   once(req: Request): Promise<Response> {
     return this.start(req, (incoming, settle) => {
-      readBody(incoming, req.method === 'HEAD').then((body) => settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body }), settle.reject);
+      readBody(incoming, req.method === 'HEAD').then(
+        (body) => settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body }),
+        settle.reject,
+      );
     });
   }
 
@@ -233,12 +266,21 @@ export class Transport {
    * retryable ConnectionError. The caller retries (it knows who still needs the bytes).
    */
   open(req: Request): Promise<StreamResponse> {
-    return this.start(req, (incoming, settle, moved) => {
-      // Counted as the caller reads: a 'data' listener here would start the flow and lose the bytes.
-      const body = new Transform({ transform(chunk: Buffer, _enc, next) { moved(chunk.length); next(null, chunk); } });
-      pipeline(incoming, body, () => undefined);
-      settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body });
-    }, true);
+    return this.start(
+      req,
+      (incoming, settle, moved) => {
+        // Counted as the caller reads: a 'data' listener here would start the flow and lose the bytes.
+        const body = new Transform({
+          transform(chunk: Buffer, _enc, next) {
+            moved(chunk.length);
+            next(null, chunk);
+          },
+        });
+        pipeline(incoming, body, () => undefined);
+        settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body });
+      },
+      true,
+    );
   }
 
   /**
@@ -252,7 +294,11 @@ export class Transport {
     streaming = false,
   ): Promise<T> {
     if (req.url.protocol === 'http:' && !this.isInsecure(req.url.host)) {
-      return Promise.reject(new FatalError(`refusing plain HTTP to ${req.url.host} (${req.method} ${req.url.pathname}); name it with --insecure-registry ${req.url.host} to allow it`));
+      return Promise.reject(
+        new FatalError(
+          `refusing plain HTTP to ${req.url.host} (${req.method} ${req.url.pathname}); name it with --insecure-registry ${req.url.host} to allow it`,
+        ),
+      );
     }
     const { deadline } = req;
     if (deadline?.signal.aborted) return Promise.reject(deadline.signal.reason);
@@ -266,8 +312,14 @@ export class Transport {
         outgoing.destroy(err);
       };
       const watchdog = new Watchdog(this.timeouts, kill);
-      const onAbort = () => { aborted = deadline!.signal.reason; kill(aborted!); };
-      const done = () => { watchdog.stop(); deadline?.signal.removeEventListener('abort', onAbort); };
+      const onAbort = () => {
+        aborted = deadline!.signal.reason;
+        kill(aborted!);
+      };
+      const done = () => {
+        watchdog.stop();
+        deadline?.signal.removeEventListener('abort', onAbort);
+      };
       const fail = (err: NodeJS.ErrnoException) => {
         if (settled) return;
         settled = true;
@@ -292,7 +344,10 @@ export class Transport {
         else watchdog.flowing();
       };
       outgoing.on('socket', (socket) => {
-        if (!socket.connecting) { connectedNow(); return; }
+        if (!socket.connecting) {
+          connectedNow();
+          return;
+        }
         watchdog.connecting();
         socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', connectedNow);
       });
@@ -312,7 +367,10 @@ export class Transport {
       if (typeof req.body === 'function') {
         source = req.body();
         source.on('data', (chunk: Buffer) => watchdog.moved(chunk.length));
-        source.on('error', (err) => { bodyError = err; outgoing.destroy(err); });
+        source.on('error', (err) => {
+          bodyError = err;
+          outgoing.destroy(err);
+        });
         source.pipe(outgoing);
       } else {
         outgoing.end(req.body);

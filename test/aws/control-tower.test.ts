@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import type { Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { createAwsApp } from '../../lib/aws/app';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { CONTROL_TOWER_PLUGIN, ControlTowerChecks } from '../../lib/aws/control-tower';
 import { stackName } from '../../lib/config/naming';
 import { loadVariant } from './synth';
@@ -66,7 +66,10 @@ test('running only the rules that name a resource type present gives exactly the
     new ecr.Repository(app.node.findChild(stackName(config.build)) as Stack, 'Careless', { imageTagMutability: ecr.TagMutability.MUTABLE });
     // Synth fails on the careless repository, after writing the templates: validate those again.
     expect(() => app.synth()).toThrow('CT.ECR.PR.3');
-    const templatePaths = fs.readdirSync(app.outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(app.outdir, f));
+    const templatePaths = fs
+      .readdirSync(app.outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => path.join(app.outdir, f));
     expect(templatePaths).toHaveLength(1 + config.destinations.length);
     const context = { templatePaths } as never;
     const findings = (report: { violations: { ruleName: string; violatingResources: { resourceLogicalId: string; templatePath: string }[] }[] }) =>

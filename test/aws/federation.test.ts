@@ -5,16 +5,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { createAwsApp } from '../../lib/aws/app';
 import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
+import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
 import { providerPlans } from '../../lib/aws/providers';
 import { MINT_TOKEN_ACTION } from '../../lib/aws/source-role';
-import { createAwsApp } from '../../lib/aws/app';
 import { loadConfig } from '../../lib/config/load';
 import type { FerryConfig, Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
-import { Template } from 'aws-cdk-lib/assertions';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { allowedGrants } from './synth';
 import { CLUSTER_ISSUER, EUSC_PROVIDER, OUTBOUND_AUDIENCE, OUTBOUND_ISSUER, TOKEN_SECONDS, writeUnseenConfig } from './unseen-config';
 
@@ -58,35 +58,54 @@ describe('source roles (build stack)', () => {
   const others = () => config.destinations.filter((d) => d.account !== config.build.account);
 
   test('one per destination in another account, none for the destination in the build account', () => {
-    const names = resources(config.build, 'AWS::IAM::Role').map(([, r]) => r.Properties.RoleName).sort();
+    const names = resources(config.build, 'AWS::IAM::Role')
+      .map(([, r]) => r.Properties.RoleName)
+      .sort();
     expect(names).toEqual([naming.roleName(config.build), ...others().map((d) => naming.sourceRoleName(d))].sort());
     expect(naming.sourceRoleArn(config, target('same-account'))).toBe(naming.roleArn(target('same-account')));
   });
 
-  test.each(['com-a', 'cn-a', 'cn-c', 'gov-a', 'gov-b', 'eusc-a'])('%s: named like its pusher role, on the build role path, trusted by its push ServiceAccount only', (name) => {
-    const d = target(name);
-    const role = roleNamed(config.build, naming.sourceRoleName(d));
-    expect(role.Properties.Path).toBe('/ferry/ci/');
-    expect(naming.sourceRoleArn(config, d)).toBe(`arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-${name}`);
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Principal: { Federated: `arn:aws:iam::111111111111:oidc-provider/${CLUSTER_HOST_PATH}` },
-        Condition: { StringEquals: { [`${CLUSTER_HOST_PATH}:sub`]: `system:serviceaccount:delivery:ferry-pusher-${name}`, [`${CLUSTER_HOST_PATH}:aud`]: 'sts.amazonaws.com' } },
-      },
-    ]);
-  });
+  test.each(['com-a', 'cn-a', 'cn-c', 'gov-a', 'gov-b', 'eusc-a'])(
+    '%s: named like its pusher role, on the build role path, trusted by its push ServiceAccount only',
+    (name) => {
+      const d = target(name);
+      const role = roleNamed(config.build, naming.sourceRoleName(d));
+      expect(role.Properties.Path).toBe('/ferry/ci/');
+      expect(naming.sourceRoleArn(config, d)).toBe(`arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-${name}`);
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Principal: { Federated: `arn:aws:iam::111111111111:oidc-provider/${CLUSTER_HOST_PATH}` },
+          Condition: {
+            StringEquals: {
+              [`${CLUSTER_HOST_PATH}:sub`]: `system:serviceaccount:delivery:ferry-pusher-${name}`,
+              [`${CLUSTER_HOST_PATH}:aud`]: 'sts.amazonaws.com',
+            },
+          },
+        },
+      ]);
+    },
+  );
 
-  test.each(['com-a', 'cn-a', 'cn-c', 'gov-a', 'gov-b', 'eusc-a'])('%s: registry login, pull on exactly the configured build repositories, token minting only for outbound-federation', (name) => {
-    const d = target(name);
-    const outbound = d.trust === 'outbound-federation';
-    const expected = [`${ECR_LOGIN_ACTION} *`, ...pairs([...ECR_PULL_ACTIONS, ECR_LIST_ACTION], buildRepositoryArns()), ...(outbound ? [`${MINT_TOKEN_ACTION} *`] : [])];
-    expect(grantsOf(config.build, naming.sourceRolePolicyName(d))).toEqual(expected.sort());
-  });
+  test.each(['com-a', 'cn-a', 'cn-c', 'gov-a', 'gov-b', 'eusc-a'])(
+    '%s: registry login, pull on exactly the configured build repositories, token minting only for outbound-federation',
+    (name) => {
+      const d = target(name);
+      const outbound = d.trust === 'outbound-federation';
+      const expected = [
+        `${ECR_LOGIN_ACTION} *`,
+        ...pairs([...ECR_PULL_ACTIONS, ECR_LIST_ACTION], buildRepositoryArns()),
+        ...(outbound ? [`${MINT_TOKEN_ACTION} *`] : []),
+      ];
+      expect(grantsOf(config.build, naming.sourceRolePolicyName(d))).toEqual(expected.sort());
+    },
+  );
 
   test.each(['cn-a', 'gov-b', 'eusc-a'])('%s: the token grant pins audience, RS256 and the configured maximum duration', (name) => {
-    const [, policy] = resources(config.build, 'AWS::IAM::ManagedPolicy').find(([, p]) => p.Properties.ManagedPolicyName === naming.sourceRolePolicyName(target(name)))!;
+    const [, policy] = resources(config.build, 'AWS::IAM::ManagedPolicy').find(
+      ([, p]) => p.Properties.ManagedPolicyName === naming.sourceRolePolicyName(target(name)),
+    )!;
     const mint = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Action === MINT_TOKEN_ACTION);
     expect(mint).toEqual([
       {
@@ -119,8 +138,13 @@ describe('source roles (build stack)', () => {
 describe('destination roles', () => {
   test('a destination in the build account pulls the build repositories with its own pusher role', () => {
     const d = target('same-account');
-    const pushed = pairs([...ECR_PUSH_ACTIONS, ECR_LIST_ACTION], ['team/app', 'team/tool'].map((r) => naming.repositoryArn(d, r)));
-    expect(grantsOf(d, naming.rolePolicyName(d))).toEqual([...new Set([`${ECR_LOGIN_ACTION} *`, ...pushed, ...pairs([...ECR_PULL_ACTIONS, ECR_LIST_ACTION], buildRepositoryArns())])].sort());
+    const pushed = pairs(
+      [...ECR_PUSH_ACTIONS, ECR_LIST_ACTION],
+      ['team/app', 'team/tool'].map((r) => naming.repositoryArn(d, r)),
+    );
+    expect(grantsOf(d, naming.rolePolicyName(d))).toEqual(
+      [...new Set([`${ECR_LOGIN_ACTION} *`, ...pushed, ...pairs([...ECR_PULL_ACTIONS, ECR_LIST_ACTION], buildRepositoryArns())])].sort(),
+    );
   });
 
   test('other pushers only push: no pull, no token minting', () => {
@@ -130,20 +154,28 @@ describe('destination roles', () => {
     }
   });
 
-  test.each(['cn-a', 'cn-b', 'gov-b', 'eusc-a'])('%s (outbound-federation): trusts the outbound issuer with aud = the audience and sub = its source role ARN, path included', (name) => {
-    const d = target(name);
-    const role = roleNamed(d, naming.roleName(d));
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Principal: { Federated: name === 'eusc-a' ? EUSC_PROVIDER : `arn:${d.partition.id}:iam::${d.account}:oidc-provider/${OUTBOUND_HOST}` },
-        Condition: { StringEquals: { [`${OUTBOUND_HOST}:aud`]: OUTBOUND_AUDIENCE, [`${OUTBOUND_HOST}:sub`]: `arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-${name}` } },
-      },
-    ]);
-    // No trust of the cluster issuer anywhere in an outbound-federation destination's stack.
-    expect(JSON.stringify(synth.json(d))).not.toContain(CLUSTER_HOST_PATH);
-  });
+  test.each(['cn-a', 'cn-b', 'gov-b', 'eusc-a'])(
+    '%s (outbound-federation): trusts the outbound issuer with aud = the audience and sub = its source role ARN, path included',
+    (name) => {
+      const d = target(name);
+      const role = roleNamed(d, naming.roleName(d));
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Principal: { Federated: name === 'eusc-a' ? EUSC_PROVIDER : `arn:${d.partition.id}:iam::${d.account}:oidc-provider/${OUTBOUND_HOST}` },
+          Condition: {
+            StringEquals: {
+              [`${OUTBOUND_HOST}:aud`]: OUTBOUND_AUDIENCE,
+              [`${OUTBOUND_HOST}:sub`]: `arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-${name}`,
+            },
+          },
+        },
+      ]);
+      // No trust of the cluster issuer anywhere in an outbound-federation destination's stack.
+      expect(JSON.stringify(synth.json(d))).not.toContain(CLUSTER_HOST_PATH);
+    },
+  );
 
   test.each(['same-account', 'com-a', 'com-b', 'cn-c', 'gov-a'])('%s (cluster-oidc): trusts the cluster issuer with the push ServiceAccount', (name) => {
     const d = target(name);
@@ -153,7 +185,12 @@ describe('destination roles', () => {
         Effect: 'Allow',
         Action: 'sts:AssumeRoleWithWebIdentity',
         Principal: { Federated: `arn:${d.partition.id}:iam::${d.account}:oidc-provider/${CLUSTER_HOST_PATH}` },
-        Condition: { StringEquals: { [`${CLUSTER_HOST_PATH}:sub`]: `system:serviceaccount:delivery:ferry-pusher-${name}`, [`${CLUSTER_HOST_PATH}:aud`]: 'sts.amazonaws.com' } },
+        Condition: {
+          StringEquals: {
+            [`${CLUSTER_HOST_PATH}:sub`]: `system:serviceaccount:delivery:ferry-pusher-${name}`,
+            [`${CLUSTER_HOST_PATH}:aud`]: 'sts.amazonaws.com',
+          },
+        },
       },
     ]);
     expect(JSON.stringify(synth.json(d))).not.toContain(OUTBOUND_HOST);
@@ -165,7 +202,13 @@ describe('once-per-account resources', () => {
   const all = () => naming.allTargets(config);
 
   test('exactly one OIDC provider per issuer per account across all stacks, listing the audience its roles trust', () => {
-    const created = all().flatMap((t) => resources(t, 'AWS::IAM::OIDCProvider').map(([, p]) => ({ key: `${accountOf(t)} ${p.Properties.Url}`, clients: p.Properties.ClientIdList, stack: t.name })));
+    const created = all().flatMap((t) =>
+      resources(t, 'AWS::IAM::OIDCProvider').map(([, p]) => ({
+        key: `${accountOf(t)} ${p.Properties.Url}`,
+        clients: p.Properties.ClientIdList,
+        stack: t.name,
+      })),
+    );
     const keys = created.map((c) => c.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.sort()).toEqual(
@@ -184,7 +227,11 @@ describe('once-per-account resources', () => {
   });
 
   test('every trusted provider is created by a stack of its account or imported by config', () => {
-    const created = new Set(all().flatMap((t) => resources(t, 'AWS::IAM::OIDCProvider').map(([, p]) => `arn:${t.partition.id}:iam::${t.account}:oidc-provider/${p.Properties.Url.slice(8)}`)));
+    const created = new Set(
+      all().flatMap((t) =>
+        resources(t, 'AWS::IAM::OIDCProvider').map(([, p]) => `arn:${t.partition.id}:iam::${t.account}:oidc-provider/${p.Properties.Url.slice(8)}`),
+      ),
+    );
     for (const t of all()) {
       for (const [, role] of resources(t, 'AWS::IAM::Role')) {
         const federated = role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Federated;
@@ -195,12 +242,19 @@ describe('once-per-account resources', () => {
   });
 
   test('a stack that imports a provider another stack creates deploys after that stack, and says why', () => {
-    const dependsOn = (t: Target) => synth.assembly.getStackByName(naming.stackName(t)).dependencies.map((d) => d.id).filter((id) => id.startsWith('ferry-') && !id.endsWith('.assets'));
+    const dependsOn = (t: Target) =>
+      synth.assembly
+        .getStackByName(naming.stackName(t))
+        .dependencies.map((d) => d.id)
+        .filter((id) => id.startsWith('ferry-') && !id.endsWith('.assets'));
     expect(dependsOn(target('same-account'))).toEqual(['ferry-ci']);
     expect(dependsOn(target('com-b'))).toEqual(['ferry-com-a']);
     expect(dependsOn(target('cn-b'))).toEqual(['ferry-cn-a']);
     for (const name of ['ci', 'com-a', 'cn-a', 'cn-c', 'gov-a', 'gov-b', 'eusc-a']) expect(dependsOn(target(name))).toEqual([]);
-    expect(synth.json(target('cn-b')).Metadata.FerryDeployAfter).toEqual({ Stack: 'ferry-cn-a', Reason: `creates arn:aws-cn:iam::333333333333:oidc-provider/${OUTBOUND_HOST}` });
+    expect(synth.json(target('cn-b')).Metadata.FerryDeployAfter).toEqual({
+      Stack: 'ferry-cn-a',
+      Reason: `creates arn:aws-cn:iam::333333333333:oidc-provider/${OUTBOUND_HOST}`,
+    });
     // An importer's role carries no DependsOn: nothing in its own stack deploys the provider.
     for (const [, role] of resources(target('cn-b'), 'AWS::IAM::Role')) expect(role.DependsOn).toBeUndefined();
   });
@@ -261,7 +315,7 @@ describe('an imported cluster provider with a custom cluster audience', () => {
     ]);
   });
 
-  test('the source roles and the build account\'s pusher role trust that audience', () => {
+  test("the source roles and the build account's pusher role trust that audience", () => {
     for (const r of Object.values(imported.json(imported.config.build).Resources).filter((r: any) => r.Type === 'AWS::IAM::Role') as any[]) {
       expect(r.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals[`${CLUSTER_HOST_PATH}:aud`]).toBe('ferry.example');
     }

@@ -4,14 +4,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { createAwsApp } from '../../lib/aws/app';
 import { loadConfig } from '../../lib/config/load';
 import { stackName } from '../../lib/config/naming';
-import { configVariant } from './synth';
 import { EXAMPLE_CONFIG } from '../support/config-fixture';
+import { configVariant } from './synth';
 
 const config = loadConfig(EXAMPLE_CONFIG);
 const govcloud = config.destinations.find((t) => t.synthesizer === 'cli-credentials')!;
@@ -32,9 +32,7 @@ function synthError(app: ReturnType<typeof createAwsApp>): string {
 }
 
 test('a non-compliant resource fails synth, with findings of both packs naming rule and resource', () => {
-  const message = synthError(
-    appWith((stack) => new iam.User(stack, 'Careless').addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }))),
-  );
+  const message = synthError(appWith((stack) => new iam.User(stack, 'Careless').addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }))));
   expect(message).toContain('AwsSolutions-IAM5[Action::s3:*]');
   expect(message).toContain('NIST.800.53.R5-IAMNoInlinePolicy');
   expect(message).toContain('NIST.800.53.R5-IAMUserNoPolicies');
@@ -43,7 +41,9 @@ test('a non-compliant resource fails synth, with findings of both packs naming r
 
 test('the wildcard acknowledgement covers the role policy only, not another policy in the same stack', () => {
   const message = synthError(
-    appWith((stack) => new iam.ManagedPolicy(stack, 'Other', { statements: [new iam.PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: ['*'] })] })),
+    appWith(
+      (stack) => new iam.ManagedPolicy(stack, 'Other', { statements: [new iam.PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: ['*'] })] }),
+    ),
   );
   expect(message).toContain('AwsSolutions-IAM5[Resource::*]');
   expect(message).toContain(`${stackName(govcloud)}/Other/Resource`);
@@ -67,7 +67,10 @@ test('a cli-credentials stack too large to send inline fails synth, naming the c
     } catch (error) {
       message = (error as Error).message;
     }
-    const [, stack, file] = /^(ferry-\S+): the template is \d+ bytes, over CloudFormation's 51200-byte limit for templates sent inline, .*\(in (\S+), set synthesizer: bootstrapped/.exec(message) ?? [];
+    const [, stack, file] =
+      /^(ferry-\S+): the template is \d+ bytes, over CloudFormation's 51200-byte limit for templates sent inline, .*\(in (\S+), set synthesizer: bootstrapped/.exec(
+        message,
+      ) ?? [];
     const target = variant.destinations.find((t) => stackName(t) === stack);
     expect(target?.synthesizer).toBe('cli-credentials');
     expect(file).toBe(target?.source);

@@ -5,15 +5,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
 import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from '../../lib/aws/irsa-role';
 import { providerOf } from '../../lib/aws/providers';
 import { KANIKO_CACHE_TTL_DAYS } from '../../lib/aws/target-stack';
-import { CONTROL_TOWER_PLUGIN } from '../../lib/aws/control-tower';
 import { loadConfig } from '../../lib/config/load';
-import { Target } from '../../lib/config/model';
+import type { Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
-import { allowedGrants, synthesize, Synthesized } from './synth';
 import { EXAMPLE_CONFIG } from '../support/config-fixture';
+import { allowedGrants, type Synthesized, synthesize } from './synth';
 
 const exampleConfig = loadConfig(EXAMPLE_CONFIG);
 let synth: Synthesized;
@@ -90,7 +90,8 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     const own = allowedGrants(template(), naming.rolePolicyName(target));
     expect([...new Set(own)]).toEqual([...new Set(expected)].sort());
     expect(own.filter((g) => g.endsWith(' *'))).toEqual([`${ECR_LOGIN_ACTION} *`]);
-    for (const name of repositories) expect(naming.repositoryArn(target, name)).toBe(`arn:${target.partition.id}:ecr:${target.region}:${target.account}:repository/${name}`);
+    for (const name of repositories)
+      expect(naming.repositoryArn(target, name)).toBe(`arn:${target.partition.id}:ecr:${target.region}:${target.account}:repository/${name}`);
   });
 
   test('the permissions are a customer-managed policy attached to the role, with no inline policies', () => {
@@ -106,7 +107,8 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
   if (target.kind === 'build') {
     test('the builder may pull from and push to the Kaniko cache', () => {
       const cacheArn = naming.repositoryArn(target, exampleConfig.cacheRepository);
-      for (const action of ['ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:PutImage']) expect(allowedGrants(template())).toContain(`${action} ${cacheArn}`);
+      for (const action of ['ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:PutImage'])
+        expect(allowedGrants(template())).toContain(`${action} ${cacheArn}`);
     });
   } else {
     test('the pusher cannot pull layers and only reaches the configured repositories', () => {
@@ -118,11 +120,21 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
   test('ARNs are literal and name this partition only (but for the source role an outbound token names)', () => {
     // The one ARN of another partition: the `sub` an outbound-federation role trusts, a string IAM only compares.
     const source = target.trust === 'outbound-federation' ? naming.sourceRoleArn(exampleConfig, target) : undefined;
-    const partitions = [...text().split(source ?? '\0').join('').matchAll(/arn:([a-z0-9-]+):/g)].map((m) => m[1]);
+    const partitions = [
+      ...text()
+        .split(source ?? '\0')
+        .join('')
+        .matchAll(/arn:([a-z0-9-]+):/g),
+    ].map((m) => m[1]);
     expect(partitions.length).toBeGreaterThan(0);
     expect(new Set(partitions)).toEqual(new Set([target.partition.id]));
     expect(text()).not.toContain('AWS::Partition');
-    if (target.partition.id !== 'aws') expect(text().split(source ?? '\0').join('')).not.toContain('arn:aws:');
+    if (target.partition.id !== 'aws')
+      expect(
+        text()
+          .split(source ?? '\0')
+          .join(''),
+      ).not.toContain('arn:aws:');
   });
 
   test('one repository per configured image (plus the cache and pusher repositories in the build account)', () => {
@@ -189,7 +201,7 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
   });
 
   if (target.synthesizer === 'cli-credentials') {
-    test('cli-credentials: deploys with the caller\'s credentials, template inline, no bootstrap needed', () => {
+    test("cli-credentials: deploys with the caller's credentials, template inline, no bootstrap needed", () => {
       expect(artifact().assumeRoleArn).toBeUndefined();
       expect(artifact().cloudFormationExecutionRoleArn).toBeUndefined();
       expect(artifact().stackTemplateAssetObjectUrl).toBeUndefined();
@@ -240,16 +252,20 @@ describe('Control Tower proactive controls (cfn-guard) on the example config', (
   test('ran, and its only failures are CT.ECR.PR.3 on the repositories whose tags are not IMMUTABLE, each acknowledged with its reason', () => {
     expect(controlTower()).toMatchObject({ conclusion: 'success', violations: [] });
     const where = controlTower().suppressedViolations.flatMap((s: any) => s.violatingConstructs.map((c: any) => `${s.ruleName} ${c.constructPath}`));
-    const expected = naming.allTargets(exampleConfig).flatMap((t) =>
-      [...exampleConfig.repositories.map((r) => r.name), ...(t.kind === 'build' ? [exampleConfig.cacheRepository] : [])].map(
-        (name) => `ecr_private_tag_immutability_enabled_check ${naming.stackName(t)}/Repositories/${name.replace(/\//g, '--')}/Resource`,
-      ),
-    );
+    const expected = naming
+      .allTargets(exampleConfig)
+      .flatMap((t) =>
+        [...exampleConfig.repositories.map((r) => r.name), ...(t.kind === 'build' ? [exampleConfig.cacheRepository] : [])].map(
+          (name) => `ecr_private_tag_immutability_enabled_check ${naming.stackName(t)}/Repositories/${name.replace(/\//g, '--')}/Resource`,
+        ),
+      );
     expect(where.sort()).toEqual(expected.sort());
     for (const s of controlTower().suppressedViolations) expect(s.reason).toMatch(/IMMUTABLE.*CT\.ECR\.PR\.3|CT\.ECR\.PR\.3.*IMMUTABLE/);
   });
 
   test('the pusher image repository is IMMUTABLE: it is pushed once per ferry version and its tag never moves', () => {
-    synth.template(exampleConfig.build).hasResourceProperties('AWS::ECR::Repository', { RepositoryName: naming.PUSHER_REPOSITORY, ImageTagMutability: 'IMMUTABLE' });
+    synth
+      .template(exampleConfig.build)
+      .hasResourceProperties('AWS::ECR::Repository', { RepositoryName: naming.PUSHER_REPOSITORY, ImageTagMutability: 'IMMUTABLE' });
   });
 });

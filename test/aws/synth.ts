@@ -11,7 +11,6 @@ import type { FerryConfig, Target } from '../../lib/config/model';
 import { stackName } from '../../lib/config/naming';
 import { copyExampleConfig } from '../support/config-fixture';
 
-
 export interface Synthesized {
   readonly config: FerryConfig;
   readonly app: App;
@@ -34,7 +33,11 @@ export function configVariant(changes: Record<string, Record<string, unknown>>):
   const dir = copyExampleConfig();
   for (const [name, fields] of Object.entries(changes)) {
     const doc = parseDocument(fs.readFileSync(path.join(dir, name), 'utf8'));
-    for (const [field, value] of Object.entries(fields)) doc.setIn(field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), value);
+    for (const [field, value] of Object.entries(fields))
+      doc.setIn(
+        field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
+        value,
+      );
     fs.writeFileSync(path.join(dir, name), doc.toString());
   }
   return dir;
@@ -50,12 +53,16 @@ export function loadVariant(changes: Record<string, Record<string, unknown>>): {
  * with `policyName`, only those of that customer-managed policy.
  */
 export function allowedGrants(template: Template, policyName?: string): string[] {
-  const managed = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((r) => policyName === undefined || r.Properties.ManagedPolicyName === policyName);
+  const managed = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter(
+    (r) => policyName === undefined || r.Properties.ManagedPolicyName === policyName,
+  );
   if (policyName !== undefined && managed.length !== 1) throw new Error(`expected one managed policy named ${policyName}, found ${managed.length}`);
   const documents = [
     ...managed.map((r) => r.Properties.PolicyDocument),
     ...(policyName === undefined ? Object.values(template.findResources('AWS::IAM::Policy')).map((r) => r.Properties.PolicyDocument) : []),
-    ...(policyName === undefined ? Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)) : []),
+    ...(policyName === undefined
+      ? Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument))
+      : []),
   ];
   const grants: string[] = [];
   for (const statement of documents.flatMap((d) => d.Statement)) {

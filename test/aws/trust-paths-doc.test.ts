@@ -18,7 +18,11 @@ const china = config.destinations.find((d) => d.name === 'china')!;
 function normal(statement: any): any {
   const list = (v: unknown) => [v].flat().map(String).sort();
   const { Sid, Effect, Action, Resource, Principal, Condition } = statement;
-  return JSON.parse(JSON.stringify({ Sid, Effect, Action: list(Action), Resource: Resource === undefined ? undefined : list(Resource), Principal, Condition }, (_k, v) => (Array.isArray(v) ? [...v].map(String).sort() : v)));
+  return JSON.parse(
+    JSON.stringify({ Sid, Effect, Action: list(Action), Resource: Resource === undefined ? undefined : list(Resource), Principal, Condition }, (_k, v) =>
+      Array.isArray(v) ? [...v].map(String).sort() : v,
+    ),
+  );
 }
 
 function resources(stack: string, type: string): any[] {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { FerryConfig, Target } from '../../lib/config/model';
 import * as naming from '../../lib/config/naming';
-import { allowedGrants, loadVariant, synthesize, Synthesized } from './synth';
+import { allowedGrants, loadVariant, type Synthesized, synthesize } from './synth';
 
 const IMPORTED_PROVIDER = 'arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 const BUILD_BOUNDARY = 'arn:aws:iam::111111111111:policy/ferry-boundary';
@@ -75,7 +75,9 @@ test('the role path is applied, and the role ARN from naming includes it', () =>
 
 test('tags reach the repositories, the role and the provider of their own stack only', () => {
   const has = (target: Target, type: string, tags: Record<string, string>) =>
-    Object.values(synth.template(target).findResources(type)).every((r) => Object.entries(tags).every(([Key, Value]) => (r.Properties.Tags ?? []).some((t: any) => t.Key === Key && t.Value === Value)));
+    Object.values(synth.template(target).findResources(type)).every((r) =>
+      Object.entries(tags).every(([Key, Value]) => (r.Properties.Tags ?? []).some((t: any) => t.Key === Key && t.Value === Value)),
+    );
   expect(has(build, 'AWS::ECR::Repository', { owner: 'platform', 'cost-center': '4711' })).toBe(true);
   expect(has(build, 'AWS::IAM::Role', { owner: 'platform', 'cost-center': '4711' })).toBe(true);
   expect(has(china, 'AWS::IAM::Role', { team: 'china-ops' })).toBe(true);
@@ -87,7 +89,8 @@ test('a KMS key encrypts every repository of its account', () => {
   const repositories = Object.values(synth.template(build).findResources('AWS::ECR::Repository'));
   expect(repositories.length).toBeGreaterThan(0);
   for (const r of repositories) expect(r.Properties.EncryptionConfiguration).toEqual({ EncryptionType: 'KMS', KmsKey: BUILD_KEY });
-  for (const r of Object.values(synth.template(china).findResources('AWS::ECR::Repository'))) expect(r.Properties.EncryptionConfiguration).toEqual({ EncryptionType: 'AES256' });
+  for (const r of Object.values(synth.template(china).findResources('AWS::ECR::Repository')))
+    expect(r.Properties.EncryptionConfiguration).toEqual({ EncryptionType: 'AES256' });
 });
 
 test.each([
@@ -101,7 +104,9 @@ test.each([
     synth.template(target).hasResourceProperties('AWS::ECR::Repository', {
       RepositoryName: name,
       ImageTagMutability: mutability,
-      ImageTagMutabilityExclusionFilters: exclusions ? exclusions.map((v) => ({ ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: v })) : Match.absent(),
+      ImageTagMutabilityExclusionFilters: exclusions
+        ? exclusions.map((v) => ({ ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: v }))
+        : Match.absent(),
     });
   }
 });
@@ -109,7 +114,9 @@ test.each([
 test('the untagged-image expiry follows the config', () => {
   for (const r of Object.values(synth.template(china).findResources('AWS::ECR::Repository'))) {
     const { rules } = JSON.parse(r.Properties.LifecyclePolicy.LifecyclePolicyText);
-    expect(rules).toEqual([expect.objectContaining({ selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 3, countUnit: 'days' } })]);
+    expect(rules).toEqual([
+      expect.objectContaining({ selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 3, countUnit: 'days' } }),
+    ]);
   }
 });
 

@@ -42,9 +42,21 @@ function expectedLines(dir: string): string[] {
 }
 
 const BAD: [string, () => string][] = [
-  ['an unknown region and a reserved tag key, in two files', () => variant((d) => (setIn(d, 'aws-cn.yaml', ['destinations', 0, 'region'] as never, 'cn-north-9'), setIn(d, 'build.yaml', ['tags', 'aws:owner'], 'x')))],
+  [
+    'an unknown region and a reserved tag key, in two files',
+    () => variant((d) => (setIn(d, 'aws-cn.yaml', ['destinations', 0, 'region'] as never, 'cn-north-9'), setIn(d, 'build.yaml', ['tags', 'aws:owner'], 'x'))),
+  ],
   ['a shared.yaml that is a list', () => variant((d) => writeConfig(d, 'shared.yaml', '- name: ferry/demo-app\n'))],
-  ['60 tags and a { in a tag value (once CloudFormation validation reports)', () => variant((d) => (setIn(d, 'build.yaml', ['tags'], Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'v']))), setIn(d, 'aws-us-gov.yaml', ['destinations', 0, 'tags', 'owner'] as never, 'a{b')))],
+  [
+    '60 tags and a { in a tag value (once CloudFormation validation reports)',
+    () =>
+      variant(
+        (d) => (
+          setIn(d, 'build.yaml', ['tags'], Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'v']))),
+          setIn(d, 'aws-us-gov.yaml', ['destinations', 0, 'tags', 'owner'] as never, 'a{b')
+        ),
+      ),
+  ],
   ['FIPS in China', () => variant((d) => setIn(d, 'aws-cn.yaml', ['destinations', 0, 'fips'] as never, true))],
 ];
 
@@ -80,7 +92,7 @@ describe.each(BAD)('%s', (_name, make) => {
     expect(fs.readdirSync(out)).toEqual([]);
   });
 
-  test('npx cdk synth: exit 1, the problem lines and the CLI\'s closing line, no template', () => {
+  test("npx cdk synth: exit 1, the problem lines and the CLI's closing line, no template", () => {
     const out = tempDir();
     dirs.push(out);
     const result = spawnSync(bin('cdk'), ['synth', '--quiet', '--output', out], { cwd: REPO_ROOT, encoding: 'utf8', env: cleanEnv(config) });

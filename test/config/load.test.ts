@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_REFERENCE_DOC, renderReference, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
 import { loadConfig } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/problems';
-import { CONFIG_REFERENCE_DOC, renderReference, renderSchemas, SCHEMA_DIR, withReference } from '../../lib/config/json-schema';
 import { DEFAULTS } from '../../lib/config/schema';
-import { copyExampleConfig, editConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
+import { copyExampleConfig, EXAMPLE_CONFIG, editConfig, writeConfig } from '../support/config-fixture';
 
 /** The problem lines loading `dir` reports, with the temp dir shown as `config`. */
 function problemsOf(dir: string): string[] {
@@ -89,7 +89,10 @@ describe('the example config', () => {
     expect(config.sync).toEqual(DEFAULTS.sync);
     expect(config.workspace).toEqual(DEFAULTS.workspace);
     expect(config.images).toEqual(DEFAULTS.images);
-    expect(config.outboundFederation).toEqual({ issuerUrl: 'https://a1b2c3d4-5678-90ab-cdef-111111111111.tokens.sts.global.api.aws', ...DEFAULTS.outboundFederation });
+    expect(config.outboundFederation).toEqual({
+      issuerUrl: 'https://a1b2c3d4-5678-90ab-cdef-111111111111.tokens.sts.global.api.aws',
+      ...DEFAULTS.outboundFederation,
+    });
     expect(config.destinations.map((d) => d.trust)).toEqual(['outbound-federation', DEFAULTS.trust]);
     expect(config.build).toMatchObject({ trust: DEFAULTS.trust, fips: DEFAULTS.fips, rolePath: DEFAULTS.rolePath, tags: { owner: 'platform' } });
   });
@@ -144,7 +147,11 @@ describe('a bad config gets one line per problem naming file, line, field, value
 
   test('a destination listed twice, in another file', () => {
     const dir = copyExampleConfig();
-    writeConfig(dir, 'aws-eusc.yaml', 'partition: aws-us-gov\ndestinations:\n  - name: govcloud-again\n    account: "222222222222"\n    region: us-gov-west-1\n');
+    writeConfig(
+      dir,
+      'aws-eusc.yaml',
+      'partition: aws-us-gov\ndestinations:\n  - name: govcloud-again\n    account: "222222222222"\n    region: us-gov-west-1\n',
+    );
     expect(problemsOf(dir)).toEqual([
       'config/aws-us-gov.yaml:3: partition = "aws-us-gov": is already configured in config/aws-eusc.yaml (keep one file per partition)',
       'config/aws-us-gov.yaml:6: destinations[0].account = "222222222222": with region us-gov-west-1 is listed twice: already at config/aws-eusc.yaml:3 (list each account and region once)',
@@ -166,8 +173,10 @@ describe('a bad config gets one line per problem naming file, line, field, value
   });
 
   test('a missing required field', () => {
-    const dir = brokenCopy('aws-cn.yaml', /\n    account: "333333333333"/, '');
-    expect(problemsOf(dir)).toEqual(['config/aws-cn.yaml:5: destinations[0].account: missing (required: a 12-digit AWS account ID in quotes, e.g. "123456789012")']);
+    const dir = brokenCopy('aws-cn.yaml', /\n {4}account: "333333333333"/, '');
+    expect(problemsOf(dir)).toEqual([
+      'config/aws-cn.yaml:5: destinations[0].account: missing (required: a 12-digit AWS account ID in quotes, e.g. "123456789012")',
+    ]);
   });
 
   test('an unknown key, with the key it probably meant', () => {
@@ -204,7 +213,9 @@ describe('a bad config gets one line per problem naming file, line, field, value
   test('a directory without build.yaml', () => {
     const dir = copyExampleConfig();
     fs.rmSync(path.join(dir, 'build.yaml'));
-    expect(problemsOf(dir)).toEqual(['config/build.yaml: missing file (every config directory needs build.yaml and shared.yaml; see config/ in the ferry repository)']);
+    expect(problemsOf(dir)).toEqual([
+      'config/build.yaml: missing file (every config directory needs build.yaml and shared.yaml; see config/ in the ferry repository)',
+    ]);
   });
 
   test('a config directory that does not exist', () => {

@@ -1,4 +1,4 @@
-import { arnPrefix, ecrRegistryHost, parseEcrHost, partitionOfRegion, PARTITIONS } from '../../lib/config/partitions';
+import { arnPrefix, ecrRegistryHost, PARTITIONS, parseEcrHost, partitionOfRegion } from '../../lib/config/partitions';
 
 describe('the partition table', () => {
   test.each([

@@ -11,7 +11,7 @@ test('the SDK partition data loads, with the regions AWS documents', () => {
   expect([...sdkRegions().values()].flat()).not.toContain('aws-global');
 });
 
-test('ferry\'s partition table has the SDK\'s DNS suffix and region shape for every partition (update partitions.ts when this fails)', () => {
+test("ferry's partition table has the SDK's DNS suffix and region shape for every partition (update partitions.ts when this fails)", () => {
   for (const sdk of sdkPartitions()) {
     const facts = PARTITIONS.get(sdk.id);
     expect(facts).toBeDefined();

@@ -31,20 +31,30 @@ const OUTBOUND_HOST = 'a1b2c3d4-5678-90ab-cdef-111111111111.tokens.sts.global.ap
 const CLUSTER_HOST_PATH = 'oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
 test('outbound-federation without outboundFederation.issuerUrl names the destination and how to get the issuer', () => {
-  const lines = problems((dir) => editConfig(dir, 'build.yaml', /\noutboundFederation:\n  issuerUrl: .*\n/, '\n'));
-  expect(lines).toEqual([`config/build.yaml:4: outboundFederation.issuerUrl: missing (required: china at config/aws-cn.yaml:5 uses trust: outbound-federation; ${ENABLE})`]);
+  const lines = problems((dir) => editConfig(dir, 'build.yaml', /\noutboundFederation:\n {2}issuerUrl: .*\n/, '\n'));
+  expect(lines).toEqual([
+    `config/build.yaml:4: outboundFederation.issuerUrl: missing (required: china at config/aws-cn.yaml:5 uses trust: outbound-federation; ${ENABLE})`,
+  ]);
 });
 
 test('the same, with several such destinations, is still one line', () => {
   const lines = problems((dir) => {
-    editConfig(dir, 'build.yaml', /\noutboundFederation:\n  issuerUrl: .*\n/, '\n');
+    editConfig(dir, 'build.yaml', /\noutboundFederation:\n {2}issuerUrl: .*\n/, '\n');
     editConfig(dir, 'aws-us-gov.yaml', 'synthesizer: cli-credentials', 'synthesizer: cli-credentials\n    trust: outbound-federation');
   });
-  expect(lines).toEqual([`config/build.yaml:4: outboundFederation.issuerUrl: missing (required: china at config/aws-cn.yaml:5 and 1 more uses trust: outbound-federation; ${ENABLE})`]);
+  expect(lines).toEqual([
+    `config/build.yaml:4: outboundFederation.issuerUrl: missing (required: china at config/aws-cn.yaml:5 and 1 more uses trust: outbound-federation; ${ENABLE})`,
+  ]);
 });
 
 test('outbound-federation is refused, with the reason, for a destination in the build partition', () => {
-  const lines = problems((dir) => writeConfig(dir, 'aws.yaml', 'partition: aws\ndestinations:\n  - name: eu\n    account: "444444444444"\n    region: eu-west-1\n    trust: outbound-federation\n'));
+  const lines = problems((dir) =>
+    writeConfig(
+      dir,
+      'aws.yaml',
+      'partition: aws\ndestinations:\n  - name: eu\n    account: "444444444444"\n    region: eu-west-1\n    trust: outbound-federation\n',
+    ),
+  );
   expect(lines).toEqual([
     'config/aws.yaml:6: destinations[0].trust = "outbound-federation": is refused in partition aws, the build account\'s own: STS does not accept an outbound web identity token in the partition that issued it (use trust: cluster-oidc here; outbound-federation is for destinations in another partition)',
   ]);
@@ -52,7 +62,9 @@ test('outbound-federation is refused, with the reason, for a destination in the 
 
 test('an issuer with a port, which IAM refuses as a provider URL', () => {
   const lines = problems((dir) => editConfig(dir, 'build.yaml', `issuerUrl: https://${OUTBOUND_HOST}`, `issuerUrl: https://${OUTBOUND_HOST}:443`));
-  expect(lines).toEqual([`config/build.yaml:21: outboundFederation.issuerUrl = "https://${OUTBOUND_HOST}:443": has a port, which IAM refuses in an OIDC provider URL (expected https://host or https://host/path)`]);
+  expect(lines).toEqual([
+    `config/build.yaml:21: outboundFederation.issuerUrl = "https://${OUTBOUND_HOST}:443": has a port, which IAM refuses in an OIDC provider URL (expected https://host or https://host/path)`,
+  ]);
 });
 
 test('an issuer longer than IAM allows', () => {
@@ -60,31 +72,46 @@ test('an issuer longer than IAM allows', () => {
   const lines = problems((dir) => editConfig(dir, 'build.yaml', /issuerUrl: https:\/\/oidc\.eks\S+/, `issuerUrl: ${long}`));
   // The loader shortens long values in messages; the field, the line and the reason are what matter.
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^config\/build\.yaml:9: cluster\.issuerUrl = "https:\/\/oidc\.example\.com\/x+.*: is longer than the 255 characters IAM allows for an OIDC provider URL$/);
+  expect(lines[0]).toMatch(
+    /^config\/build\.yaml:9: cluster\.issuerUrl = "https:\/\/oidc\.example\.com\/x+.*: is longer than the 255 characters IAM allows for an OIDC provider URL$/,
+  );
 });
 
 test('an audience longer than an IAM client ID may be', () => {
   const audience = 'a'.repeat(256);
-  const lines = problems((dir) => editConfig(dir, 'build.yaml', `issuerUrl: https://${OUTBOUND_HOST}`, `issuerUrl: https://${OUTBOUND_HOST}\n  audience: ${audience}`));
+  const lines = problems((dir) =>
+    editConfig(dir, 'build.yaml', `issuerUrl: https://${OUTBOUND_HOST}`, `issuerUrl: https://${OUTBOUND_HOST}\n  audience: ${audience}`),
+  );
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^config\/build\.yaml:22: outboundFederation\.audience = "a+.*: is longer than the 255 characters IAM allows for an OIDC provider's client ID \(use a shorter audience, e\.g\. sts\.amazonaws\.com\)$/);
+  expect(lines[0]).toMatch(
+    /^config\/build\.yaml:22: outboundFederation\.audience = "a+.*: is longer than the 255 characters IAM allows for an OIDC provider's client ID \(use a shorter audience, e\.g\. sts\.amazonaws\.com\)$/,
+  );
 });
 
 test('the outbound issuer cannot be the cluster issuer', () => {
   const lines = problems((dir) => editConfig(dir, 'build.yaml', `issuerUrl: https://${OUTBOUND_HOST}`, `issuerUrl: https://${CLUSTER_HOST_PATH}`));
-  expect(lines).toEqual([`config/build.yaml:21: outboundFederation.issuerUrl = "https://${CLUSTER_HOST_PATH}": is the cluster's OIDC issuer (expected the build account's outbound issuer: ${ENABLE})`]);
+  expect(lines).toEqual([
+    `config/build.yaml:21: outboundFederation.issuerUrl = "https://${CLUSTER_HOST_PATH}": is the cluster's OIDC issuer (expected the build account's outbound issuer: ${ENABLE})`,
+  ]);
 });
 
 describe('an imported provider must be the one for the issuer the role trusts', () => {
   test('a cluster-oidc target importing a provider of another issuer', () => {
     const arn = 'arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/OTHER';
-    const lines = problems((dir) => editConfig(dir, 'build.yaml', '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE', `oidcProviderArn: ${arn}`));
+    const lines = problems((dir) =>
+      editConfig(
+        dir,
+        'build.yaml',
+        '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
+        `oidcProviderArn: ${arn}`,
+      ),
+    );
     expect(lines).toEqual([
       `config/build.yaml:13: oidcProviderArn = "${arn}": is a provider for oidc.eks.us-west-2.amazonaws.com/id/OTHER, not for the cluster's issuer (cluster.issuerUrl), which this role trusts (expected an ARN ending oidc-provider/${CLUSTER_HOST_PATH})`,
     ]);
   });
 
-  test('an outbound-federation destination importing the cluster issuer\'s provider', () => {
+  test("an outbound-federation destination importing the cluster issuer's provider", () => {
     const arn = `arn:aws-cn:iam::333333333333:oidc-provider/${CLUSTER_HOST_PATH}`;
     const lines = problems((dir) => editConfig(dir, 'aws-cn.yaml', 'trust: outbound-federation', `trust: outbound-federation\n    oidcProviderArn: ${arn}`));
     expect(lines).toEqual([
@@ -95,14 +122,19 @@ describe('an imported provider must be the one for the issuer the role trusts', 
   test('the right provider is accepted on either path', () => {
     const dir = copyExampleConfig();
     dirs.push(dir);
-    editConfig(dir, 'aws-cn.yaml', 'trust: outbound-federation', `trust: outbound-federation\n    oidcProviderArn: arn:aws-cn:iam::333333333333:oidc-provider/${OUTBOUND_HOST}`);
+    editConfig(
+      dir,
+      'aws-cn.yaml',
+      'trust: outbound-federation',
+      `trust: outbound-federation\n    oidcProviderArn: arn:aws-cn:iam::333333333333:oidc-provider/${OUTBOUND_HOST}`,
+    );
     editConfig(dir, 'build.yaml', '# oidcProviderArn:', 'oidcProviderArn:');
     expect(loadConfig(dir).destinations.find((d) => d.name === 'china')?.oidcProviderArn).toBe(`arn:aws-cn:iam::333333333333:oidc-provider/${OUTBOUND_HOST}`);
   });
 });
 
 test('an outboundFederation block without issuerUrl says how to get the issuer', () => {
-  const lines = problems((dir) => editConfig(dir, 'build.yaml', /\n  issuerUrl: https:\/\/a1b2c3d4\S+/, '\n  audience: sts.amazonaws.com'));
+  const lines = problems((dir) => editConfig(dir, 'build.yaml', /\n {2}issuerUrl: https:\/\/a1b2c3d4\S+/, '\n  audience: sts.amazonaws.com'));
   expect(lines).toEqual([
     "config/build.yaml:21: outboundFederation.issuerUrl: missing (required: the build account's outbound web identity issuer, e.g. https://abcd1234.tokens.sts.global.api.aws, which `aws iam enable-outbound-web-identity-federation` prints once and `aws iam get-outbound-web-identity-federation-info` reads back)",
   ]);
@@ -110,7 +142,14 @@ test('an outboundFederation block without issuerUrl says how to get the issuer',
 
 test('an imported provider of another account is reported once, not also for its issuer', () => {
   const arn = 'arn:aws:iam::999999999999:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/OTHER';
-  const lines = problems((dir) => editConfig(dir, 'build.yaml', '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE', `oidcProviderArn: ${arn}`));
+  const lines = problems((dir) =>
+    editConfig(
+      dir,
+      'build.yaml',
+      '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
+      `oidcProviderArn: ${arn}`,
+    ),
+  );
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^config\/build\.yaml:13: oidcProviderArn = "arn:aws:iam::999999999999:.*arn:aws:iam::111111111111:oidc-provider\//);
 });

@@ -86,7 +86,9 @@ describe('the link check itself', () => {
 
   test('slugs of the headings this repository uses', () => {
     expect(slug('Synthesizer: `bootstrapped` or `cli-credentials`')).toBe('synthesizer-bootstrapped-or-cli-credentials');
-    expect(slug('`<partition>.yaml`: destinations in one partition (any other file name)')).toBe('partitionyaml-destinations-in-one-partition-any-other-file-name');
+    expect(slug('`<partition>.yaml`: destinations in one partition (any other file name)')).toBe(
+      'partitionyaml-destinations-in-one-partition-any-other-file-name',
+    );
     expect(slug('Try `ferry push` locally')).toBe('try-ferry-push-locally');
     expect([...anchorsOf('# A\n\n```\n# not a heading\n```\n\n## A\n')]).toEqual(['a', 'a-1']);
   });

@@ -43,7 +43,7 @@ export function linksOf(text: string): Link[] {
   const links: Link[] = [];
   for (const { line, text: raw } of proseLines(text)) {
     const prose = withoutCodeSpans(raw);
-    for (const m of prose.matchAll(/!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*(<[^>]*>|[^\s)]+)(?:\s+"[^"]*")?\s*\)/g)) {
+    for (const m of prose.matchAll(/!?\[(?:[^[\]]|\[[^[\]]*\])*\]\(\s*(<[^>]*>|[^\s)]+)(?:\s+"[^"]*")?\s*\)/g)) {
       links.push({ line, target: m[1].replace(/^<|>$/g, '') });
     }
     const definition = /^ {0,3}\[[^\]]+\]:\s*(\S+)/.exec(prose);
@@ -66,7 +66,11 @@ export function slug(heading: string): string {
     last = m.index + m[0].length;
   }
   text += plainText(heading.slice(last));
-  return text.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** Text of inline Markdown outside code spans: link texts, no tags, no emphasis markers. */

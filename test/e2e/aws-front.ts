@@ -5,16 +5,17 @@
  * region, the ECR registry endpoints (each in front of its own real docker-registry), and the
  * OIDC issuers' discovery and JWKS documents. A host it does not know gets 421.
  */
-import * as https from 'node:https';
+
 import type * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { certificateNames, parseAwsHost } from './aws-hosts';
 import { EcrStandIn } from './ecr-stand-in';
-import { IamWorld } from './iam-world';
-import { TestIssuer } from './issuers';
+import type { IamWorld } from './iam-world';
+import type { TestIssuer } from './issuers';
 import { Sessions, StsStandIn } from './sts-stand-in';
-import { issueCertificates, TestCertificates } from './test-ca';
+import { issueCertificates, type TestCertificates } from './test-ca';
 
 /** The preload that sends every AWS host name to a local port (shared with the push tests). */
 export const PRELOAD = path.join(__dirname, '..', 'push', 'aws-hosts-hook.cjs');
@@ -38,7 +39,12 @@ export class AwsFront {
   readonly ecr: EcrStandIn;
   readonly sessions = new Sessions();
 
-  private constructor(private readonly server: https.Server, readonly certs: TestCertificates, private readonly issuers: readonly TestIssuer[], opts: AwsFrontOptions) {
+  private constructor(
+    private readonly server: https.Server,
+    readonly certs: TestCertificates,
+    private readonly issuers: readonly TestIssuer[],
+    opts: AwsFrontOptions,
+  ) {
     this.world = opts.world;
     const world = (): IamWorld => this.world;
     const fetchJson = (url: string): Promise<unknown> => this.fetchJson(url);
@@ -47,10 +53,21 @@ export class AwsFront {
   }
 
   static async start(opts: AwsFrontOptions): Promise<AwsFront> {
-    const certs = issueCertificates(opts.dir, certificateNames(opts.regions, opts.issuers.map((i) => i.host)));
+    const certs = issueCertificates(
+      opts.dir,
+      certificateNames(
+        opts.regions,
+        opts.issuers.map((i) => i.host),
+      ),
+    );
     const server = https.createServer({ cert: certs.cert, key: certs.key });
     const front = new AwsFront(server, certs, opts.issuers, opts);
-    server.on('request', (req, res) => { front.route(req, res).catch((err) => { res.writeHead(500); res.end(String(err)); }); });
+    server.on('request', (req, res) => {
+      front.route(req, res).catch((err) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return front;
   }
@@ -70,11 +87,16 @@ export class AwsFront {
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => { this.server.closeAllConnections(); this.server.close(() => resolve()); });
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const host = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const host = String(req.headers.host ?? '')
+      .replace(/:\d+$/, '')
+      .toLowerCase();
     const endpoint = parseAwsHost(host);
     if (endpoint?.service === 'ecr-registry') return this.ecr.registry(req, res, endpoint);
     const body = await readBody(req);
@@ -90,9 +112,23 @@ export class AwsFront {
   private fetchJson(url: string): Promise<unknown> {
     const target = new URL(url);
     return new Promise((resolve, reject) => {
-      const req = https.get({ host: '127.0.0.1', port: Number(this.address.split(':')[1]), servername: target.hostname, headers: { host: target.host }, path: target.pathname, ca: this.certs.ca, agent: false }, (res) => {
-        readBody(res).then((body) => (res.statusCode === 200 ? resolve(JSON.parse(body.toString('utf8'))) : reject(new Error(`GET ${url} answered ${res.statusCode}`))), reject);
-      });
+      const req = https.get(
+        {
+          host: '127.0.0.1',
+          port: Number(this.address.split(':')[1]),
+          servername: target.hostname,
+          headers: { host: target.host },
+          path: target.pathname,
+          ca: this.certs.ca,
+          agent: false,
+        },
+        (res) => {
+          readBody(res).then(
+            (body) => (res.statusCode === 200 ? resolve(JSON.parse(body.toString('utf8'))) : reject(new Error(`GET ${url} answered ${res.statusCode}`))),
+            reject,
+          );
+        },
+      );
       req.on('error', reject);
       req.setTimeout(5000, () => req.destroy(new Error(`GET ${url} timed out`)));
     });

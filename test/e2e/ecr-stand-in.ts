@@ -13,9 +13,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { AwsHost, partitionOf } from './aws-hosts';
-import { evaluateIdentity, IamWorld } from './iam-world';
-import { Session, Sessions, StsError } from './sts-stand-in';
+import { type AwsHost, partitionOf } from './aws-hosts';
+import { evaluateIdentity, type IamWorld } from './iam-world';
+import { type Session, type Sessions, StsError } from './sts-stand-in';
 
 export interface RegistryGrant {
   readonly session: Session;
@@ -45,16 +45,28 @@ export interface EcrStandInOptions {
 const TOKEN_LIFETIME_MS = 12 * 3600_000;
 
 /** The ECR action a registry API request needs, by method and path. */
-export function registryAction(method: string, path: string, query: URLSearchParams): { repository: string; actions: string[]; mountFrom?: string } | undefined {
+export function registryAction(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+): { repository: string; actions: string[]; mountFrom?: string } | undefined {
   const m = /^\/v2\/(.+?)\/(blobs\/uploads\/.*|blobs\/uploads|blobs\/[^/]+|manifests\/[^/]+|referrers\/[^/]+|tags\/list)$/.exec(path);
   if (!m) return undefined;
   const [, repository, rest] = m;
   const read = method === 'GET' || method === 'HEAD';
   if (rest.startsWith('blobs/uploads')) {
-    const action = method === 'POST' ? 'ecr:InitiateLayerUpload' : method === 'PATCH' ? 'ecr:UploadLayerPart' : method === 'PUT' ? 'ecr:CompleteLayerUpload' : 'ecr:UploadLayerPart';
-    return { repository, actions: [action], mountFrom: method === 'POST' ? query.get('from') ?? undefined : undefined };
+    const action =
+      method === 'POST'
+        ? 'ecr:InitiateLayerUpload'
+        : method === 'PATCH'
+          ? 'ecr:UploadLayerPart'
+          : method === 'PUT'
+            ? 'ecr:CompleteLayerUpload'
+            : 'ecr:UploadLayerPart';
+    return { repository, actions: [action], mountFrom: method === 'POST' ? (query.get('from') ?? undefined) : undefined };
   }
-  if (rest.startsWith('blobs/')) return { repository, actions: [method === 'HEAD' ? 'ecr:BatchCheckLayerAvailability' : read ? 'ecr:GetDownloadUrlForLayer' : 'ecr:BatchDeleteImage'] };
+  if (rest.startsWith('blobs/'))
+    return { repository, actions: [method === 'HEAD' ? 'ecr:BatchCheckLayerAvailability' : read ? 'ecr:GetDownloadUrlForLayer' : 'ecr:BatchDeleteImage'] };
   // The OCI referrers API reads manifests: the same permission as pulling one.
   if (rest.startsWith('referrers/')) return { repository, actions: ['ecr:BatchGetImage'] };
   if (rest.startsWith('manifests/')) return { repository, actions: [read ? 'ecr:BatchGetImage' : method === 'PUT' ? 'ecr:PutImage' : 'ecr:BatchDeleteImage'] };
@@ -81,9 +93,14 @@ export class EcrStandIn {
 
   async api(req: http.IncomingMessage, body: Buffer, endpoint: AwsHost): Promise<{ status: number; body: string }> {
     const target = String(req.headers['x-amz-target'] ?? '');
-    const record: { -readonly [K in keyof EcrCall]?: EcrCall[K] } = { api: target.replace(/^.*\./, 'ecr:'), host: String(req.headers.host), region: endpoint.region };
+    const record: { -readonly [K in keyof EcrCall]?: EcrCall[K] } = {
+      api: target.replace(/^.*\./, 'ecr:'),
+      host: String(req.headers.host),
+      region: endpoint.region,
+    };
     try {
-      if (target !== 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken') throw new StsError(400, 'UnknownOperationException', `the stand-in does not implement ${target}`);
+      if (target !== 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken')
+        throw new StsError(400, 'UnknownOperationException', `the stand-in does not implement ${target}`);
       const session = await this.opts.sessions.authenticate(req, body, endpoint, 'ecr');
       record.roleArn = session.role.arn;
       const decision = evaluateIdentity(session.role, 'ecr:GetAuthorizationToken', '*', { 'aws:RequestedRegion': [endpoint.region] });
@@ -94,12 +111,27 @@ export class EcrStandIn {
       this.calls.push({ ...record, ok: true } as EcrCall);
       return {
         status: 200,
-        body: JSON.stringify({ authorizationData: [{ authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'), expiresAt: expiresAt / 1000, proxyEndpoint: `https://${session.role.account}.dkr.ecr.${endpoint.region}.${partitionOf(endpoint.region).dnsSuffix}` }] }),
+        body: JSON.stringify({
+          authorizationData: [
+            {
+              authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
+              expiresAt: expiresAt / 1000,
+              proxyEndpoint: `https://${session.role.account}.dkr.ecr.${endpoint.region}.${partitionOf(endpoint.region).dnsSuffix}`,
+            },
+          ],
+        }),
       };
     } catch (err) {
       const e = err instanceof StsError ? err : new StsError(500, 'ServerException', (err as Error).message);
       // JSON-protocol services spell the credential errors as exceptions.
-      const type = { InvalidClientTokenId: 'UnrecognizedClientException', SignatureDoesNotMatch: 'InvalidSignatureException', MissingAuthenticationToken: 'MissingAuthenticationTokenException', ExpiredToken: 'ExpiredTokenException', IncompleteSignature: 'IncompleteSignatureException' }[e.code] ?? e.code;
+      const type =
+        {
+          InvalidClientTokenId: 'UnrecognizedClientException',
+          SignatureDoesNotMatch: 'InvalidSignatureException',
+          MissingAuthenticationToken: 'MissingAuthenticationTokenException',
+          ExpiredToken: 'ExpiredTokenException',
+          IncompleteSignature: 'IncompleteSignatureException',
+        }[e.code] ?? e.code;
       this.calls.push({ ...record, ok: false, error: `${type}: ${e.message}` } as EcrCall);
       return { status: e.status, body: JSON.stringify({ __type: type, message: e.message }) };
     }
@@ -122,7 +154,8 @@ export class EcrStandIn {
     const grant = auth && user === 'AWS' ? this.grants.get(rest.join(':')) : undefined;
     if (!grant || grant.expiresAt < Date.now()) return refuse(401, 'UNAUTHORIZED', 'authentication required');
     record.roleArn = grant.session.role.arn;
-    if (grant.region !== endpoint.region) return refuse(401, 'UNAUTHORIZED', `authentication required (stand-in: the token was issued in ${grant.region}, this registry is in ${endpoint.region})`);
+    if (grant.region !== endpoint.region)
+      return refuse(401, 'UNAUTHORIZED', `authentication required (stand-in: the token was issued in ${grant.region}, this registry is in ${endpoint.region})`);
     if (url.pathname === '/v2/' || url.pathname === '/v2') return this.forward(req, res, backend, record);
     const needed = registryAction(req.method ?? 'GET', url.pathname, url.searchParams);
     if (!needed) return refuse(403, 'DENIED', `the stand-in does not serve ${req.method} ${url.pathname}`);
@@ -132,11 +165,16 @@ export class EcrStandIn {
     if (needed.mountFrom) checks.push({ repository: needed.mountFrom, actions: ['ecr:GetDownloadUrlForLayer'] });
     for (const check of checks) {
       const arn = `arn:${endpoint.partition}:ecr:${endpoint.region}:${endpoint.account}:repository/${check.repository}`;
-      if (!world.repositories.has(arn)) return refuse(404, 'NAME_UNKNOWN', `The repository with name '${check.repository}' does not exist in the registry with id '${endpoint.account}'`);
+      if (!world.repositories.has(arn))
+        return refuse(404, 'NAME_UNKNOWN', `The repository with name '${check.repository}' does not exist in the registry with id '${endpoint.account}'`);
       for (const action of check.actions) {
         record.action = action;
         if (grant.session.role.account !== endpoint.account) {
-          return refuse(403, 'DENIED', `User: ${grant.session.role.arn} is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`);
+          return refuse(
+            403,
+            'DENIED',
+            `User: ${grant.session.role.arn} is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
+          );
         }
         const decision = evaluateIdentity(grant.session.role, action, arn, { 'aws:RequestedRegion': [endpoint.region] });
         if (!decision.allowed) return refuse(403, 'DENIED', decision.reason);
@@ -154,7 +192,10 @@ export class EcrStandIn {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    upstream.on('error', (err) => { if (!res.headersSent) registryError(res, 502, 'UNAVAILABLE', err.message); else res.destroy(); });
+    upstream.on('error', (err) => {
+      if (!res.headersSent) registryError(res, 502, 'UNAVAILABLE', err.message);
+      else res.destroy();
+    });
     req.pipe(upstream);
   }
 }

@@ -28,7 +28,12 @@ export function readCloudAssembly(dir: string): StackTemplate[] {
     .map(([id, a]) => {
       const m = /^aws:\/\/(\d{12})\/([a-z0-9-]+)$/.exec(a.environment);
       if (!m) throw new Error(`stack ${id} has no concrete environment (${a.environment})`);
-      return { stackName: a.properties.stackName ?? id, account: m[1], region: m[2], template: JSON.parse(fs.readFileSync(path.join(dir, a.properties.templateFile), 'utf8')) };
+      return {
+        stackName: a.properties.stackName ?? id,
+        account: m[1],
+        region: m[2],
+        template: JSON.parse(fs.readFileSync(path.join(dir, a.properties.templateFile), 'utf8')),
+      };
     });
 }
 
@@ -85,7 +90,11 @@ export interface Decision {
 function resolver(stack: StackTemplate): (value: Json) => Json {
   const partition = partitionOf(stack.region);
   const pseudo: Record<string, string> = {
-    'AWS::Partition': partition.id, 'AWS::AccountId': stack.account, 'AWS::Region': stack.region, 'AWS::URLSuffix': partition.dnsSuffix, 'AWS::StackName': stack.stackName,
+    'AWS::Partition': partition.id,
+    'AWS::AccountId': stack.account,
+    'AWS::Region': stack.region,
+    'AWS::URLSuffix': partition.dnsSuffix,
+    'AWS::StackName': stack.stackName,
   };
   const resources = stack.template.Resources ?? {};
   const resolve = (value: Json): Json => {
@@ -163,7 +172,10 @@ export class IamWorld {
   /** Account id -> partition id, for every account a stack deploys into. */
   readonly accounts = new Map<string, string>();
 
-  constructor(readonly stacks: readonly StackTemplate[], readonly outside: OutsideCloudFormation = {}) {
+  constructor(
+    readonly stacks: readonly StackTemplate[],
+    readonly outside: OutsideCloudFormation = {},
+  ) {
     for (const stack of stacks) this.load(stack);
     for (const [account, providers] of Object.entries(outside.providers ?? {})) {
       const partition = this.accounts.get(account);
@@ -186,7 +198,8 @@ export class IamWorld {
     const grant = (roleLogicalIds: Json[], document: Json): void => {
       for (const ref of roleLogicalIds) {
         const id = ref?.Ref;
-        if (typeof id !== 'string' || resources[id]?.Type !== 'AWS::IAM::Role') throw new Error(`${stack.stackName}: policy attached to ${JSON.stringify(ref)}, which the stand-in cannot follow`);
+        if (typeof id !== 'string' || resources[id]?.Type !== 'AWS::IAM::Role')
+          throw new Error(`${stack.stackName}: policy attached to ${JSON.stringify(ref)}, which the stand-in cannot follow`);
         permissionsOf.set(id, [...(permissionsOf.get(id) ?? []), ...statementsOf(resolve(document))]);
       }
     };
@@ -195,7 +208,9 @@ export class IamWorld {
       if (r.Type === 'AWS::IAM::Role') {
         for (const p of r.Properties.Policies ?? []) grant([{ Ref: id }], p.PolicyDocument);
         for (const arn of r.Properties.ManagedPolicyArns ?? []) {
-          const local = Object.entries(resources).find(([, mp]) => mp.Type === 'AWS::IAM::ManagedPolicy' && managedPolicyArn(stack, mp, resolve) === resolve(arn));
+          const local = Object.entries(resources).find(
+            ([, mp]) => mp.Type === 'AWS::IAM::ManagedPolicy' && managedPolicyArn(stack, mp, resolve) === resolve(arn),
+          );
           if (!local) throw new Error(`${stack.stackName}: role ${id} attaches ${JSON.stringify(arn)}, a policy the stand-in does not know`);
           grant([{ Ref: id }], local[1].Properties.PolicyDocument);
         }
@@ -203,7 +218,8 @@ export class IamWorld {
       if (r.Type === 'AWS::IAM::OIDCProvider') {
         const url = resolve(r.Properties.Url) as string;
         const arn = providerArn(stack, url);
-        if (this.providers.has(arn)) throw new Error(`EntityAlreadyExists: ${stack.stackName} creates OIDC provider ${arn}, which ${this.providers.get(arn)!.origin} created already`);
+        if (this.providers.has(arn))
+          throw new Error(`EntityAlreadyExists: ${stack.stackName} creates OIDC provider ${arn}, which ${this.providers.get(arn)!.origin} created already`);
         this.providers.set(arn, { arn, url, clientIds: resolve(r.Properties.ClientIdList) ?? [], origin: stack.stackName });
       }
       if (r.Type === 'AWS::ECR::Repository') {
@@ -216,8 +232,13 @@ export class IamWorld {
       const arn = roleArnOf(stack, r, resolve);
       if (this.roles.has(arn)) throw new Error(`EntityAlreadyExists: role ${arn} is created by ${this.roles.get(arn)!.stackName} and ${stack.stackName}`);
       this.roles.set(arn, {
-        arn, name: resolve(r.Properties.RoleName), account: stack.account, partition, stackName: stack.stackName,
-        trust: statementsOf(resolve(r.Properties.AssumeRolePolicyDocument)), permissions: permissionsOf.get(id) ?? [],
+        arn,
+        name: resolve(r.Properties.RoleName),
+        account: stack.account,
+        partition,
+        stackName: stack.stackName,
+        trust: statementsOf(resolve(r.Properties.AssumeRolePolicyDocument)),
+        permissions: permissionsOf.get(id) ?? [],
         maxSessionDuration: Number(resolve(r.Properties.MaxSessionDuration) ?? 3600),
       });
     }
@@ -242,7 +263,13 @@ function list<T>(value: T | T[] | undefined): T[] {
 
 /** IAM's wildcard match: `*` any run, `?` one character; case-insensitive when asked (actions). */
 function globMatch(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('')}$`, ignoreCase ? 'i' : '');
+  const re = new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+      .join('')}$`,
+    ignoreCase ? 'i' : '',
+  );
   return re.test(value);
 }
 
@@ -279,14 +306,19 @@ function conditionFails(operatorName: string, block: Record<string, unknown>, co
     if (!actual || actual.length === 0) holds = Boolean(ifExists) || qualifier === 'ForAllValues:' || (NEGATED.has(base) && !qualifier);
     else if (qualifier === 'ForAnyValue:') holds = actual.some(matchesOne);
     else holds = actual.every(matchesOne); // ForAllValues, and a plain operator: every value the request carries must match
-    if (!holds) return `${operatorName} ${key} ${JSON.stringify(expected.length === 1 ? expected[0] : expected)} does not hold for ${actual ? JSON.stringify(actual.length === 1 ? actual[0] : actual) : 'an absent key'}`;
+    if (!holds)
+      return `${operatorName} ${key} ${JSON.stringify(expected.length === 1 ? expected[0] : expected)} does not hold for ${actual ? JSON.stringify(actual.length === 1 ? actual[0] : actual) : 'an absent key'}`;
   }
   return undefined;
 }
 
 /** `Null`: "true" asks that the key be absent, "false" that it be present. */
 function nullFails(block: Record<string, unknown>, context: RequestContext): string | undefined {
-  const present = new Set(Object.entries(context).filter(([, v]) => v.length > 0).map(([k]) => k.toLowerCase()));
+  const present = new Set(
+    Object.entries(context)
+      .filter(([, v]) => v.length > 0)
+      .map(([k]) => k.toLowerCase()),
+  );
   for (const [key, raw] of Object.entries(block)) {
     const wantAbsent = String(raw).toLowerCase() === 'true';
     if (wantAbsent === present.has(key.toLowerCase())) return `Null ${key} ${String(raw)} does not hold (the key is ${wantAbsent ? 'present' : 'absent'})`;
@@ -303,15 +335,19 @@ function conditionsFail(statement: PolicyStatement, context: RequestContext): st
 }
 
 function unsupported(statement: PolicyStatement): string | undefined {
-  for (const element of ['NotAction', 'NotResource', 'NotPrincipal'] as const) if (statement[element] !== undefined) return `${element} is not evaluated by the stand-in`;
+  for (const element of ['NotAction', 'NotResource', 'NotPrincipal'] as const)
+    if (statement[element] !== undefined) return `${element} is not evaluated by the stand-in`;
   return undefined;
 }
 
 /** Identity-based policy evaluation: an explicit Deny wins, then some Allow must match. */
 export function evaluateIdentity(role: Role, action: string, resource: string, context: RequestContext): Decision {
-  const applicable = role.permissions.filter((s) => list(s.Action).some((a) => globMatch(a, action, true)) && list(s.Resource).some((r) => globMatch(r, resource)));
+  const applicable = role.permissions.filter(
+    (s) => list(s.Action).some((a) => globMatch(a, action, true)) && list(s.Resource).some((r) => globMatch(r, resource)),
+  );
   for (const s of applicable.filter((x) => x.Effect === 'Deny')) {
-    if (unsupported(s) || !conditionsFail(s, context)) return { allowed: false, reason: `an explicit deny in an identity-based policy of ${role.arn} (${s.Sid ?? 'statement'})` };
+    if (unsupported(s) || !conditionsFail(s, context))
+      return { allowed: false, reason: `an explicit deny in an identity-based policy of ${role.arn} (${s.Sid ?? 'statement'})` };
   }
   const reasons: string[] = [];
   for (const s of applicable.filter((x) => x.Effect === 'Allow')) {
@@ -319,12 +355,17 @@ export function evaluateIdentity(role: Role, action: string, resource: string, c
     if (!why) return { allowed: true, reason: `allowed by ${s.Sid ?? 'a statement'} of ${role.arn}` };
     reasons.push(`${s.Sid ?? 'statement'}: ${why}`);
   }
-  return { allowed: false, reason: `User: ${role.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action${reasons.length ? ` (${reasons.join('; ')})` : ''}` };
+  return {
+    allowed: false,
+    reason: `User: ${role.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action${reasons.length ? ` (${reasons.join('; ')})` : ''}`,
+  };
 }
 
 /** Trust-policy evaluation for a federated principal (AssumeRoleWithWebIdentity). */
 export function evaluateTrust(role: Role, action: string, federatedPrincipal: string, context: RequestContext): Decision {
-  const applicable = role.trust.filter((s) => list(s.Action).some((a) => globMatch(a, action, true)) && list(s.Principal?.Federated).includes(federatedPrincipal));
+  const applicable = role.trust.filter(
+    (s) => list(s.Action).some((a) => globMatch(a, action, true)) && list(s.Principal?.Federated).includes(federatedPrincipal),
+  );
   for (const s of applicable.filter((x) => x.Effect === 'Deny')) {
     if (unsupported(s) || !conditionsFail(s, context)) return { allowed: false, reason: `the trust policy of ${role.arn} denies ${federatedPrincipal}` };
   }

@@ -43,7 +43,13 @@ export class TestIssuer {
   document(path: string): unknown {
     const base = new URL(this.url).pathname.replace(/\/$/, '');
     if (path === `${base}/.well-known/openid-configuration`) {
-      return { issuer: this.url, jwks_uri: `${this.url}/keys`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: [...this.keys.keys()] };
+      return {
+        issuer: this.url,
+        jwks_uri: `${this.url}/keys`,
+        response_types_supported: ['id_token'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: [...this.keys.keys()],
+      };
     }
     if (path === `${base}/keys`) return { keys: [...this.keys.values()].map((k) => k.jwk) };
     return undefined;

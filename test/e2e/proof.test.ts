@@ -24,13 +24,13 @@ import type { FerryConfig, Target } from '../../lib/config/model';
 import { pushTaskName, registryHost, roleArn, roleName, serviceAccountName, sourceRoleArn, stackName } from '../../lib/config/naming';
 import { main as ferryPush } from '../../lib/push/cli';
 import { synthesize } from '../../lib/synth';
-import { EXAMPLE_CONFIG, tempDir } from '../support/config-fixture';
 import { makeFixture, ociLayoutDir, SMALL_LAYERS } from '../push/fixtures';
-import { requireTool, startRegistry, TestRegistry } from '../push/registry-server';
+import { requireTool, startRegistry, type TestRegistry } from '../push/registry-server';
+import { EXAMPLE_CONFIG, tempDir } from '../support/config-fixture';
 import { AwsFront } from './aws-front';
-import { IamWorld, readCloudAssembly, StackTemplate } from './iam-world';
+import { IamWorld, readCloudAssembly, type StackTemplate } from './iam-world';
 import { TestIssuer } from './issuers';
-import { findStep, readDist, runStep, StepResult } from './push-step';
+import { findStep, readDist, runStep, type StepResult } from './push-step';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -73,10 +73,15 @@ function skopeoRaw(registry: TestRegistry, ref: string): Promise<{ code: number;
   requireTool('skopeo', 'skopeo');
   const home = tempDir('ferry-skopeo-home-');
   return new Promise((resolve) => {
-    execFile('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${ref}`], { env: { PATH: process.env.PATH, HOME: home }, encoding: 'buffer', timeout: 60_000 }, (err, stdout, stderr) => {
-      fs.rmSync(home, { recursive: true, force: true });
-      resolve({ code: err ? 1 : 0, stdout, stderr: stderr.toString() });
-    });
+    execFile(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${ref}`],
+      { env: { PATH: process.env.PATH, HOME: home }, encoding: 'buffer', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        fs.rmSync(home, { recursive: true, force: true });
+        resolve({ code: err ? 1 : 0, stdout, stderr: stderr.toString() });
+      },
+    );
   });
 }
 
@@ -85,10 +90,16 @@ async function fillBuildRegistry(): Promise<void> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stderr = '';
-  err.on('data', (d) => { stderr += d; });
+  err.on('data', (d) => {
+    stderr += d;
+  });
   out.resume();
   const build = registries.get(registryHost(config.build))!;
-  const code = await ferryPush([image.dir, '--to', `${build.host}/${REPOSITORY}:build`, '--insecure-registry', build.host], { env: {}, stdout: out, stderr: err });
+  const code = await ferryPush([image.dir, '--to', `${build.host}/${REPOSITORY}:build`, '--insecure-registry', build.host], {
+    env: {},
+    stdout: out,
+    stderr: err,
+  });
   if (code !== 0) throw new Error(`filling the build registry failed: ${stderr}`);
 }
 
@@ -116,7 +127,10 @@ async function pushStep(destination: Target, objects: Json[] = dist): Promise<De
 }
 
 function failure(run: DestinationRun): string {
-  return `exit ${run.result.code}\n${run.result.command.join(' ')}\nstderr:\n${run.result.stderr}\nSTS calls:\n${front.sts.calls.map((c) => JSON.stringify(c)).join('\n')}\nECR calls:\n${front.ecr.calls.filter((c) => !c.ok).map((c) => JSON.stringify(c)).join('\n')}`;
+  return `exit ${run.result.code}\n${run.result.command.join(' ')}\nstderr:\n${run.result.stderr}\nSTS calls:\n${front.sts.calls.map((c) => JSON.stringify(c)).join('\n')}\nECR calls:\n${front.ecr.calls
+    .filter((c) => !c.ok)
+    .map((c) => JSON.stringify(c))
+    .join('\n')}`;
 }
 
 beforeAll(async () => {
@@ -192,11 +206,23 @@ describe('config → policies → ServiceAccount → push step → tokens → im
     } else {
       const source = sourceRoleArn(config, destination);
       expect(assumed.find((c) => c.roleArn === source)).toMatchObject({ iss: config.cluster.issuerUrl, sub: sa, region: config.build.region });
-      expect(front.sts.calls.find((c) => c.action === 'GetWebIdentityToken')).toMatchObject({ ok: true, roleArn: source, region: config.build.region, iss: outboundIssuer!.url });
+      expect(front.sts.calls.find((c) => c.action === 'GetWebIdentityToken')).toMatchObject({
+        ok: true,
+        roleArn: source,
+        region: config.build.region,
+        iss: outboundIssuer!.url,
+      });
       expect(destinationAssume).toMatchObject({ iss: config.outboundFederation!.issuerUrl, sub: source });
     }
-    expect(front.ecr.calls.find((c) => c.api === 'ecr:GetAuthorizationToken' && c.region === destination.region)).toMatchObject({ ok: true, roleArn: roleArn(destination) });
-    expect(front.ecr.calls.find((c) => c.api.startsWith('PUT') && c.api.includes('/manifests/'))).toMatchObject({ ok: true, roleArn: roleArn(destination), host: registryHost(destination) });
+    expect(front.ecr.calls.find((c) => c.api === 'ecr:GetAuthorizationToken' && c.region === destination.region)).toMatchObject({
+      ok: true,
+      roleArn: roleArn(destination),
+    });
+    expect(front.ecr.calls.find((c) => c.api.startsWith('PUT') && c.api.includes('/manifests/'))).toMatchObject({
+      ok: true,
+      roleArn: roleArn(destination),
+      host: registryHost(destination),
+    });
 
     // A step that starts from a source role (the ServiceAccount's) reads the build registry with it.
     const stepRole = findStep(dist, pushTaskName(destination)).serviceAccount.metadata.annotations['eks.amazonaws.com/role-arn'];
@@ -231,7 +257,9 @@ function resourcesOf(template: Json, type: string): Json[] {
 function trustConditions(template: Json, name: string): Record<string, string> {
   const role = resourcesOf(template, 'AWS::IAM::Role').find((r) => r.Properties.RoleName === name);
   if (!role) throw new Error(`no role ${name} in the template`);
-  const statement = role.Properties.AssumeRolePolicyDocument.Statement.find((x: Json) => x.Action === 'sts:AssumeRoleWithWebIdentity' || x.Action?.includes?.('sts:AssumeRoleWithWebIdentity'));
+  const statement = role.Properties.AssumeRolePolicyDocument.Statement.find(
+    (x: Json) => x.Action === 'sts:AssumeRoleWithWebIdentity' || x.Action?.includes?.('sts:AssumeRoleWithWebIdentity'),
+  );
   return statement.Condition.StringEquals;
 }
 
@@ -251,7 +279,13 @@ interface Mistake {
   readonly says: RegExp;
 }
 
-type MistakeName = 'wrong sub' | 'wrong aud' | 'wrong issuer' | 'wrong partition' | 'repository outside the policy' | 'mint audience outside the source role policy';
+type MistakeName =
+  | 'wrong sub'
+  | 'wrong aud'
+  | 'wrong issuer'
+  | 'wrong partition'
+  | 'repository outside the policy'
+  | 'mint audience outside the source role policy';
 
 function mistake(destination: Target, name: MistakeName): Mistake {
   const outbound = destination.trust === 'outbound-federation';
@@ -263,7 +297,9 @@ function mistake(destination: Target, name: MistakeName): Mistake {
       return {
         stacks: withStack(destination, (t) => {
           const c = trustConditions(t, roleName(destination));
-          c[conditionKey(c, 'sub')] = outbound ? sourceRoleArn(config, destination).replace(/[^/]+$/, 'ferry-pusher-someone-else') : c[conditionKey(c, 'sub')].replace(/[^:]+$/, 'ferry-pusher-someone-else');
+          c[conditionKey(c, 'sub')] = outbound
+            ? sourceRoleArn(config, destination).replace(/[^/]+$/, 'ferry-pusher-someone-else')
+            : c[conditionKey(c, 'sub')].replace(/[^:]+$/, 'ferry-pusher-someone-else');
         }),
         refused: assumeRefused(/AccessDenied.*:sub/),
         says: /assum/i,
@@ -302,7 +338,11 @@ function mistake(destination: Target, name: MistakeName): Mistake {
           says: /assum/i,
         };
       }
-      return { outboundIssuers: { [config.build.account]: otherOutboundIssuer.url }, refused: assumeRefused(/InvalidIdentityToken: No OpenIDConnect provider found/), says: /assum/i };
+      return {
+        outboundIssuers: { [config.build.account]: otherOutboundIssuer.url },
+        refused: assumeRefused(/InvalidIdentityToken: No OpenIDConnect provider found/),
+        says: /assum/i,
+      };
     case 'wrong partition': {
       // The ServiceAccount names its role in another partition than the STS it must use.
       const copy = clone(dist);
@@ -310,7 +350,9 @@ function mistake(destination: Target, name: MistakeName): Mistake {
       const annotations = step.serviceAccount.metadata.annotations;
       const saRole = annotations['eks.amazonaws.com/role-arn'] as string;
       const wrong = saRole.replace(/^arn:[a-z-]+:/, saRole.startsWith('arn:aws:') ? 'arn:aws-us-gov:' : 'arn:aws:');
-      for (const o of copy) if (o === step.serviceAccount || (o.kind === 'ServiceAccount' && o.metadata.name === step.serviceAccount.metadata.name)) o.metadata.annotations['eks.amazonaws.com/role-arn'] = wrong;
+      for (const o of copy)
+        if (o === step.serviceAccount || (o.kind === 'ServiceAccount' && o.metadata.name === step.serviceAccount.metadata.name))
+          o.metadata.annotations['eks.amazonaws.com/role-arn'] = wrong;
       return { dist: copy, refused: { api: `AssumeRoleWithWebIdentity ${wrong}`, error: /AccessDenied.*partition/ }, says: /assum/i };
     }
     case 'mint audience outside the source role policy':
@@ -319,7 +361,8 @@ function mistake(destination: Target, name: MistakeName): Mistake {
         stacks: withStack(config.build, (t) => {
           for (const p of [...resourcesOf(t, 'AWS::IAM::ManagedPolicy'), ...resourcesOf(t, 'AWS::IAM::Policy')]) {
             for (const st of p.Properties.PolicyDocument.Statement) {
-              if ([st.Action].flat().includes('sts:GetWebIdentityToken')) st.Condition = JSON.parse(JSON.stringify(st.Condition).split(`"${config.outboundFederation!.audience}"`).join('"sts.amazonaws.com.cn"'));
+              if ([st.Action].flat().includes('sts:GetWebIdentityToken'))
+                st.Condition = JSON.parse(JSON.stringify(st.Condition).split(`"${config.outboundFederation!.audience}"`).join('"sts.amazonaws.com.cn"'));
             }
           }
         }),
@@ -331,7 +374,9 @@ function mistake(destination: Target, name: MistakeName): Mistake {
       return {
         stacks: withStack(destination, (t) => {
           for (const p of resourcesOf(t, 'AWS::IAM::ManagedPolicy')) {
-            p.Properties.PolicyDocument = JSON.parse(JSON.stringify(p.Properties.PolicyDocument).split(`repository/${REPOSITORY}"`).join('repository/ferry/another-app"'));
+            p.Properties.PolicyDocument = JSON.parse(
+              JSON.stringify(p.Properties.PolicyDocument).split(`repository/${REPOSITORY}"`).join('repository/ferry/another-app"'),
+            );
           }
         }),
         refused: { api: 'registry', error: new RegExp(`403 DENIED: User: .* is not authorized to perform: ecr:\\w+ on resource: .*repository/${REPOSITORY}`) },
@@ -342,10 +387,14 @@ function mistake(destination: Target, name: MistakeName): Mistake {
 
 const MISTAKES: MistakeName[] = ['wrong sub', 'wrong aud', 'wrong issuer', 'wrong partition', 'repository outside the policy'];
 
-describe.each(([
-  ['cluster-oidc', MISTAKES],
-  ['outbound-federation', [...MISTAKES, 'mint audience outside the source role policy']],
-] as [string, MistakeName[]][]).filter(([trust]) => TRUST_PATHS.includes(trust as never)))('%s: each single mistake fails the push step at its hop', (trust, mistakes) => {
+describe.each(
+  (
+    [
+      ['cluster-oidc', MISTAKES],
+      ['outbound-federation', [...MISTAKES, 'mint audience outside the source role policy']],
+    ] as [string, MistakeName[]][]
+  ).filter(([trust]) => TRUST_PATHS.includes(trust as never)),
+)('%s: each single mistake fails the push step at its hop', (trust, mistakes) => {
   test.each(mistakes)('%s', async (name) => {
     const destination = config.destinations.find((d) => d.trust === trust)!;
     const m = mistake(destination, name);

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { TestIssuer } from './issuers';
+import type { TestIssuer } from './issuers';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -34,7 +34,10 @@ const WEBHOOK = {
 
 /** Every Kubernetes object in a dist/ directory, mutable so a test can break one. */
 export function readDist(dir: string): Json[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
     .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
     .filter(Boolean);
 }
@@ -52,8 +55,11 @@ export function findStep(objects: readonly Json[], templateName: string): PushSt
     const template = (o.spec.templates ?? []).find((t: Json) => t.name === templateName);
     if (!template) continue;
     const namespace = o.metadata.namespace;
-    const serviceAccount = objects.find((x) => x.kind === 'ServiceAccount' && x.metadata.name === template.serviceAccountName && (x.metadata.namespace ?? namespace) === namespace);
-    if (!serviceAccount) throw new Error(`step ${templateName} runs as ServiceAccount ${template.serviceAccountName}, which dist/ does not define in ${namespace}`);
+    const serviceAccount = objects.find(
+      (x) => x.kind === 'ServiceAccount' && x.metadata.name === template.serviceAccountName && (x.metadata.namespace ?? namespace) === namespace,
+    );
+    if (!serviceAccount)
+      throw new Error(`step ${templateName} runs as ServiceAccount ${template.serviceAccountName}, which dist/ does not define in ${namespace}`);
     return { workflowTemplate: o.metadata.name, namespace, template, serviceAccount };
   }
   throw new Error(`no WorkflowTemplate in dist/ has a template named ${templateName}`);
@@ -108,7 +114,11 @@ export async function runStep(step: PushStep, run: StepRun): Promise<StepResult>
     for (const [mount, host] of mounts) if (p === mount || p.startsWith(`${mount}/`)) return host + p.slice(mount.length);
     return p;
   };
-  const rewrite = (v: string, where: string): string => substitute(v, run, where).split(/(?=[=,\s])|(?<=[=,\s])/).map((part) => (part.startsWith('/') ? hostPath(part) : part)).join('');
+  const rewrite = (v: string, where: string): string =>
+    substitute(v, run, where)
+      .split(/(?=[=,\s])|(?<=[=,\s])/)
+      .map((part) => (part.startsWith('/') ? hostPath(part) : part))
+      .join('');
 
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
@@ -121,7 +131,11 @@ export async function runStep(step: PushStep, run: StepRun): Promise<StepResult>
 
   const bin = path.join(run.dir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'ferry'), `#!/bin/sh\nexec "${path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx')}" "${path.join(REPO_ROOT, 'bin', 'ferry.ts')}" "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'ferry'),
+    `#!/bin/sh\nexec "${path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx')}" "${path.join(REPO_ROOT, 'bin', 'ferry.ts')}" "$@"\n`,
+    { mode: 0o755 },
+  );
   const home = path.join(run.dir, 'home');
   fs.mkdirSync(home, { recursive: true });
   const fullEnv = { PATH: `${bin}${path.delimiter}${process.env.PATH}`, HOME: home, TMPDIR: hostPath('/tmp'), ...env, ...run.extraEnv };
@@ -131,8 +145,12 @@ export async function runStep(step: PushStep, run: StepRun): Promise<StepResult>
     const child = spawn(file, args, { env: fullEnv, cwd: run.dir });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, command, env: fullEnv, hostPath }));
   });
@@ -145,17 +163,25 @@ async function webhookEnv(step: PushStep, run: StepRun, containerEnv: Record<str
   if (!roleArn) return {};
   const audience = annotations[WEBHOOK.audience] ?? WEBHOOK.defaultAudience;
   const lifetime = Math.max(600, Number(annotations[WEBHOOK.expiration] ?? WEBHOOK.defaultExpiration));
-  const { token } = await run.clusterIssuer.sign({
-    sub: `system:serviceaccount:${step.namespace}:${step.serviceAccount.metadata.name}`,
-    aud: [audience],
-    'kubernetes.io': { namespace: step.namespace, serviceaccount: { name: step.serviceAccount.metadata.name, uid: '00000000-0000-4000-8000-000000000001' }, pod: { name: `${run.workflowName}-${step.template.name}`, uid: '00000000-0000-4000-8000-000000000002' } },
-  }, lifetime);
+  const { token } = await run.clusterIssuer.sign(
+    {
+      sub: `system:serviceaccount:${step.namespace}:${step.serviceAccount.metadata.name}`,
+      aud: [audience],
+      'kubernetes.io': {
+        namespace: step.namespace,
+        serviceaccount: { name: step.serviceAccount.metadata.name, uid: '00000000-0000-4000-8000-000000000001' },
+        pod: { name: `${run.workflowName}-${step.template.name}`, uid: '00000000-0000-4000-8000-000000000002' },
+      },
+    },
+    lifetime,
+  );
   const tokenFile = path.join(run.dir, 'token', path.basename(WEBHOOK.tokenPath));
   fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
   fs.writeFileSync(tokenFile, token);
   const env: Record<string, string> = { AWS_ROLE_ARN: roleArn, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile };
   if (annotations[WEBHOOK.regional] === 'true') env.AWS_STS_REGIONAL_ENDPOINTS = 'regional';
   // The webhook keeps a region the container sets; otherwise it sets the cluster's.
-  if (!containerEnv.AWS_REGION && !containerEnv.AWS_DEFAULT_REGION) Object.assign(env, { AWS_REGION: run.clusterRegion, AWS_DEFAULT_REGION: run.clusterRegion });
+  if (!containerEnv.AWS_REGION && !containerEnv.AWS_DEFAULT_REGION)
+    Object.assign(env, { AWS_REGION: run.clusterRegion, AWS_DEFAULT_REGION: run.clusterRegion });
   return env;
 }

@@ -20,7 +20,10 @@ export interface SignedBy {
 }
 
 export class SignatureError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,6 +67,9 @@ export async function verifySignature(req: http.IncomingMessage, body: Buffer, k
   );
   const got = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization ?? expected.headers.Authorization ?? ''))?.[1];
   if (got !== signature) {
-    throw new SignatureError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    throw new SignatureError(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+    );
   }
 }

@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { AssumeRoleWithWebIdentityCommand, GetWebIdentityTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import * as jose from 'jose';
+import { startRegistry, type TestRegistry } from '../push/registry-server';
 import { tempDir } from '../support/config-fixture';
-import { startRegistry, TestRegistry } from '../push/registry-server';
 import { AwsFront } from './aws-front';
-import { IamWorld, StackTemplate } from './iam-world';
+import { IamWorld, type StackTemplate } from './iam-world';
 import { TestIssuer } from './issuers';
 
 const CLUSTER = 'https://oidc.eks.us-east-1.amazonaws.com/id/STANDINCHECKS';
@@ -25,7 +25,16 @@ const GOV_ROLE = `arn:aws-us-gov:iam::${GOV}:role/pusher`;
 function trust(providerHost: string, sub: string): unknown {
   return {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Principal: { Federated: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::`, { Ref: 'AWS::AccountId' }, `:oidc-provider/${providerHost}`]] } }, Condition: { StringEquals: { [`${providerHost}:sub`]: sub, [`${providerHost}:aud`]: 'sts.amazonaws.com' } } }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Principal: {
+          Federated: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::`, { Ref: 'AWS::AccountId' }, `:oidc-provider/${providerHost}`]] },
+        },
+        Condition: { StringEquals: { [`${providerHost}:sub`]: sub, [`${providerHost}:aud`]: 'sts.amazonaws.com' } },
+      },
+    ],
   };
 }
 
@@ -33,27 +42,78 @@ const host = (url: string): string => url.replace(/^https:\/\//, '');
 
 const STACKS: StackTemplate[] = [
   {
-    stackName: 'build', account: BUILD, region: 'us-east-1', template: { Resources: {
-      Cluster: { Type: 'AWS::IAM::OIDCProvider', Properties: { Url: CLUSTER, ClientIdList: ['sts.amazonaws.com'] } },
-      Minter: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'minter', Path: '/ci/', AssumeRolePolicyDocument: trust(host(CLUSTER), SUB) } },
-      Repo: { Type: 'AWS::ECR::Repository', Properties: { RepositoryName: 'team/app' } },
-      Reader: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'reader', AssumeRolePolicyDocument: trust(host(CLUSTER), 'system:serviceaccount:ci:reader') } },
-      ReaderPolicy: { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'r', Roles: [{ Ref: 'Reader' }], PolicyDocument: { Statement: [
-        { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-        { Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: { 'Fn::GetAtt': ['Repo', 'Arn'] } },
-      ] } } },
-      MinterPolicy: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: 'minter', Roles: [{ Ref: 'Minter' }], PolicyDocument: { Statement: [{
-        Effect: 'Allow', Action: 'sts:GetWebIdentityToken', Resource: '*',
-        Condition: { Null: { 'sts:IdentityTokenAudience': 'false' }, 'ForAllValues:StringEquals': { 'sts:IdentityTokenAudience': ['sts.amazonaws.com'] }, StringEquals: { 'sts:SigningAlgorithm': 'RS256' }, NumericLessThanEquals: { 'sts:DurationSeconds': 300 } },
-      }] } } },
-    } },
+    stackName: 'build',
+    account: BUILD,
+    region: 'us-east-1',
+    template: {
+      Resources: {
+        Cluster: { Type: 'AWS::IAM::OIDCProvider', Properties: { Url: CLUSTER, ClientIdList: ['sts.amazonaws.com'] } },
+        Minter: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'minter', Path: '/ci/', AssumeRolePolicyDocument: trust(host(CLUSTER), SUB) } },
+        Repo: { Type: 'AWS::ECR::Repository', Properties: { RepositoryName: 'team/app' } },
+        Reader: {
+          Type: 'AWS::IAM::Role',
+          Properties: { RoleName: 'reader', AssumeRolePolicyDocument: trust(host(CLUSTER), 'system:serviceaccount:ci:reader') },
+        },
+        ReaderPolicy: {
+          Type: 'AWS::IAM::Policy',
+          Properties: {
+            PolicyName: 'r',
+            Roles: [{ Ref: 'Reader' }],
+            PolicyDocument: {
+              Statement: [
+                { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+                {
+                  Effect: 'Allow',
+                  Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+                  Resource: { 'Fn::GetAtt': ['Repo', 'Arn'] },
+                },
+              ],
+            },
+          },
+        },
+        MinterPolicy: {
+          Type: 'AWS::IAM::ManagedPolicy',
+          Properties: {
+            ManagedPolicyName: 'minter',
+            Roles: [{ Ref: 'Minter' }],
+            PolicyDocument: {
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 'sts:GetWebIdentityToken',
+                  Resource: '*',
+                  Condition: {
+                    Null: { 'sts:IdentityTokenAudience': 'false' },
+                    'ForAllValues:StringEquals': { 'sts:IdentityTokenAudience': ['sts.amazonaws.com'] },
+                    StringEquals: { 'sts:SigningAlgorithm': 'RS256' },
+                    NumericLessThanEquals: { 'sts:DurationSeconds': 300 },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
   },
   {
-    stackName: 'gov', account: GOV, region: 'us-gov-west-1', template: { Resources: {
-      Outbound: { Type: 'AWS::IAM::OIDCProvider', Properties: { Url: OUTBOUND, ClientIdList: ['sts.amazonaws.com'] } },
-      Pusher: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'pusher', AssumeRolePolicyDocument: trust(host(OUTBOUND), MINTER) } },
-      Policy: { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'p', Roles: [{ Ref: 'Pusher' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] } } },
-    } },
+    stackName: 'gov',
+    account: GOV,
+    region: 'us-gov-west-1',
+    template: {
+      Resources: {
+        Outbound: { Type: 'AWS::IAM::OIDCProvider', Properties: { Url: OUTBOUND, ClientIdList: ['sts.amazonaws.com'] } },
+        Pusher: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'pusher', AssumeRolePolicyDocument: trust(host(OUTBOUND), MINTER) } },
+        Policy: {
+          Type: 'AWS::IAM::Policy',
+          Properties: {
+            PolicyName: 'p',
+            Roles: [{ Ref: 'Pusher' }],
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] },
+          },
+        },
+      },
+    },
   },
 ];
 
@@ -71,8 +131,15 @@ beforeAll(async () => {
   outbound = await TestIssuer.create(OUTBOUND, ['RS256', 'ES384']);
   registry = await startRegistry();
   front = await AwsFront.start({
-    dir: path.join(tempDir('ferry-stand-ins-'), 'front'), regions: ['us-east-1', 'us-west-2', 'us-gov-west-1', 'us-gov-east-1'], issuers: [cluster, outbound], outboundIssuers: [outbound],
-    backends: new Map([[REGISTRY, registry.host], [WEST_REGISTRY, registry.host]]), world: new IamWorld(STACKS, { outboundIssuers: { [BUILD]: OUTBOUND } }),
+    dir: path.join(tempDir('ferry-stand-ins-'), 'front'),
+    regions: ['us-east-1', 'us-west-2', 'us-gov-west-1', 'us-gov-east-1'],
+    issuers: [cluster, outbound],
+    outboundIssuers: [outbound],
+    backends: new Map([
+      [REGISTRY, registry.host],
+      [WEST_REGISTRY, registry.host],
+    ]),
+    world: new IamWorld(STACKS, { outboundIssuers: { [BUILD]: OUTBOUND } }),
   });
 }, 60_000);
 
@@ -82,12 +149,20 @@ afterAll(async () => {
 });
 
 /** SDK config reaching `service.region.amazonaws.com` at the front, TLS verified with the test CA. */
-function through(service: string, region: string, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, signingRegion = region) {
+function through(
+  service: string,
+  region: string,
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  signingRegion = region,
+) {
   const port = front.address.split(':')[1];
   const httpsAgent = new https.Agent({ ca: front.certs.ca, lookup: (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]) as never });
   return {
-    region: signingRegion, endpoint: `https://${service}.${region}.amazonaws.com:${port}`, maxAttempts: 1,
-    credentials: credentials ?? { accessKeyId: 'none', secretAccessKey: 'none' }, requestHandler: { httpsAgent },
+    region: signingRegion,
+    endpoint: `https://${service}.${region}.amazonaws.com:${port}`,
+    maxAttempts: 1,
+    credentials: credentials ?? { accessKeyId: 'none', secretAccessKey: 'none' },
+    requestHandler: { httpsAgent },
   };
 }
 
@@ -105,10 +180,16 @@ async function assume(region: string, roleArn: string, token: string) {
   }
 }
 
-async function mint(credentials: Awaited<ReturnType<typeof assume>>, input: { Audience?: string[]; SigningAlgorithm?: string; DurationSeconds?: number } = {}, region = 'us-east-1', signingRegion = region) {
+async function mint(
+  credentials: Awaited<ReturnType<typeof assume>>,
+  input: { Audience?: string[]; SigningAlgorithm?: string; DurationSeconds?: number } = {},
+  region = 'us-east-1',
+  signingRegion = region,
+) {
   const sts = new STSClient(through('sts', region, credentials, signingRegion));
   try {
-    return (await sts.send(new GetWebIdentityTokenCommand({ Audience: ['sts.amazonaws.com'], SigningAlgorithm: 'RS256', DurationSeconds: 300, ...input }))).WebIdentityToken!;
+    return (await sts.send(new GetWebIdentityTokenCommand({ Audience: ['sts.amazonaws.com'], SigningAlgorithm: 'RS256', DurationSeconds: 300, ...input })))
+      .WebIdentityToken!;
   } finally {
     sts.destroy();
   }
@@ -162,7 +243,12 @@ describe('GetWebIdentityToken and the outbound path', () => {
     const creds = await assume('us-east-1', MINTER, await clusterToken());
     const token = await mint(creds);
     const claims = jose.decodeJwt(token);
-    expect(claims).toMatchObject({ iss: OUTBOUND, sub: MINTER, aud: 'sts.amazonaws.com', 'https://sts.amazonaws.com/': { aws_account: BUILD, source_region: 'us-east-1' } });
+    expect(claims).toMatchObject({
+      iss: OUTBOUND,
+      sub: MINTER,
+      aud: 'sts.amazonaws.com',
+      'https://sts.amazonaws.com/': { aws_account: BUILD, source_region: 'us-east-1' },
+    });
     expect(claims.exp! - claims.iat!).toBe(300);
     const gov = await assume('us-gov-west-1', GOV_ROLE, token);
     await expect(ecrLogin(gov, 'us-gov-west-1')).resolves.toMatch(/./);
@@ -191,12 +277,25 @@ describe('the registry endpoint', () => {
   /** One request to a registry host at the front, TLS verified with the test CA. */
   function registryRequest(registryHost: string, method: string, urlPath: string, authorization?: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: Number(front.address.split(':')[1]), servername: registryHost, method, path: urlPath, ca: front.certs.ca, agent: false,
-        headers: { host: registryHost, ...(authorization ? { authorization } : {}) } }, (res) => {
-        let body = '';
-        res.on('data', (d) => { body += d; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: Number(front.address.split(':')[1]),
+          servername: registryHost,
+          method,
+          path: urlPath,
+          ca: front.certs.ca,
+          agent: false,
+          headers: { host: registryHost, ...(authorization ? { authorization } : {}) },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -220,7 +319,10 @@ describe('the registry endpoint', () => {
   });
   test('a push the role policy does not allow is refused', async () => {
     const res = await registryRequest(REGISTRY, 'POST', '/v2/team/app/blobs/uploads/', await readerLogin());
-    expect(res).toMatchObject({ status: 403, body: expect.stringMatching(/not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:us-east-1:111111111111:repository\/team\/app/) });
+    expect(res).toMatchObject({
+      status: 403,
+      body: expect.stringMatching(/not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:us-east-1:111111111111:repository\/team\/app/),
+    });
   });
   test('a repository the templates do not create is unknown', async () => {
     const res = await registryRequest(REGISTRY, 'HEAD', '/v2/team/other/manifests/latest', await readerLogin());

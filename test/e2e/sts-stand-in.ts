@@ -14,10 +14,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
-import { AwsHost } from './aws-hosts';
-import { evaluateIdentity, evaluateTrust, IamWorld, Role } from './iam-world';
-import { FetchJson, TestIssuer, unverifiedClaims, verifyWebIdentityToken } from './issuers';
-import { SignatureError, signedBy, SigningKey, verifySignature } from './sigv4';
+import type { AwsHost } from './aws-hosts';
+import { evaluateIdentity, evaluateTrust, type IamWorld, type Role } from './iam-world';
+import { type FetchJson, type TestIssuer, unverifiedClaims, verifyWebIdentityToken } from './issuers';
+import { SignatureError, type SigningKey, signedBy, verifySignature } from './sigv4';
 
 export interface Session extends SigningKey {
   readonly sessionToken: string;
@@ -39,7 +39,11 @@ export interface StsCall {
 }
 
 export class StsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -80,10 +84,18 @@ export class Sessions {
     const session = this.byKey.get(signer.accessKeyId);
     if (!session) throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     if (session.role.partition !== endpoint.partition) {
-      throw new StsError(403, 'InvalidClientTokenId', `The security token included in the request is invalid. (stand-in: credentials of ${session.role.arn}, partition ${session.role.partition}, used at an endpoint of ${endpoint.partition} ${endpoint.region})`);
+      throw new StsError(
+        403,
+        'InvalidClientTokenId',
+        `The security token included in the request is invalid. (stand-in: credentials of ${session.role.arn}, partition ${session.role.partition}, used at an endpoint of ${endpoint.partition} ${endpoint.region})`,
+      );
     }
     if (signer.region !== endpoint.region || signer.service !== service) {
-      throw new StsError(403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region and service: signed for ${signer.region}/${signer.service}, called ${endpoint.region}/${service}`);
+      throw new StsError(
+        403,
+        'SignatureDoesNotMatch',
+        `Credential should be scoped to a valid region and service: signed for ${signer.region}/${signer.service}, called ${endpoint.region}/${service}`,
+      );
     }
     if (session.expiration.getTime() < Date.now()) throw new StsError(403, 'ExpiredToken', 'The security token included in the request is expired');
     try {
@@ -167,7 +179,9 @@ export class StsStandIn {
     const partition = /^arn:([a-z-]+):iam::(\d{12}):role\//.exec(roleArn);
     if (!partition) throw new StsError(400, 'ValidationError', `RoleArn "${roleArn}" is not a role ARN`);
     if (partition[1] !== endpoint.partition) {
-      throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity (stand-in: role ${roleArn} is in partition ${partition[1]}, but this STS endpoint is ${endpoint.region} in ${endpoint.partition})`);
+      throw denied(
+        `Not authorized to perform sts:AssumeRoleWithWebIdentity (stand-in: role ${roleArn} is in partition ${partition[1]}, but this STS endpoint is ${endpoint.region} in ${endpoint.partition})`,
+      );
     }
     let claims;
     try {
@@ -186,14 +200,18 @@ export class StsStandIn {
     } catch (err) {
       throw invalidToken(`The web identity token could not be verified against ${provider.url}: ${(err as Error).message}`);
     }
-    const audiences = typeof payload.aud === 'string' ? [payload.aud] : payload.aud ?? [];
+    const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
     if (!audiences.some((a) => provider.clientIds.includes(a))) {
-      throw invalidToken(`Incorrect token audience (stand-in: token aud ${JSON.stringify(payload.aud)}, provider ${provider.arn} lists ${JSON.stringify(provider.clientIds)})`);
+      throw invalidToken(
+        `Incorrect token audience (stand-in: token aud ${JSON.stringify(payload.aud)}, provider ${provider.arn} lists ${JSON.stringify(provider.clientIds)})`,
+      );
     }
     const aws = payload['https://sts.amazonaws.com/'] as { aws_account?: string } | undefined;
     const sourcePartition = aws?.aws_account ? world.accounts.get(aws.aws_account) : undefined;
     if (aws && (!sourcePartition || sourcePartition === endpoint.partition)) {
-      throw invalidToken(`An AWS web identity token cannot be used in its own partition (stand-in: minted in account ${aws.aws_account} of ${sourcePartition ?? 'an unknown partition'}, presented in ${endpoint.partition})`);
+      throw invalidToken(
+        `An AWS web identity token cannot be used in its own partition (stand-in: minted in account ${aws.aws_account} of ${sourcePartition ?? 'an unknown partition'}, presented in ${endpoint.partition})`,
+      );
     }
     if (audiences.length !== 1 && aws) throw invalidToken('An AWS web identity token must have exactly one audience');
     const prefix = provider.url.replace(/^https:\/\//, '');
@@ -202,15 +220,27 @@ export class StsStandIn {
     if (!decision.allowed) throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity (stand-in: ${decision.reason})`);
     const duration = Number(form.get('DurationSeconds') ?? 3600);
     if (!Number.isInteger(duration) || duration < 900 || duration > role.maxSessionDuration) {
-      throw new StsError(400, 'ValidationError', `DurationSeconds ${form.get('DurationSeconds')} is outside 900..${role.maxSessionDuration}, the role's MaxSessionDuration`);
+      throw new StsError(
+        400,
+        'ValidationError',
+        `DurationSeconds ${form.get('DurationSeconds')} is outside 900..${role.maxSessionDuration}, the role's MaxSessionDuration`,
+      );
     }
     const session = this.opts.sessions.issue(role, sessionName, duration);
-    return `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId><SecretAccessKey>${escape(session.secretAccessKey)}</SecretAccessKey><SessionToken>${escape(session.sessionToken)}</SessionToken><Expiration>${session.expiration.toISOString()}</Expiration></Credentials>`
-      + `<SubjectFromWebIdentityToken>${escape(String(payload.sub))}</SubjectFromWebIdentityToken><Audience>${escape(audiences[0])}</Audience><Provider>${escape(prefix)}</Provider>`
-      + `<AssumedRoleUser><Arn>${escape(assumedRoleArn(session))}</Arn><AssumedRoleId>AROA${session.accessKeyId.slice(4)}:${escape(sessionName)}</AssumedRoleId></AssumedRoleUser>`;
+    return (
+      `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId><SecretAccessKey>${escape(session.secretAccessKey)}</SecretAccessKey><SessionToken>${escape(session.sessionToken)}</SessionToken><Expiration>${session.expiration.toISOString()}</Expiration></Credentials>` +
+      `<SubjectFromWebIdentityToken>${escape(String(payload.sub))}</SubjectFromWebIdentityToken><Audience>${escape(audiences[0])}</Audience><Provider>${escape(prefix)}</Provider>` +
+      `<AssumedRoleUser><Arn>${escape(assumedRoleArn(session))}</Arn><AssumedRoleId>AROA${session.accessKeyId.slice(4)}:${escape(sessionName)}</AssumedRoleId></AssumedRoleUser>`
+    );
   }
 
-  private async getWebIdentityToken(req: http.IncomingMessage, body: Buffer, form: URLSearchParams, endpoint: AwsHost, record: Record<string, unknown>): Promise<string> {
+  private async getWebIdentityToken(
+    req: http.IncomingMessage,
+    body: Buffer,
+    form: URLSearchParams,
+    endpoint: AwsHost,
+    record: Record<string, unknown>,
+  ): Promise<string> {
     const session = await this.opts.sessions.authenticate(req, body, endpoint, 'sts');
     const role = session.role;
     record.roleArn = role.arn;
@@ -220,25 +250,35 @@ export class StsStandIn {
     const duration = Number(durationGiven ?? 300);
     if (audience.length === 0) throw new StsError(400, 'ValidationError', 'Audience is required');
     if (!['RS256', 'ES384'].includes(algorithm)) throw new StsError(400, 'ValidationError', `SigningAlgorithm must be RS256 or ES384, got "${algorithm}"`);
-    if (!Number.isInteger(duration) || duration < 60 || duration > 3600) throw new StsError(400, 'ValidationError', `DurationSeconds must be 60..3600, got ${duration}`);
+    if (!Number.isInteger(duration) || duration < 60 || duration > 3600)
+      throw new StsError(400, 'ValidationError', `DurationSeconds must be 60..3600, got ${duration}`);
     const context = {
       // A key is in the request context only when the request states it.
-      'sts:IdentityTokenAudience': audience, 'sts:SigningAlgorithm': [algorithm], 'sts:DurationSeconds': durationGiven === null ? [] : [durationGiven],
-      'aws:PrincipalArn': [role.arn], 'aws:PrincipalAccount': [role.account], 'aws:RequestedRegion': [endpoint.region],
+      'sts:IdentityTokenAudience': audience,
+      'sts:SigningAlgorithm': [algorithm],
+      'sts:DurationSeconds': durationGiven === null ? [] : [durationGiven],
+      'aws:PrincipalArn': [role.arn],
+      'aws:PrincipalAccount': [role.account],
+      'aws:RequestedRegion': [endpoint.region],
     };
     const decision = evaluateIdentity(role, 'sts:GetWebIdentityToken', '*', context);
     if (!decision.allowed) throw denied(decision.reason);
     const world = this.opts.world();
     const issuerUrl = world.outboundIssuer(role.account);
     const issuer = issuerUrl ? this.opts.outboundIssuers.get(issuerUrl) : undefined;
-    if (!issuer) throw new StsError(403, 'OutboundWebIdentityFederationDisabledException', `Outbound web identity federation is not enabled for account ${role.account}`);
+    if (!issuer)
+      throw new StsError(403, 'OutboundWebIdentityFederationDisabledException', `Outbound web identity federation is not enabled for account ${role.account}`);
     // Never beyond the caller's own session.
     const lifetime = Math.min(duration, Math.floor((session.expiration.getTime() - Date.now()) / 1000));
-    const minted = await issuer.sign({
-      sub: role.arn,
-      aud: audience.length === 1 ? audience[0] : audience,
-      'https://sts.amazonaws.com/': { aws_account: role.account, source_region: endpoint.region },
-    }, lifetime, algorithm);
+    const minted = await issuer.sign(
+      {
+        sub: role.arn,
+        aud: audience.length === 1 ? audience[0] : audience,
+        'https://sts.amazonaws.com/': { aws_account: role.account, source_region: endpoint.region },
+      },
+      lifetime,
+      algorithm,
+    );
     Object.assign(record, { iss: issuer.url, sub: role.arn, aud: audience });
     return `<WebIdentityToken>${escape(minted.token)}</WebIdentityToken><Expiration>${minted.expiration.toISOString()}</Expiration>`;
   }

@@ -4,7 +4,7 @@ import { createK8sApp } from '../../lib/k8s/app';
 import { KANIKO_CAPABILITIES, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { RULES } from '../../lib/k8s/validate';
 import { userProvidedObjects } from '../../lib/k8s/validate/config';
-import { exampleConfig, Json, manifests } from './helpers';
+import { exampleConfig, type Json, manifests } from './helpers';
 
 const page = (name: string) => fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', name), 'utf8');
 const docs = page('pipeline.md');
@@ -45,7 +45,9 @@ describe('docs/pipeline.md and docs/security.md keep up with the pipeline code',
   });
 
   test('the push step is documented with the flags it really runs', () => {
-    const push = manifests(config).ofKind('WorkflowTemplate').find((wt) => wt.metadata.name === WORKFLOW_TEMPLATE.push);
+    const push = manifests(config)
+      .ofKind('WorkflowTemplate')
+      .find((wt) => wt.metadata.name === WORKFLOW_TEMPLATE.push);
     for (const t of push.spec.templates as Json[]) {
       for (const flag of (t.container.args as string[]).filter((a) => a.startsWith('--'))) expect(docs).toContain(flag);
       for (const e of t.container.env as Json[]) expect(docs).toContain(`\`${e.name}\``);

@@ -5,7 +5,6 @@ import { k8sManifests } from '../../lib/k8s/app';
 import type { KubeObject } from '../../lib/k8s/validate';
 import { copyExampleConfig, EXAMPLE_CONFIG, writeConfig } from '../support/config-fixture';
 
-
 export function exampleConfig(): FerryConfig {
   return loadConfig(EXAMPLE_CONFIG);
 }
@@ -47,7 +46,10 @@ export function manifests(config: FerryConfig): Manifests {
       if (!found) throw new Error(`no template ${name} in ${wt}`);
       return found;
     },
-    podTemplates: () => ofKind('WorkflowTemplate').flatMap((wt) => wt.spec.templates.filter((t: Json) => t.container || t.script).map((template: Json) => ({ wt: wt.metadata.name, template }))),
+    podTemplates: () =>
+      ofKind('WorkflowTemplate').flatMap((wt) =>
+        wt.spec.templates.filter((t: Json) => t.container || t.script).map((template: Json) => ({ wt: wt.metadata.name, template })),
+      ),
   };
 }
 

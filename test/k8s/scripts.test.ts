@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pushTaskName } from '../../lib/config/naming';
 import { PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
-import { exampleConfig, Json, manifests } from './helpers';
+import { exampleConfig, type Json, manifests } from './helpers';
 
 const config = exampleConfig();
 const out = manifests(config);
@@ -48,7 +48,12 @@ function pushResults(statuses: Record<string, string>): Record<string, string> {
   return Object.fromEntries(config.destinations.map((d) => [`inputs.parameters.${pushTaskName(d)}-status`, statuses[d.name]]));
 }
 
-const common = { 'inputs.parameters.expected_digest': BUILT, 'inputs.parameters.image_repository': 'ferry/demo-app', 'inputs.parameters.image_tag': 'v1.2.3', 'workflow.name': 'ferry-pipeline-x7k2p' };
+const common = {
+  'inputs.parameters.expected_digest': BUILT,
+  'inputs.parameters.image_repository': 'ferry/demo-app',
+  'inputs.parameters.image_tag': 'v1.2.3',
+  'workflow.name': 'ferry-pipeline-x7k2p',
+};
 const allGood = pushResults({ [first.name]: 'Succeeded', [second.name]: 'Succeeded' });
 // An Errored pod leaves no outputs; its status is still set ("Error" is the node phase).
 const oneErrored = pushResults({ [first.name]: 'Error', [second.name]: 'Succeeded' });
@@ -158,7 +163,14 @@ describe('notifications', () => {
 
   test('the alert lists failed steps, and quotes in Argo messages stay valid JSON', async () => {
     const failures = JSON.stringify([
-      { displayName: 'build', message: 'Error (exit code 1): "RUN make" failed', templateName: 'build', phase: 'Failed', podName: 'p-1', finishedAt: '2026-01-01T00:00:00Z' },
+      {
+        displayName: 'build',
+        message: 'Error (exit code 1): "RUN make" failed',
+        templateName: 'build',
+        phase: 'Failed',
+        podName: 'p-1',
+        finishedAt: '2026-01-01T00:00:00Z',
+      },
     ]);
     const values = { ...common, 'workflow.status': 'Failed', 'workflow.failures': failures, 'inputs.parameters.image_tag': '' };
     const r = await run(alert, envFor(alert, values, url));
@@ -177,7 +189,9 @@ describe('clone', () => {
   let work: string;
 
   const git = (args: string[], cwd: string) =>
-    new Promise<string>((resolve, reject) => execFile('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd }, (e, stdout) => (e ? reject(e) : resolve(stdout.trim()))));
+    new Promise<string>((resolve, reject) =>
+      execFile('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd }, (e, stdout) => (e ? reject(e) : resolve(stdout.trim()))),
+    );
 
   beforeAll(async () => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-clone-src-'));
@@ -224,7 +238,10 @@ describe('clone', () => {
   });
 
   test('an unknown revision fails the step', async () => {
-    const r = await run(clone, cloneEnv({ 'inputs.parameters.repo': `file://${repo}`, 'inputs.parameters.revision': 'no-such-branch', 'inputs.parameters.image_tag': '' }));
+    const r = await run(
+      clone,
+      cloneEnv({ 'inputs.parameters.repo': `file://${repo}`, 'inputs.parameters.revision': 'no-such-branch', 'inputs.parameters.image_tag': '' }),
+    );
     expect(r.code).not.toBe(0);
   });
 });

@@ -1,5 +1,5 @@
-import { allTargets, roleArn, serviceAccountName, sourceRoleArn, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
 import type { Target } from '../../lib/config/model';
+import { allTargets, roleArn, serviceAccountName, sourceRoleArn, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
 import { configWith, exampleConfig, manifests } from './helpers';
 
 const config = exampleConfig();
@@ -11,23 +11,30 @@ describe('ServiceAccounts', () => {
   // from the build registry and reaches the destination role itself (whatever the trust path).
   const expectedRole = (target: Target) => (target.kind === 'build' ? roleArn(target) : sourceRoleArn(config, target));
 
-  test.each(allTargets(config).map((t) => [t.name, t] as const))('%s: annotated with its role in the build account, the audience and regional STS', (_name, target) => {
-    const sa = accounts.find((a) => a.metadata.name === serviceAccountName(target));
-    expect(sa).toBeDefined();
-    expect(sa.metadata.namespace).toBe(config.cluster.namespace);
-    expect(sa.metadata.annotations).toEqual({
-      'eks.amazonaws.com/role-arn': expectedRole(target),
-      'eks.amazonaws.com/audience': config.cluster.audience,
-      'eks.amazonaws.com/sts-regional-endpoints': 'true',
-    });
-    const build = config.build;
-    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(new RegExp(`^arn:${build.partition.id}:iam::${build.account}:role${build.rolePath}ferry-`));
-  });
+  test.each(allTargets(config).map((t) => [t.name, t] as const))(
+    '%s: annotated with its role in the build account, the audience and regional STS',
+    (_name, target) => {
+      const sa = accounts.find((a) => a.metadata.name === serviceAccountName(target));
+      expect(sa).toBeDefined();
+      expect(sa.metadata.namespace).toBe(config.cluster.namespace);
+      expect(sa.metadata.annotations).toEqual({
+        'eks.amazonaws.com/role-arn': expectedRole(target),
+        'eks.amazonaws.com/audience': config.cluster.audience,
+        'eks.amazonaws.com/sts-regional-endpoints': 'true',
+      });
+      const build = config.build;
+      expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(
+        new RegExp(`^arn:${build.partition.id}:iam::${build.account}:role${build.rolePath}ferry-`),
+      );
+    },
+  );
 
   test('a destination in the build account carries its own pusher role, which is also its source role', () => {
     const same = configWith({ 'aws.yaml': 'partition: aws\ndestinations:\n  - name: east2\n    account: "111111111111"\n    region: us-east-2\n' });
     const destination = same.destinations.find((d) => d.name === 'east2')!;
-    const sa = manifests(same).ofKind('ServiceAccount').find((a) => a.metadata.name === 'ferry-pusher-east2');
+    const sa = manifests(same)
+      .ofKind('ServiceAccount')
+      .find((a) => a.metadata.name === 'ferry-pusher-east2');
     expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(roleArn(destination));
   });
 
@@ -37,7 +44,7 @@ describe('ServiceAccounts', () => {
     expect(workflow.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
   });
 
-  test('tokens are mounted, because Argo\'s executor in each pod authenticates with them', () => {
+  test("tokens are mounted, because Argo's executor in each pod authenticates with them", () => {
     for (const sa of accounts) expect(sa.automountServiceAccountToken).toBe(true);
   });
 });

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { describeError } from '../../lib/cli-errors';
-import { synthesize } from '../../lib/synth';
 import { ArgoValidationError } from '../../lib/k8s/validate';
+import { synthesize } from '../../lib/synth';
 import { copyExampleConfig, tempDir } from '../support/config-fixture';
 
 jest.mock('../../lib/k8s/validate/config', () => {
@@ -25,6 +25,8 @@ test('an Argo finding fails npm run synth with one cdk-nag-like line per finding
   expect(error).toBeInstanceOf(ArgoValidationError);
   const lines = describeError(error).split('\n');
   expect(lines.length).toBe((error as ArgoValidationError).findings.length);
-  expect(lines[0]).toMatch(/^\[Error at WorkflowTemplate\/ferry-notify spec\.templates\[\d\]\.container\.env\[\d+\]\.valueFrom\.secretKeyRef\] Argo-secret: refers to Secret "ferry-slack-webhook"/);
+  expect(lines[0]).toMatch(
+    /^\[Error at WorkflowTemplate\/ferry-notify spec\.templates\[\d\]\.container\.env\[\d+\]\.valueFrom\.secretKeyRef\] Argo-secret: refers to Secret "ferry-slack-webhook"/,
+  );
   expect(fs.readdirSync(out)).toEqual([]);
 });

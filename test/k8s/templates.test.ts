@@ -1,7 +1,16 @@
-import { buildImageName, imageName, PUSHER_REPOSITORY, pushTaskName, pusherImage, roleArn, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../lib/config/naming';
+import {
+  buildImageName,
+  imageName,
+  PUSHER_REPOSITORY,
+  pusherImage,
+  pushTaskName,
+  roleArn,
+  serviceAccountName,
+  WORKFLOW_SERVICE_ACCOUNT,
+} from '../../lib/config/naming';
 import { createK8sApp } from '../../lib/k8s/app';
 import { LIMITS, PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
-import { argument, configWith, envOf, exampleConfig, Json, manifests } from './helpers';
+import { argument, configWith, envOf, exampleConfig, type Json, manifests } from './helpers';
 
 const config = exampleConfig();
 const out = manifests(config);
@@ -29,7 +38,11 @@ describe('kaniko build template', () => {
   test('build-to-volume is the same build that also writes the tarball and the OCI layout onto the source volume', () => {
     const toVolume = out.template(WORKFLOW_TEMPLATE.kanikoBuild, TEMPLATE.buildToVolume);
     expect(argsOf(toVolume).filter((a) => !argsOf(kaniko).includes(a))).toEqual([`--tar-path=${PATH.imageTar}`, `--oci-layout-path=${PATH.imageLayout}`]);
-    expect({ ...toVolume, name: undefined, container: { ...toVolume.container, args: undefined } }).toEqual({ ...kaniko, name: undefined, container: { ...kaniko.container, args: undefined } });
+    expect({ ...toVolume, name: undefined, container: { ...toVolume.container, args: undefined } }).toEqual({
+      ...kaniko,
+      name: undefined,
+      container: { ...kaniko.container, args: undefined },
+    });
     expect(task(WORKFLOW_TEMPLATE.buildAndReplicate, 'build').templateRef.template).toBe(TEMPLATE.buildToVolume);
     expect(task(WORKFLOW_TEMPLATE.pipeline, 'build').templateRef.template).toBe(TEMPLATE.build);
   });
@@ -62,32 +75,35 @@ describe('kaniko build template', () => {
 });
 
 describe('push templates', () => {
-  test.each(config.destinations.map((d) => [d.name, d] as const))('%s: ferry copy from the build registry by digest, as its own push account, with the destination role on --to', (_name, d) => {
-    const push = out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d));
-    expect(push.serviceAccountName).toBe(serviceAccountName(d));
-    expect(push.container.image).toBe(pusherImage(config));
-    expect(push.container.command).toEqual(['ferry', 'copy']);
-    const args: string[] = push.container.args;
-    const repo = '{{inputs.parameters.image_repository}}';
-    expect(args.slice(0, 9)).toEqual([
-      `${buildImageName(config, repo)}@{{inputs.parameters.expected_digest}}`,
-      '--to',
-      `${imageName(d, repo)}:{{inputs.parameters.image_tag}}=${roleArn(d)}`,
-      '--expect-digest',
-      '{{inputs.parameters.expected_digest}}',
-      '--digest-file',
-      PATH.digestFile,
-      '--json',
-      '--trust',
-    ]);
-    // The default chain (IRSA -> source role) and the build registry are in the build region.
-    expect(envOf(push)).toEqual({ AWS_REGION: config.build.region, FERRY_TIMEOUT: String(LIMITS.push.activeDeadlineSeconds - 120) });
-    expect(push.outputs.parameters[0]).toMatchObject({ name: 'digest', valueFrom: { path: PATH.digestFile } });
-    expect(push.retryStrategy.backoff).toMatchObject({ duration: expect.any(String), factor: 2 });
-    expect(Number(push.retryStrategy.limit)).toBeGreaterThan(0);
-    // No exit-2 retries: bad input, a digest mismatch or a refused tag stay failed.
-    expect(push.retryStrategy.expression).toBe('lastRetry.exitCode != "2"');
-  });
+  test.each(config.destinations.map((d) => [d.name, d] as const))(
+    '%s: ferry copy from the build registry by digest, as its own push account, with the destination role on --to',
+    (_name, d) => {
+      const push = out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d));
+      expect(push.serviceAccountName).toBe(serviceAccountName(d));
+      expect(push.container.image).toBe(pusherImage(config));
+      expect(push.container.command).toEqual(['ferry', 'copy']);
+      const args: string[] = push.container.args;
+      const repo = '{{inputs.parameters.image_repository}}';
+      expect(args.slice(0, 9)).toEqual([
+        `${buildImageName(config, repo)}@{{inputs.parameters.expected_digest}}`,
+        '--to',
+        `${imageName(d, repo)}:{{inputs.parameters.image_tag}}=${roleArn(d)}`,
+        '--expect-digest',
+        '{{inputs.parameters.expected_digest}}',
+        '--digest-file',
+        PATH.digestFile,
+        '--json',
+        '--trust',
+      ]);
+      // The default chain (IRSA -> source role) and the build registry are in the build region.
+      expect(envOf(push)).toEqual({ AWS_REGION: config.build.region, FERRY_TIMEOUT: String(LIMITS.push.activeDeadlineSeconds - 120) });
+      expect(push.outputs.parameters[0]).toMatchObject({ name: 'digest', valueFrom: { path: PATH.digestFile } });
+      expect(push.retryStrategy.backoff).toMatchObject({ duration: expect.any(String), factor: 2 });
+      expect(Number(push.retryStrategy.limit)).toBeGreaterThan(0);
+      // No exit-2 retries: bad input, a digest mismatch or a refused tag stay failed.
+      expect(push.retryStrategy.expression).toBe('lastRetry.exitCode != "2"');
+    },
+  );
 
   test('no push mounts a persistent volume, nor takes one: they run in parallel on any node', () => {
     for (const d of config.destinations) {
@@ -123,11 +139,22 @@ describe('push templates', () => {
         'build.yaml': require('node:fs')
           .readFileSync(require('node:path').join(__dirname, '..', '..', 'config', 'build.yaml'), 'utf8')
           .replace('region: us-east-1', 'region: us-east-1\nfips: true')
-          .replace(/outboundFederation:\n  issuerUrl: (.*)\n/, 'outboundFederation:\n  issuerUrl: $1\n  audience: ferry.example\n  tokenDurationSeconds: 900\n'),
+          .replace(
+            /outboundFederation:\n {2}issuerUrl: (.*)\n/,
+            'outboundFederation:\n  issuerUrl: $1\n  audience: ferry.example\n  tokenDurationSeconds: 900\n',
+          ),
       }),
     );
     const args: string[] = fips.template(WORKFLOW_TEMPLATE.push, 'push-china').container.args;
-    expect(args.slice(args.indexOf('--token-audience'))).toEqual(['--token-audience', 'ferry.example', '--token-region', 'us-east-1', '--token-duration', '900', '--token-fips']);
+    expect(args.slice(args.indexOf('--token-audience'))).toEqual([
+      '--token-audience',
+      'ferry.example',
+      '--token-region',
+      'us-east-1',
+      '--token-duration',
+      '900',
+      '--token-fips',
+    ]);
     expect(fips.template(WORKFLOW_TEMPLATE.push, 'push-govcloud').container.args).not.toContain('--token-fips');
   });
 });
@@ -164,13 +191,17 @@ describe('build-and-replicate DAG', () => {
   });
 
   test('adding a partition file adds a push task, a template and a ServiceAccount', () => {
-    const more = manifests(configWith({ 'aws-eusc.yaml': 'partition: aws-eusc\ndestinations:\n  - name: sovereign\n    account: "444444444444"\n    region: eusc-de-east-1\n' }));
+    const more = manifests(
+      configWith({ 'aws-eusc.yaml': 'partition: aws-eusc\ndestinations:\n  - name: sovereign\n    account: "444444444444"\n    region: eusc-de-east-1\n' }),
+    );
     const tasks = more.template(WORKFLOW_TEMPLATE.pipeline, TEMPLATE.main).dag.tasks.map((t: Json) => t.name);
     expect(tasks).toContain('push-sovereign');
     expect(tasks.filter((n: string) => n.startsWith('push-'))).toHaveLength(config.destinations.length + 1);
     const push = more.template(WORKFLOW_TEMPLATE.push, 'push-sovereign');
     expect(envOf(push).AWS_REGION).toBe(config.build.region);
-    expect(push.container.args[2]).toMatch(/^444444444444\.dkr\.ecr\.eusc-de-east-1\.amazonaws\.eu\/.*=arn:aws-eusc:iam::444444444444:role\/ferry-pusher-sovereign$/);
+    expect(push.container.args[2]).toMatch(
+      /^444444444444\.dkr\.ecr\.eusc-de-east-1\.amazonaws\.eu\/.*=arn:aws-eusc:iam::444444444444:role\/ferry-pusher-sovereign$/,
+    );
     expect(more.ofKind('ServiceAccount').map((s) => s.metadata.name)).toContain('ferry-pusher-sovereign');
   });
 
@@ -205,7 +236,7 @@ describe('build-and-replicate DAG', () => {
     expect(step.when).toBe('{{workflow.status}} != Succeeded');
   });
 
-  test('keeps the seed\'s parameters and its volume convention', () => {
+  test("keeps the seed's parameters and its volume convention", () => {
     const spec = out.workflowTemplate(WORKFLOW_TEMPLATE.buildAndReplicate).spec;
     expect(spec.arguments.parameters.map((p: Json) => p.name)).toEqual(expect.arrayContaining(['build_path', 'image_tag', 'source_workflow']));
     for (const t of mainTasks(WORKFLOW_TEMPLATE.buildAndReplicate).filter((x) => argument(x, 'workspace_claim'))) {
@@ -230,7 +261,9 @@ describe('self-contained entry template', () => {
   });
 
   test('makes a volume per run from config.workspace and runs every step on it', () => {
-    const custom = configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nworkspace:\n  size: 50Gi\n  storageClassName: efs\n  accessMode: ReadWriteMany\n' });
+    const custom = configWith({
+      'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nworkspace:\n  size: 50Gi\n  storageClassName: efs\n  accessMode: ReadWriteMany\n',
+    });
     const vct = manifests(custom).workflowTemplate(WORKFLOW_TEMPLATE.pipeline).spec.volumeClaimTemplates[0];
     expect(vct.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'efs', resources: { requests: { storage: '50Gi' } } });
     // Argo names the claim <workflow>-<template name>: every task must use exactly that.
@@ -244,7 +277,14 @@ describe('self-contained entry template', () => {
     expect(task(WORKFLOW_TEMPLATE.pipeline, 'build').depends).toBe('clone');
     // build-and-replicate's build also leaves the image on its source volume (build-to-volume).
     const strip = (tasks: Json[]) =>
-      tasks.filter((t) => t.name !== 'clone').map((t) => ({ ...t, depends: t.name === 'build' ? undefined : t.depends, templateRef: t.name === 'build' ? undefined : t.templateRef, arguments: undefined }));
+      tasks
+        .filter((t) => t.name !== 'clone')
+        .map((t) => ({
+          ...t,
+          depends: t.name === 'build' ? undefined : t.depends,
+          templateRef: t.name === 'build' ? undefined : t.templateRef,
+          arguments: undefined,
+        }));
     expect(strip(mainTasks(WORKFLOW_TEMPLATE.pipeline))).toEqual(strip(mainTasks(WORKFLOW_TEMPLATE.buildAndReplicate)).map((t) => ({ ...t })));
     expect(argument(task(WORKFLOW_TEMPLATE.pipeline, 'build'), 'image_tag')).toBe('{{tasks.clone.outputs.parameters.image_tag}}');
   });

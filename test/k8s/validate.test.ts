@@ -3,12 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createK8sApp } from '../../lib/k8s/app';
-import { dependsOperands, Finding, formatFinding, KubeObject, RuleId, validate } from '../../lib/k8s/validate';
-import { dependsGuaranteesSuccess } from '../../lib/k8s/validate/dag';
+import { dependsOperands, type Finding, formatFinding, type KubeObject, type RuleId, validate } from '../../lib/k8s/validate';
 import { userProvidedObjects, validateOptionsFor } from '../../lib/k8s/validate/config';
+import { dependsGuaranteesSuccess } from '../../lib/k8s/validate/dag';
 import { ARGO_CRDS, validateArgoObject, validateWorkflowTemplate } from '../../lib/k8s/validate/schema';
 import { validatorCode } from '../../lib/k8s/validate/schema-gen';
-import { exampleConfig, Json, manifests } from './helpers';
+import { exampleConfig, type Json, manifests } from './helpers';
 
 const config = exampleConfig();
 const userProvided = userProvidedObjects(config);
@@ -63,7 +63,12 @@ describe('the real output', () => {
   });
 
   test('a finding prints as one cdk-nag-like line: where, which rule, what to do', () => {
-    const line = formatFinding({ rule: 'depends', object: 'WorkflowTemplate/ferry-pipeline', path: 'spec.templates[main].dag.tasks[verify].depends', message: 'names task "x"' });
+    const line = formatFinding({
+      rule: 'depends',
+      object: 'WorkflowTemplate/ferry-pipeline',
+      path: 'spec.templates[main].dag.tasks[verify].depends',
+      message: 'names task "x"',
+    });
     expect(line).toBe('[Error at WorkflowTemplate/ferry-pipeline spec.templates[main].dag.tasks[verify].depends] Argo-depends: names task "x"');
   });
 });
@@ -75,7 +80,7 @@ describe('template-ref', () => {
     expect(f.message).toMatch(/"ferry-slack-notification", which is not emitted/);
   });
 
-  test('a templateRef to a template its WorkflowTemplate does not have (the seed\'s build-notification)', () => {
+  test("a templateRef to a template its WorkflowTemplate does not have (the seed's build-notification)", () => {
     const [f] = only('template-ref', findings(broken((x) => (x.task('ferry-build-and-replicate', 'notify').templateRef.template = 'build-notification'))));
     expect(f.message).toMatch(/template "build-notification" in ferry-notify, which has no such template \(it has: report, alert\)/);
   });
@@ -123,7 +128,11 @@ test('undeclared-workflow-parameter: a referenced template reading a parameter o
   // which reach the same template.
   const list = only(
     'undeclared-workflow-parameter',
-    findings(broken((x) => (x.template('ferry-kaniko-build', 'build').volumes[0].persistentVolumeClaim.claimName = '{{workflow.parameters.source_workflow}}-source-code'))),
+    findings(
+      broken(
+        (x) => (x.template('ferry-kaniko-build', 'build').volumes[0].persistentVolumeClaim.claimName = '{{workflow.parameters.source_workflow}}-source-code'),
+      ),
+    ),
   );
   expect(list.map((f) => f.object).sort()).toEqual(['WorkflowTemplate/ferry-build-pusher', 'WorkflowTemplate/ferry-pipeline']);
   for (const f of list) expect(f.path).toBe('spec.templates[build] of ferry-kaniko-build');
@@ -136,7 +145,14 @@ describe('depends', () => {
   });
 
   test('testing an unknown result', () => {
-    const [f] = only('depends', findings(broken((x) => (x.task('ferry-pipeline', 'verify').depends = x.task('ferry-pipeline', 'verify').depends.replace('push-china.Errored', 'push-china.Error')))));
+    const [f] = only(
+      'depends',
+      findings(
+        broken(
+          (x) => (x.task('ferry-pipeline', 'verify').depends = x.task('ferry-pipeline', 'verify').depends.replace('push-china.Errored', 'push-china.Error')),
+        ),
+      ),
+    );
     expect(f.message).toMatch(/"push-china.Error", which is not a task result/);
   });
 
@@ -147,7 +163,11 @@ describe('depends', () => {
   });
 
   test('the parser keeps operands and rejects malformed input', () => {
-    expect(dependsOperands('(a.Succeeded || a-b.Failed) && !c')).toEqual([{ task: 'a', result: 'Succeeded' }, { task: 'a-b', result: 'Failed' }, { task: 'c' }]);
+    expect(dependsOperands('(a.Succeeded || a-b.Failed) && !c')).toEqual([
+      { task: 'a', result: 'Succeeded' },
+      { task: 'a-b', result: 'Failed' },
+      { task: 'c' },
+    ]);
     for (const bad of ['a ||', '(a', 'a)', 'a b', '&& a', 'a.Succeeded.x']) expect(dependsOperands(bad)).toBeUndefined();
   });
 });
@@ -158,18 +178,25 @@ test('task-reference: {{tasks.X}} of a task this one does not wait for, or an ou
     findings(
       broken((x) => {
         x.task('ferry-pipeline', 'verify').depends = 'push-china.Succeeded';
-        x.task('ferry-pipeline', 'push-china').arguments.parameters.find((p: Json) => p.name === 'expected_digest').value = '{{tasks.build.outputs.parameters.image-digest}}';
+        x.task('ferry-pipeline', 'push-china').arguments.parameters.find((p: Json) => p.name === 'expected_digest').value =
+          '{{tasks.build.outputs.parameters.image-digest}}';
       }),
     ),
   );
   expect(list.map((f) => f.message)).toEqual(
-    expect.arrayContaining([expect.stringMatching(/\{\{tasks.push-govcloud.status\}\}, but "push-govcloud" is not a task this one depends on/), expect.stringMatching(/ferry-kaniko-build\/build has no output "image-digest"/)]),
+    expect.arrayContaining([
+      expect.stringMatching(/\{\{tasks.push-govcloud.status\}\}, but "push-govcloud" is not a task this one depends on/),
+      expect.stringMatching(/ferry-kaniko-build\/build has no output "image-digest"/),
+    ]),
   );
 });
 
 describe('service-account', () => {
   test('a template running as an account that is neither emitted nor user-provided', () => {
-    const [f] = only('service-account', findings(broken((x) => (x.template('ferry-push', 'push-china').serviceAccountName = 'ferry-pusher-beijing'))).filter((f) => f.rule !== 'executor-rbac'));
+    const [f] = only(
+      'service-account',
+      findings(broken((x) => (x.template('ferry-push', 'push-china').serviceAccountName = 'ferry-pusher-beijing'))).filter((f) => f.rule !== 'executor-rbac'),
+    );
     expect(f.message).toMatch(/"ferry-pusher-beijing", which is neither emitted nor user-provided/);
   });
 
@@ -181,7 +208,13 @@ describe('service-account', () => {
 
 describe('secret', () => {
   test('a Secret that is not documented as user-provided', () => {
-    const [f] = only('secret', findings(manifests(config).objects, userProvided.filter((o) => o.name !== config.slack!.secretName)));
+    const [f] = only(
+      'secret',
+      findings(
+        manifests(config).objects,
+        userProvided.filter((o) => o.name !== config.slack!.secretName),
+      ),
+    );
     expect(f.message).toMatch(new RegExp(`Secret "${config.slack!.secretName}"`));
   });
 
@@ -218,9 +251,12 @@ test('executor-rbac: an account a pod runs as without the executor binding', () 
   expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-push', path: 'spec.templates[push-govcloud].serviceAccountName' });
 });
 
-test.each(ARGO_CRDS.map((crd) => [crd.version, crd] as const))('the committed validation code of %s is what npm run import makes from the vendored CRDs', (_version, crd) => {
-  expect(fs.readFileSync(crd.validatorFile, 'utf8') === validatorCode(crd)).toBe(true);
-});
+test.each(ARGO_CRDS.map((crd) => [crd.version, crd] as const))(
+  'the committed validation code of %s is what npm run import makes from the vendored CRDs',
+  (_version, crd) => {
+    expect(fs.readFileSync(crd.validatorFile, 'utf8') === validatorCode(crd)).toBe(true);
+  },
+);
 
 describe('schema (vendored CRDs, Argo v4.1.2 and v3.7.18)', () => {
   const wt = () => JSON.parse(JSON.stringify(manifests(config).workflowTemplate('ferry-pipeline')));
@@ -267,7 +303,11 @@ describe('unsafe-output: no task reads outputs of a task that may not have succe
   test('the built digest without "build" in depends: with no destinations, verify would run after a failed build', () => {
     const [f] = only(
       'unsafe-output',
-      findings(broken((x) => (x.task('ferry-build-and-replicate', 'verify').depends = x.task('ferry-build-and-replicate', 'verify').depends.replace(/^build && /, '')))),
+      findings(
+        broken(
+          (x) => (x.task('ferry-build-and-replicate', 'verify').depends = x.task('ferry-build-and-replicate', 'verify').depends.replace(/^build && /, '')),
+        ),
+      ),
     );
     expect(f.message).toMatch(/\{\{tasks.build.outputs.parameters.digest\}\}/);
   });
@@ -317,14 +357,24 @@ test('push-volume: a push or sync step that mounts a persistent volume', () => {
       }),
     ),
   );
-  expect(list.map((f) => `${f.object} ${f.path}`)).toEqual(['WorkflowTemplate/ferry-push spec.templates[push-govcloud].volumes[workspace]', 'WorkflowTemplate/ferry-sync spec.templates[sync-china].volumes[scratch]']);
+  expect(list.map((f) => `${f.object} ${f.path}`)).toEqual([
+    'WorkflowTemplate/ferry-push spec.templates[push-govcloud].volumes[workspace]',
+    'WorkflowTemplate/ferry-sync spec.templates[sync-china].volumes[scratch]',
+  ]);
 });
 
 describe('push-identity: each push ServiceAccount carries its source role, the audience and regional STS', () => {
   const sa = (x: Finder, name: string) => x.objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === name);
 
   test('the destination role instead of the source role (the identity model before outbound federation)', () => {
-    const [f] = only('push-identity', findings(broken((x) => (sa(x, 'ferry-pusher-china').metadata.annotations['eks.amazonaws.com/role-arn'] = 'arn:aws-cn:iam::333333333333:role/ferry-pusher-china'))));
+    const [f] = only(
+      'push-identity',
+      findings(
+        broken(
+          (x) => (sa(x, 'ferry-pusher-china').metadata.annotations['eks.amazonaws.com/role-arn'] = 'arn:aws-cn:iam::333333333333:role/ferry-pusher-china'),
+        ),
+      ),
+    );
     expect(f).toMatchObject({ object: 'ServiceAccount/ferry-pusher-china', path: 'metadata.annotations["eks.amazonaws.com/role-arn"]' });
     expect(f.message).toMatch(/must carry "arn:aws:iam::111111111111:role\/ferry-pusher-china"/);
   });
@@ -339,7 +389,10 @@ describe('push-identity: each push ServiceAccount carries its source role, the a
         }),
       ),
     );
-    expect(list.map((f) => f.path).sort()).toEqual(['metadata.annotations["eks.amazonaws.com/audience"]', 'metadata.annotations["eks.amazonaws.com/sts-regional-endpoints"]']);
+    expect(list.map((f) => f.path).sort()).toEqual([
+      'metadata.annotations["eks.amazonaws.com/audience"]',
+      'metadata.annotations["eks.amazonaws.com/sts-regional-endpoints"]',
+    ]);
   });
 });
 

@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_HEADER_EXTENSION, indexTar } from '../../lib/push/archive';
-import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
+import { indexTar, MAX_HEADER_EXTENSION } from '../../lib/push/archive';
+import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
 import { ferryProcess, ferryPush, tmpDir } from './helpers';
 
 let work: string;
@@ -68,7 +68,15 @@ test('a name that appears twice among the entries ferry reads (manifest.json app
 });
 
 test('a duplicate of a name ferry does not read is harmless', () => {
-  const tar = write('dup-unread.tar', header('junk', '0', 1), pad(Buffer.from('a')), header('junk', '0', 1), pad(Buffer.from('b')), header('ok', '0', 2), pad(Buffer.from('ok')));
+  const tar = write(
+    'dup-unread.tar',
+    header('junk', '0', 1),
+    pad(Buffer.from('a')),
+    header('junk', '0', 1),
+    pad(Buffer.from('b')),
+    header('ok', '0', 2),
+    pad(Buffer.from('ok')),
+  );
   expect([...indexTar(tar).keys()].sort()).toEqual(['junk', 'ok']);
 });
 
@@ -76,21 +84,33 @@ test('an 8 GiB PAX header (base-256 size) is refused by the cap, not by running 
   const size = Buffer.alloc(12);
   size[0] = 0x80;
   size.writeUIntBE(8 * 1024 ** 3, 6, 6);
-  await refused(write('pax-8g.tar', header('././@PaxHeader', 'x', size)), new RegExp(`extension header \\(type x\\) at byte 0 is 8589934592 bytes, over the ${MAX_HEADER_EXTENSION}-byte limit`));
+  await refused(
+    write('pax-8g.tar', header('././@PaxHeader', 'x', size)),
+    new RegExp(`extension header \\(type x\\) at byte 0 is 8589934592 bytes, over the ${MAX_HEADER_EXTENSION}-byte limit`),
+  );
 });
 
 test('a GNU long name just over the cap is refused even though its data is all there', async () => {
   const n = MAX_HEADER_EXTENSION + 1;
-  await refused(write('gnu-long.tar', header('././@LongLink', 'L', n), pad(Buffer.alloc(n, 0x61)), header('x', '0', 0)), /extension header \(type L\) .* over the/);
+  await refused(
+    write('gnu-long.tar', header('././@LongLink', 'L', n), pad(Buffer.alloc(n, 0x61)), header('x', '0', 0)),
+    /extension header \(type L\) .* over the/,
+  );
 });
 
 test('a size field that is not a number is a malformed archive', async () => {
-  await refused(write('bad-size.tar', header('manifest.json', '0', Buffer.from('zzzzzzzzzzz\0'))), /malformed tar header at byte 0 \(size field is not a number\)/);
+  await refused(
+    write('bad-size.tar', header('manifest.json', '0', Buffer.from('zzzzzzzzzzz\0'))),
+    /malformed tar header at byte 0 \(size field is not a number\)/,
+  );
 });
 
 test('a PAX size record that is not a number is a malformed archive', async () => {
   const record = '16 size=12abc99\n';
-  await refused(write('pax-size.tar', header('././@PaxHeader', 'x', record.length), pad(Buffer.from(record)), header('manifest.json', '0', 0)), /malformed PAX size "12abc99"/);
+  await refused(
+    write('pax-size.tar', header('././@PaxHeader', 'x', record.length), pad(Buffer.from(record)), header('manifest.json', '0', 0)),
+    /malformed PAX size "12abc99"/,
+  );
 });
 
 test('an image file ferry may not read exits 2 (EACCES), run as an unprivileged user', async () => {
@@ -98,7 +118,11 @@ test('an image file ferry may not read exits 2 (EACCES), run as an unprivileged 
   fs.copyFileSync(kaniko, locked);
   fs.chmodSync(locked, 0o000);
   const root = process.getuid?.() === 0;
-  const run = await ferryProcess(['push', locked, '--to', '127.0.0.1:9/x:v1'], { PATH: process.env.PATH, HOME: work }, root ? { uid: 65534, gid: 65534 } : undefined);
+  const run = await ferryProcess(
+    ['push', locked, '--to', '127.0.0.1:9/x:v1'],
+    { PATH: process.env.PATH, HOME: work },
+    root ? { uid: 65534, gid: 65534 } : undefined,
+  );
   expect(run.stderr.trim()).toMatch(new RegExp(`^ferry push: ${locked}: cannot read( the image)? \\(EACCES\\)$`));
   expect(run.code).toBe(2);
 });

@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AwsApiStandIn, StandInOptions, startAwsApiStandIn } from './aws-api-stand-in';
-import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
-import { ECR_PASSWORD, PASSWORD, RunResult, USER, ferryProcess, registryGet, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import { type AwsApiStandIn, type StandInOptions, startAwsApiStandIn } from './aws-api-stand-in';
+import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
+import { ECR_PASSWORD, ferryProcess, PASSWORD, type RunResult, registryGet, tmpDir, USER } from './helpers';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 const HOOK = path.join(__dirname, 'aws-hosts-hook.cjs');
 const POD_TOKEN = 'eyJwb2Qtc2VydmljZWFjY291bnQtdG9rZW4.eyJzdWIiOiJwb2QifQ.c2ln';
@@ -169,7 +169,11 @@ describe('outbound federation: mint in the build region, assume in the destinati
     const govHost = '333333333333.dkr.ecr-fips.us-gov-west-1.amazonaws.com';
     const govRole = 'arn:aws-us-gov:iam::333333333333:role/ferry-pusher-gov';
     const hosts = ['sts-fips.us-east-1.amazonaws.com', 'sts.us-gov-west-1.amazonaws.com', 'ecr-fips.us-gov-west-1.amazonaws.com'];
-    const aws = await standIn({ hosts, roles: { [SOURCE_ROLE]: { token: POD_TOKEN }, [govRole]: { issuer: ISSUER, sub: SOURCE_ROLE, aud: 'sts.amazonaws.com' } }, federation: { issuer: ISSUER, enabled: true } });
+    const aws = await standIn({
+      hosts,
+      roles: { [SOURCE_ROLE]: { token: POD_TOKEN }, [govRole]: { issuer: ISSUER, sub: SOURCE_ROLE, aud: 'sts.amazonaws.com' } },
+      federation: { issuer: ISSUER, enabled: true },
+    });
     const run = await push(aws, govHost, `${govHost}/gov/app:v1=${govRole}`, [], { ...irsa, FERRY_TRUST: 'outbound-federation', FERRY_TOKEN_FIPS: 'true' });
     expect(run.stderr).not.toContain('FAILED');
     expect(run.code).toBe(0);
@@ -180,7 +184,10 @@ describe('outbound federation: mint in the build region, assume in the destinati
 
   test('a session about to expire is refreshed: a second ECR login mints and assumes again', async () => {
     // 120 s sessions are inside the 5-minute refresh margin, so every use refreshes.
-    const aws = await standIn({ hosts: chinaHosts, roles: roles(), federation: { issuer: ISSUER, enabled: true }, sessionSeconds: 120 }, ['stale-password', ECR_PASSWORD]);
+    const aws = await standIn({ hosts: chinaHosts, roles: roles(), federation: { issuer: ISSUER, enabled: true }, sessionSeconds: 120 }, [
+      'stale-password',
+      ECR_PASSWORD,
+    ]);
     const run = await push(aws, chinaHost, `${chinaHost}/cn/refresh:v1=${chinaRole}`, ['--trust', 'outbound-federation'], irsa);
     expect(run.stderr).not.toContain('FAILED');
     expect(run.code).toBe(0);
@@ -198,9 +205,26 @@ describe('outbound federation: mint in the build region, assume in the destinati
   });
 
   test.each([
-    ['federation not enabled in the build account', { enabled: false }, {}, /minting the outbound web identity token .*failed .*partition aws, region us-east-1.*likely fix: outbound identity federation is not enabled in the build account: run `aws iam enable-outbound-web-identity-federation`/],
-    ['the role does not trust this source role', { enabled: true }, { sub: 'arn:aws:iam::111111111111:role/someone-else' }, new RegExp(`assuming the destination role .*failed .*role ${chinaRole.replace(/[/]/g, '\\/')}, partition aws-cn, region cn-north-1.*likely fix: role .* does not trust issuer ${ISSUER.replace(/[.]/g, '\\.')} with sub ${SOURCE_ROLE.replace(/[/]/g, '\\/')}`)],
-    ['the audience differs', { enabled: true }, { aud: 'ferry.example' }, /assuming the destination role .*likely fix: the audience differs: the token is for "sts\.amazonaws\.com"/],
+    [
+      'federation not enabled in the build account',
+      { enabled: false },
+      {},
+      /minting the outbound web identity token .*failed .*partition aws, region us-east-1.*likely fix: outbound identity federation is not enabled in the build account: run `aws iam enable-outbound-web-identity-federation`/,
+    ],
+    [
+      'the role does not trust this source role',
+      { enabled: true },
+      { sub: 'arn:aws:iam::111111111111:role/someone-else' },
+      new RegExp(
+        `assuming the destination role .*failed .*role ${chinaRole.replace(/[/]/g, '\\/')}, partition aws-cn, region cn-north-1.*likely fix: role .* does not trust issuer ${ISSUER.replace(/[.]/g, '\\.')} with sub ${SOURCE_ROLE.replace(/[/]/g, '\\/')}`,
+      ),
+    ],
+    [
+      'the audience differs',
+      { enabled: true },
+      { aud: 'ferry.example' },
+      /assuming the destination role .*likely fix: the audience differs: the token is for "sts\.amazonaws\.com"/,
+    ],
   ])('an error names the hop, role, partition and region, and the likely fix: %s', async (_name, federation, trust, message) => {
     const t = trust as { sub?: string; aud?: string };
     const aws = await standIn({ hosts: chinaHosts, roles: roles(t.sub, t.aud), federation: { issuer: ISSUER, ...federation } });
@@ -210,7 +234,7 @@ describe('outbound federation: mint in the build region, assume in the destinati
     expectNoSecrets(run, aws);
   });
 
-  test('ferry copy as the Argo push step runs it: the build registry with the pod\'s default chain, the China role by outbound federation', async () => {
+  test("ferry copy as the Argo push step runs it: the build registry with the pod's default chain, the China role by outbound federation", async () => {
     const buildHost = '111111111111.dkr.ecr.us-east-1.amazonaws.com';
     const hosts = [...chinaHosts, 'api.ecr.us-east-1.amazonaws.com'];
     const aws = await standIn({ hosts, roles: roles(), federation: { issuer: ISSUER, enabled: true } });
@@ -218,24 +242,39 @@ describe('outbound federation: mint in the build region, assume in the destinati
     expect(built.code).toBe(0);
     const digest = JSON.parse(built.stdout).digest as string;
     const before = aws.calls.length;
-    const run = await ferry(aws, [buildHost, chinaHost], [
-      'copy', `${buildHost}/build/app@${digest}`, '--to', `${chinaHost}/cn/copied:v1=${chinaRole}`, '--expect-digest', digest, '--trust', 'outbound-federation', '--json',
-    ], irsa);
+    const run = await ferry(
+      aws,
+      [buildHost, chinaHost],
+      [
+        'copy',
+        `${buildHost}/build/app@${digest}`,
+        '--to',
+        `${chinaHost}/cn/copied:v1=${chinaRole}`,
+        '--expect-digest',
+        digest,
+        '--trust',
+        'outbound-federation',
+        '--json',
+      ],
+      irsa,
+    );
     expect(run.stderr).not.toContain('FAILED');
     expect(run.code).toBe(0);
     expect(aws.unexpectedHosts).toEqual([]);
     const calls = aws.calls.slice(before).map((c) => [c.api, c.host, c.roleArn ?? '', c.region]);
-    expect(calls.sort()).toEqual([
-      // The source: IRSA's source role, ECR login in the build region.
-      ['ecr:GetAuthorizationToken', 'api.ecr.us-east-1.amazonaws.com', '', 'us-east-1'],
-      // The destination: mint with the source role in the build region, assume the China role in China.
-      ['ecr:GetAuthorizationToken', 'api.ecr.cn-north-1.amazonaws.com.cn', '', 'cn-north-1'],
-      // AssumeRoleWithWebIdentity is unsigned: its host alone names the region.
-      ['sts:AssumeRoleWithWebIdentity', 'sts.cn-north-1.amazonaws.com.cn', chinaRole, undefined],
-      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, undefined],
-      ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, undefined],
-      ['sts:GetWebIdentityToken', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
-    ].sort());
+    expect(calls.sort()).toEqual(
+      [
+        // The source: IRSA's source role, ECR login in the build region.
+        ['ecr:GetAuthorizationToken', 'api.ecr.us-east-1.amazonaws.com', '', 'us-east-1'],
+        // The destination: mint with the source role in the build region, assume the China role in China.
+        ['ecr:GetAuthorizationToken', 'api.ecr.cn-north-1.amazonaws.com.cn', '', 'cn-north-1'],
+        // AssumeRoleWithWebIdentity is unsigned: its host alone names the region.
+        ['sts:AssumeRoleWithWebIdentity', 'sts.cn-north-1.amazonaws.com.cn', chinaRole, undefined],
+        ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, undefined],
+        ['sts:AssumeRoleWithWebIdentity', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, undefined],
+        ['sts:GetWebIdentityToken', 'sts.us-east-1.amazonaws.com', SOURCE_ROLE, 'us-east-1'],
+      ].sort(),
+    );
     expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: true, digest });
     expect((await registryGet(registry, '/v2/cn/copied/manifests/v1')).status).toBe(200);
     expectNoSecrets(run, aws);
@@ -247,7 +286,9 @@ describe('outbound federation: mint in the build region, assume in the destinati
     const wrong = SOURCE_ROLE.replace('arn:aws:', 'arn:aws-us-gov:');
     const run = await push(aws, buildHost, `${buildHost}/build/wrong:v1`, [], { ...irsa, AWS_ROLE_ARN: wrong });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`assuming the pod's own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN) failed for ${buildHost} (role ${wrong}, partition aws, region us-east-1, trust IRSA)`);
+    expect(run.stderr).toContain(
+      `assuming the pod's own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN) failed for ${buildHost} (role ${wrong}, partition aws, region us-east-1, trust IRSA)`,
+    );
     expect(run.stderr).toContain(`likely fix: role ${wrong} is in partition aws-us-gov, but STS in us-east-1 serves partition aws`);
     expect(aws.calls.filter((c) => c.api === 'ecr:GetAuthorizationToken')).toEqual([]);
     expectNoSecrets(run, aws);

@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
-import { RunResult, dockerConfig, ferryPush, tmpDir } from './helpers';
+import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
+import { dockerConfig, ferryPush, type RunResult, tmpDir } from './helpers';
 
 const REGISTRY_USER = 'realm-user';
 const REGISTRY_PASSWORD = 'realm-password-never-elsewhere';
@@ -46,8 +46,31 @@ beforeAll(async () => {
   image = kanikoTar(await makeFixture(path.join(work, 'image'), SMALL_LAYERS.slice(0, 1)));
   const certFile = path.join(work, 'cert.pem');
   const keyFile = path.join(work, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
-    '-days', '2', '-subj', '/CN=ferry realm test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ferry realm test',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ],
+    { stdio: 'pipe' },
+  );
   cert = { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), file: certFile };
 });
 
@@ -75,7 +98,11 @@ async function serve(name: '127.0.0.1' | 'localhost', handler: Handler, plain = 
     origin: `${plain ? 'http' : 'https'}://${host}`,
     host,
     seen,
-    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   servers.push(self);
   return self;
@@ -135,9 +162,12 @@ beforeEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-test('a realm on another host gets the credentials when the registry\'s own challenge names it', async () => {
+test("a realm on another host gets the credentials when the registry's own challenge names it", async () => {
   const realm = await serve('localhost', tokenService);
-  const reg = await serve('127.0.0.1', registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`));
+  const reg = await serve(
+    '127.0.0.1',
+    registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`),
+  );
   const run = await push(reg);
   expect(run.stderr).not.toContain('FAILED');
   expect(run.code).toBe(0);
@@ -152,7 +182,13 @@ test('a challenge from another host (an upload Location elsewhere) gets nothing:
   const foreign = await serve('localhost', (_req, res) => {
     res.writeHead(401, { 'www-authenticate': `Bearer realm="${foreignRealm.origin}/token",service="evil"` }).end();
   });
-  const reg = await serve('127.0.0.1', registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`, () => `${foreign.origin}/upload/1?state=x`));
+  const reg = await serve(
+    '127.0.0.1',
+    registry(
+      () => `Bearer realm="${realm.origin}/token",service="test-registry"`,
+      () => `${foreign.origin}/upload/1?state=x`,
+    ),
+  );
   const run = await push(reg);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain(`is not the registry ${reg.host}; ferry sends ${reg.host}'s credentials to no other host`);
@@ -163,7 +199,10 @@ test('a challenge from another host (an upload Location elsewhere) gets nothing:
 
 test('a realm over plain HTTP gets no credentials unless its host is named insecure', async () => {
   const plainRealm = await serve('localhost', tokenService, true);
-  const reg = await serve('127.0.0.1', registry(() => `Bearer realm="${plainRealm.origin}/token",service="test-registry"`));
+  const reg = await serve(
+    '127.0.0.1',
+    registry(() => `Bearer realm="${plainRealm.origin}/token",service="test-registry"`),
+  );
   const run = await push(reg);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain(`named the Bearer realm ${plainRealm.origin}/token, which is not HTTPS`);
@@ -176,8 +215,13 @@ test('a realm over plain HTTP gets no credentials unless its host is named insec
 
 test('a token service that redirects is not followed: the redirect target sees nothing', async () => {
   const elsewhere = await serve('localhost', tokenService);
-  const realm = await serve('localhost', (_req, res) => { res.writeHead(302, { location: `${elsewhere.origin}/token` }).end(); });
-  const reg = await serve('127.0.0.1', registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`));
+  const realm = await serve('localhost', (_req, res) => {
+    res.writeHead(302, { location: `${elsewhere.origin}/token` }).end();
+  });
+  const reg = await serve(
+    '127.0.0.1',
+    registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`),
+  );
   const run = await push(reg);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain(`token service ${realm.origin}/token for ${reg.host} answered 302`);
@@ -185,13 +229,24 @@ test('a token service that redirects is not followed: the redirect target sees n
 });
 
 test.each([
-  ['an error status', 500, 'application/json', '{"token":"leaked-token-text","errors":[{"code":"DENIED","message":"leaked-token-text"}]}', 'answered 500 Internal Server Error'],
+  [
+    'an error status',
+    500,
+    'application/json',
+    '{"token":"leaked-token-text","errors":[{"code":"DENIED","message":"leaked-token-text"}]}',
+    'answered 500 Internal Server Error',
+  ],
   // JSON.parse quotes the start of such a body in its message ("access_tok"...).
   ['a body that is not JSON', 200, 'text/plain', 'access_token=leaked-token-text&expires_in=300', 'answered with a body that is not JSON'],
   ['no token in the JSON', 200, 'application/json', '{"tokn":"leaked-token-text"}', 'returned no token'],
 ])('a token response with %s never reaches the output', async (_name, status, type, body, message) => {
-  const realm = await serve('localhost', (_req, res) => { res.writeHead(status, { 'content-type': type }).end(body); });
-  const reg = await serve('127.0.0.1', registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`));
+  const realm = await serve('localhost', (_req, res) => {
+    res.writeHead(status, { 'content-type': type }).end(body);
+  });
+  const reg = await serve(
+    '127.0.0.1',
+    registry(() => `Bearer realm="${realm.origin}/token",service="test-registry"`),
+  );
   const run = await push(reg, ['--json']);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain(message);

@@ -2,18 +2,21 @@
 import { REFRESH_MARGIN_MS, refreshing } from '../../lib/push/authn/aws-credentials';
 import { ecrConfig, hasFipsEndpoint, stsConfig } from '../../lib/push/authn/endpoints';
 import { tokenClaims } from '../../lib/push/authn/federation';
-import { DEFAULT_TRUST, checkFederatedRole, parseTrust } from '../../lib/push/authn/flags';
+import { checkFederatedRole, DEFAULT_TRUST, parseTrust } from '../../lib/push/authn/flags';
 
 describe('refreshing credentials', () => {
   test('are reused until REFRESH_MARGIN_MS before they expire, then fetched again; a failure is not cached', async () => {
     let now = 1_000_000;
     let calls = 0;
     let fail = false;
-    const provider = refreshing(async () => {
-      calls++;
-      if (fail) throw new Error('STS down');
-      return { accessKeyId: `K${calls}`, secretAccessKey: 's', expiration: new Date(now + 3600_000) };
-    }, () => now);
+    const provider = refreshing(
+      async () => {
+        calls++;
+        if (fail) throw new Error('STS down');
+        return { accessKeyId: `K${calls}`, secretAccessKey: 's', expiration: new Date(now + 3600_000) };
+      },
+      () => now,
+    );
     expect((await provider()).accessKeyId).toBe('K1');
     now += 3600_000 - REFRESH_MARGIN_MS - 1;
     expect((await provider()).accessKeyId).toBe('K1');
@@ -32,10 +35,18 @@ describe('trust flags', () => {
   });
 
   test('flags win over the environment, which wins over defaults', () => {
-    const env = { FERRY_TRUST: 'outbound-federation', FERRY_TOKEN_AUDIENCE: 'env-aud', FERRY_TOKEN_REGION: 'us-west-2', FERRY_TOKEN_DURATION: '900', FERRY_TOKEN_FIPS: 'true', AWS_REGION: 'eu-west-1' };
+    const env = {
+      FERRY_TRUST: 'outbound-federation',
+      FERRY_TOKEN_AUDIENCE: 'env-aud',
+      FERRY_TOKEN_REGION: 'us-west-2',
+      FERRY_TOKEN_DURATION: '900',
+      FERRY_TOKEN_FIPS: 'true',
+      AWS_REGION: 'eu-west-1',
+    };
     expect(parseTrust({}, env)).toEqual({ mode: 'outbound-federation', audience: 'env-aud', region: 'us-west-2', durationSeconds: 900, fips: true });
-    expect(parseTrust({ trust: 'cluster-oidc', 'token-audience': 'a', 'token-region': 'us-gov-west-1', 'token-duration': '60', 'token-fips': false }, env))
-      .toEqual({ mode: 'cluster-oidc', audience: 'a', region: 'us-gov-west-1', durationSeconds: 60, fips: false });
+    expect(
+      parseTrust({ trust: 'cluster-oidc', 'token-audience': 'a', 'token-region': 'us-gov-west-1', 'token-duration': '60', 'token-fips': false }, env),
+    ).toEqual({ mode: 'cluster-oidc', audience: 'a', region: 'us-gov-west-1', durationSeconds: 60, fips: false });
   });
 
   test.each([
@@ -63,9 +74,17 @@ describe('trust flags', () => {
 
 describe('FIPS endpoints where AWS has them', () => {
   test.each([
-    ['us-east-1', true], ['us-east-2', true], ['us-west-1', true], ['us-west-2', true],
-    ['us-gov-west-1', true], ['us-gov-east-1', true],
-    ['eu-west-1', false], ['ca-central-1', false], ['cn-north-1', false], ['cn-northwest-1', false], ['eusc-de-east-1', false],
+    ['us-east-1', true],
+    ['us-east-2', true],
+    ['us-west-1', true],
+    ['us-west-2', true],
+    ['us-gov-west-1', true],
+    ['us-gov-east-1', true],
+    ['eu-west-1', false],
+    ['ca-central-1', false],
+    ['cn-north-1', false],
+    ['cn-northwest-1', false],
+    ['eusc-de-east-1', false],
   ])('%s: %s', (region, fips) => {
     expect(hasFipsEndpoint(region)).toBe(fips);
     expect(stsConfig(region, true)).toEqual({ region, useFipsEndpoint: fips });

@@ -24,7 +24,7 @@ import { createHash, createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { partitionOfRegion } from '../../lib/config/partitions';
@@ -46,9 +46,7 @@ export interface StandInCall {
 }
 
 /** How a role may be assumed with a web identity. */
-export type RoleTrust =
-  | { readonly token: string }
-  | { readonly issuer: string; readonly sub: string; readonly aud: string };
+export type RoleTrust = { readonly token: string } | { readonly issuer: string; readonly sub: string; readonly aud: string };
 
 export interface StandInOptions {
   /** Serve HTTPS for exactly these AWS host names (and refuse any other Host). */
@@ -86,7 +84,9 @@ const AWS_HOST = /^(?:[a-z0-9-]+\.)*?(sts|sts-fips|api\.ecr|api\.ecr-fips|ecr|ec
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let body = '';
-    req.on('data', (d) => { body += d; });
+    req.on('data', (d) => {
+      body += d;
+    });
     req.on('end', () => resolve(body));
   });
 }
@@ -109,13 +109,26 @@ const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => 
  * checker must not share code with the client it checks.
  */
 function signatureValid(req: http.IncomingMessage, body: string, secret: string): boolean {
-  const m = /^AWS4-HMAC-SHA256 Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
+  const m = /^AWS4-HMAC-SHA256 Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+    req.headers.authorization ?? '',
+  );
   const amzDate = req.headers['x-amz-date'];
   if (!m || typeof amzDate !== 'string') return false;
   const [, date, region, service, signedHeaders, signature] = m;
   const url = new URL(req.url ?? '/', 'http://stand-in');
-  const query = [...url.searchParams].map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).sort().join('&');
-  const headers = signedHeaders.split(';').map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const query = [...url.searchParams]
+    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
+    .sort()
+    .join('&');
+  const headers = signedHeaders
+    .split(';')
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const canonical = [req.method, url.pathname, query, headers, signedHeaders, sha256(body)].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
@@ -139,14 +152,40 @@ function decode(token: string): Record<string, unknown> | undefined {
 function certificate(dir: string, hosts: readonly string[]): { cert: string; key: string } {
   const cert = path.join(dir, 'aws-cert.pem');
   const key = path.join(dir, 'aws-key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=ferry test AWS stand-in', '-addext', `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ferry test AWS stand-in',
+      '-addext',
+      `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ],
+    { stdio: 'pipe' },
+  );
   return { cert, key };
 }
 
 class Refusal extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -171,13 +210,15 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
   function checkSigned(req: http.IncomingMessage, body: string, service: string): { accessKeyId: string; region: string; roleArn?: string } {
     const s = signer(req);
     if (!s.accessKeyId || !s.region) throw new Refusal(400, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-    if (!signatureValid(req, body, SECRET)) throw new Refusal(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    if (!signatureValid(req, body, SECRET))
+      throw new Refusal(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
     if (s.accessKeyId.startsWith('ASIA') && req.headers['x-amz-security-token'] !== SESSION_TOKEN) {
       throw new Refusal(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
     if (s.service !== service) throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${service}'.`);
     const named = hostRegion(String(req.headers.host ?? ''));
-    if (named && named.region !== s.region) throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${s.region}'.`);
+    if (named && named.region !== s.region)
+      throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${s.region}'.`);
     if (!sessions.has(s.accessKeyId)) throw new Refusal(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     const roleArn = sessions.get(s.accessKeyId);
     const keyPartition = roleArn ? roleArn.split(':')[1] : undefined;
@@ -202,11 +243,13 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
       } else {
         const mint = minted.get(token);
         const claims = decode(token);
-        if (!mint || !claims) throw new Refusal(400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider');
-        if (claims.iss !== trust.issuer) throw new Refusal(400, 'InvalidIdentityToken', 'No OpenIDConnect provider found in your account for ' + String(claims.iss));
+        if (!mint || !claims) throw new Refusal(400, 'InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider");
+        if (claims.iss !== trust.issuer)
+          throw new Refusal(400, 'InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${String(claims.iss)}`);
         if (claims.aud !== trust.aud) throw new Refusal(400, 'InvalidIdentityToken', 'Incorrect token audience');
         if (Number(claims.exp) * 1000 < Date.now()) throw new Refusal(400, 'ExpiredTokenException', 'Token expired');
-        if (named && mint.partition === partitionOfRegion(named.region)?.id) throw new Refusal(400, 'InvalidIdentityToken', 'Outbound web identity tokens are not accepted in their own partition');
+        if (named && mint.partition === partitionOfRegion(named.region)?.id)
+          throw new Refusal(400, 'InvalidIdentityToken', 'Outbound web identity tokens are not accepted in their own partition');
         if (claims.sub !== trust.sub) throw new Refusal(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
       }
     }
@@ -230,11 +273,13 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
 
   function mintToken(signed: { region: string; roleArn?: string }, form: URLSearchParams): string {
     if (!signed.roleArn) throw new Refusal(403, 'AccessDenied', 'Only role sessions may call sts:GetWebIdentityToken');
-    if (!options.federation?.enabled) throw new Refusal(403, 'OutboundWebIdentityFederationDisabled', 'Outbound web identity federation is not enabled for this account');
+    if (!options.federation?.enabled)
+      throw new Refusal(403, 'OutboundWebIdentityFederationDisabled', 'Outbound web identity federation is not enabled for this account');
     const audiences = [...form.keys()].filter((k) => /^Audience\.member\.\d+$/.test(k)).map((k) => form.get(k)!);
     if (audiences.length !== 1) throw new Refusal(400, 'ValidationError', 'Exactly one Audience is required');
     const duration = Number(form.get('DurationSeconds') ?? 300);
-    if (!Number.isInteger(duration) || duration < 60 || duration > 3600) throw new Refusal(400, 'ValidationError', 'DurationSeconds must be between 60 and 3600');
+    if (!Number.isInteger(duration) || duration < 60 || duration > 3600)
+      throw new Refusal(400, 'ValidationError', 'DurationSeconds must be between 60 and 3600');
     if (!['RS256', 'ES384'].includes(form.get('SigningAlgorithm') ?? '')) throw new Refusal(400, 'ValidationError', 'SigningAlgorithm must be RS256 or ES384');
     const exp = Math.floor(Date.now() / 1000) + duration;
     const token = `${b64url({ alg: 'RS256', kid: 'stand-in' })}.${b64url({ iss: options.federation.issuer, sub: signed.roleArn, aud: audiences[0], exp, jti: String(minted.size) })}.c3RhbmQtaW4`;
@@ -259,9 +304,14 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
     const target = String(req.headers['x-amz-target'] ?? '');
     const form = new URLSearchParams(body);
     const action = form.get('Action');
-    const api: StandInApi | undefined = target === 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken' ? 'ecr:GetAuthorizationToken'
-      : action === 'AssumeRoleWithWebIdentity' ? 'sts:AssumeRoleWithWebIdentity'
-        : action === 'GetWebIdentityToken' ? 'sts:GetWebIdentityToken' : undefined;
+    const api: StandInApi | undefined =
+      target === 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'
+        ? 'ecr:GetAuthorizationToken'
+        : action === 'AssumeRoleWithWebIdentity'
+          ? 'sts:AssumeRoleWithWebIdentity'
+          : action === 'GetWebIdentityToken'
+            ? 'sts:GetWebIdentityToken'
+            : undefined;
     const call: { -readonly [K in keyof StandInCall]: StandInCall[K] } = { api: api! };
     if (host !== undefined) call.host = host;
     try {
@@ -271,7 +321,17 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
         const password = state.passwords[Math.min(state.served++, state.passwords.length - 1)];
         calls.push(call);
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ authorizationData: [{ authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'), expiresAt: Date.now() / 1000 + 43200, proxyEndpoint: 'https://stand-in' }] }));
+        res.end(
+          JSON.stringify({
+            authorizationData: [
+              {
+                authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
+                expiresAt: Date.now() / 1000 + 43200,
+                proxyEndpoint: 'https://stand-in',
+              },
+            ],
+          }),
+        );
         return;
       }
       if (api === 'sts:AssumeRoleWithWebIdentity') {
@@ -299,8 +359,11 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
       if (api === 'ecr:GetAuthorizationToken') {
         res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: err.code, message: err.message }));
       } else {
-        res.writeHead(err.status, { 'content-type': 'text/xml' }).end(
-          `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${err.code}</Code><Message>${err.message}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`);
+        res
+          .writeHead(err.status, { 'content-type': 'text/xml' })
+          .end(
+            `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${err.code}</Code><Message>${err.message}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
+          );
       }
     }
   };
@@ -324,16 +387,24 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
     caFile,
     calls,
     unexpectedHosts,
-    get mintedTokens() { return [...minted.keys()]; },
-    get passwords() { return state.passwords; },
-    set passwords(p: string[]) { state.passwords = p; state.served = 0; },
+    get mintedTokens() {
+      return [...minted.keys()];
+    },
+    get passwords() {
+      return state.passwords;
+    },
+    set passwords(p: string[]) {
+      state.passwords = p;
+      state.served = 0;
+    },
     assumedAccessKeyId: keyFor(1),
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => {
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-        resolve();
-      });
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          if (dir) fs.rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+      }),
   };
 }

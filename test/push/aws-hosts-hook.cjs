@@ -14,10 +14,15 @@ const tls = require('node:tls');
 
 const AWS_NAME = /\.(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|api\.aws)$/i;
 const standIn = process.env.FERRY_TEST_AWS_STAND_IN;
-const registries = new Map((process.env.FERRY_TEST_REGISTRY || '').split(',').filter(Boolean).map((pair) => {
-  const [name, port] = pair.split('=');
-  return [name.toLowerCase(), Number(port)];
-}));
+const registries = new Map(
+  (process.env.FERRY_TEST_REGISTRY || '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const [name, port] = pair.split('=');
+      return [name.toLowerCase(), Number(port)];
+    }),
+);
 
 const connect = tls.connect;
 tls.connect = function hookedConnect(...args) {

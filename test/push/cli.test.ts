@@ -9,7 +9,22 @@ test('ferry --help and ferry push --help print the usage and exit 0', async () =
   expect(top.stdout).toContain('push    push an image');
   const push = await ferryProcess(['push', '--help'], env);
   expect(push.code).toBe(0);
-  for (const flag of ['--to', '--jobs', '--retries', '--timeout', 'FERRY_TIMEOUT', '--expect-digest', '--digest-file', '--json', '--insecure-registry', '--ca-file', 'IMAGE_TAR', 'AWS_ECR_ENDPOINT', 'Exit codes', 'Retries']) {
+  for (const flag of [
+    '--to',
+    '--jobs',
+    '--retries',
+    '--timeout',
+    'FERRY_TIMEOUT',
+    '--expect-digest',
+    '--digest-file',
+    '--json',
+    '--insecure-registry',
+    '--ca-file',
+    'IMAGE_TAR',
+    'AWS_ECR_ENDPOINT',
+    'Exit codes',
+    'Retries',
+  ]) {
     expect(push.stdout).toContain(flag);
   }
 });

@@ -8,9 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { TestRegistry } from './registry-server';
+import type { TestRegistry } from './registry-server';
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -59,12 +59,19 @@ export async function storeImage(host: string, repo: string, tag: string | undef
   const layer = randomBytes(layerBytes);
   const c = await storeBlob(host, repo, config);
   const l = await storeBlob(host, repo, layer);
-  const manifest = Buffer.from(`${JSON.stringify({
-    schemaVersion: 2, mediaType: MT.manifest,
-    config: { mediaType: MT.config, digest: c.digest, size: c.size },
-    layers: [{ mediaType: MT.layer, digest: l.digest, size: l.size }],
-    annotations: { 'org.example.label': label },
-  }, null, 3)}\n`);
+  const manifest = Buffer.from(
+    `${JSON.stringify(
+      {
+        schemaVersion: 2,
+        mediaType: MT.manifest,
+        config: { mediaType: MT.config, digest: c.digest, size: c.size },
+        layers: [{ mediaType: MT.layer, digest: l.digest, size: l.size }],
+        annotations: { 'org.example.label': label },
+      },
+      null,
+      3,
+    )}\n`,
+  );
   const digest = await storeManifest(host, repo, tag ?? sha256(manifest), manifest, MT.manifest);
   return { manifest, digest, blobs: [c.digest, l.digest] };
 }
@@ -82,38 +89,65 @@ export async function storeIndex(host: string, repo: string, tag: string): Promi
     const image = await storeImage(host, repo, undefined, `${arch} ${tag}`);
     platforms.push(image);
   }
-  const index = Buffer.from(`${JSON.stringify({
-    schemaVersion: 2, mediaType: MT.index,
-    manifests: platforms.map((p, i) => ({ mediaType: MT.manifest, digest: p.digest, size: p.manifest.length, platform: { architecture: ['amd64', 'arm64'][i], os: 'linux' } })),
-  }, null, 2)}\n`);
+  const index = Buffer.from(
+    `${JSON.stringify(
+      {
+        schemaVersion: 2,
+        mediaType: MT.index,
+        manifests: platforms.map((p, i) => ({
+          mediaType: MT.manifest,
+          digest: p.digest,
+          size: p.manifest.length,
+          platform: { architecture: ['amd64', 'arm64'][i], os: 'linux' },
+        })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const digest = await storeManifest(host, repo, tag, index, MT.index);
   return { index, digest, platforms };
 }
 
 /** A cosign-style signature: a manifest tagged `sha256-<hex>.sig` whose layer is the signed payload. */
 export async function storeCosignSignature(host: string, repo: string, subject: string): Promise<string> {
-  const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': repo }, image: { 'docker-manifest-digest': subject }, type: 'cosign container image signature' } }));
+  const payload = Buffer.from(
+    JSON.stringify({
+      critical: { identity: { 'docker-reference': repo }, image: { 'docker-manifest-digest': subject }, type: 'cosign container image signature' },
+    }),
+  );
   const config = Buffer.from('{}');
   const p = await storeBlob(host, repo, payload);
   const c = await storeBlob(host, repo, config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MT.manifest,
-    config: { mediaType: MT.config, digest: c.digest, size: c.size },
-    layers: [{ mediaType: MT.cosign, digest: p.digest, size: p.size, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQDtest' } }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT.manifest,
+      config: { mediaType: MT.config, digest: c.digest, size: c.size },
+      layers: [{ mediaType: MT.cosign, digest: p.digest, size: p.size, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQDtest' } }],
+    }),
+  );
   return storeManifest(host, repo, `${subject.replace(':', '-')}.sig`, manifest, MT.manifest);
 }
 
 /** An OCI 1.1 artifact with `subject`, pushed by digest only (no tag). */
-export async function storeArtifact(host: string, repo: string, subject: { digest: string; size: number; mediaType: string }): Promise<{ digest: string; descriptor: Record<string, unknown> }> {
+export async function storeArtifact(
+  host: string,
+  repo: string,
+  subject: { digest: string; size: number; mediaType: string },
+): Promise<{ digest: string; descriptor: Record<string, unknown> }> {
   const sbom = await storeBlob(host, repo, Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
   const empty = await storeBlob(host, repo, Buffer.from('{}'));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MT.manifest, artifactType: MT.sbom,
-    config: { mediaType: MT.empty, digest: empty.digest, size: empty.size },
-    layers: [{ mediaType: MT.sbom, digest: sbom.digest, size: sbom.size }],
-    subject,
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT.manifest,
+      artifactType: MT.sbom,
+      config: { mediaType: MT.empty, digest: empty.digest, size: empty.size },
+      layers: [{ mediaType: MT.sbom, digest: sbom.digest, size: sbom.size }],
+      subject,
+    }),
+  );
   const digest = await storeManifest(host, repo, sha256(manifest), manifest, MT.manifest);
   return { digest, descriptor: { mediaType: MT.manifest, digest, size: manifest.length, artifactType: MT.sbom } };
 }
@@ -171,7 +205,7 @@ export interface ProxyOptions {
 
 async function paginatedTags(upstreamHost: string, url: string, max: number, withLink: boolean): Promise<{ body: string; link?: string }> {
   const u = new URL(url, `http://${upstreamHost}`);
-  const all = ((await (await fetch(`http://${upstreamHost}${u.pathname}`)).json()) as { name: string; tags: string[] });
+  const all = (await (await fetch(`http://${upstreamHost}${u.pathname}`)).json()) as { name: string; tags: string[] };
   const n = Math.min(max, Number(u.searchParams.get('n') ?? max));
   const last = u.searchParams.get('last');
   const sorted = [...all.tags].sort();
@@ -204,18 +238,28 @@ export async function startRegistryProxy(upstreamHost: string, opts: ProxyOption
     }
     if (opts.tagPageSize && req.method === 'GET' && urlPath.endsWith('/tags/list')) {
       req.resume();
-      void paginatedTags(upstreamHost, req.url!, opts.tagPageSize, !opts.stripLink).then(({ body, link }) => {
-        res.writeHead(200, { 'content-type': 'application/json', ...(link ? { link } : {}) });
-        res.end(body);
-      }, () => res.destroy());
+      void paginatedTags(upstreamHost, req.url!, opts.tagPageSize, !opts.stripLink).then(
+        ({ body, link }) => {
+          res.writeHead(200, { 'content-type': 'application/json', ...(link ? { link } : {}) });
+          res.end(body);
+        },
+        () => res.destroy(),
+      );
       return;
     }
-    const upstream = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: upstreamHost } }, (up) => {
-      const headers = { ...up.headers };
-      if (headers.location) headers.location = headers.location.replace(`http://${upstreamHost}`, `http://${server.address() && `127.0.0.1:${(server.address() as AddressInfo).port}`}`);
-      res.writeHead(up.statusCode!, headers);
-      up.pipe(res);
-    });
+    const upstream = http.request(
+      { host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: upstreamHost } },
+      (up) => {
+        const headers = { ...up.headers };
+        if (headers.location)
+          headers.location = headers.location.replace(
+            `http://${upstreamHost}`,
+            `http://${server.address() && `127.0.0.1:${(server.address() as AddressInfo).port}`}`,
+          );
+        res.writeHead(up.statusCode!, headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -225,19 +269,34 @@ export async function startRegistryProxy(upstreamHost: string, opts: ProxyOption
     log,
     writes: () => log.filter((r) => r.method !== 'GET' && r.method !== 'HEAD'),
     blobGets: (digest) => log.filter((r) => r.method === 'GET' && /\/blobs\/sha256:/.test(r.path) && (!digest || r.path.endsWith(digest))),
-    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** HEAD (or GET) with every manifest type accepted, the test user's Basic auth on TLS registries. */
-export function registryRequest(registry: TestRegistry, urlPath: string, method = 'HEAD', auth?: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function registryRequest(
+  registry: TestRegistry,
+  urlPath: string,
+  method = 'HEAD',
+  auth?: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: [MT.manifest, MT.index, 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ') };
+    const headers: Record<string, string> = {
+      accept: [MT.manifest, MT.index, 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(
+        ', ',
+      ),
+    };
     if (auth) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
     const url = `${registry.tls ? 'https' : 'http'}://${registry.host}${urlPath}`;
     const req = (registry.tls ? https : http).request(url, { method, ca: registry.ca, agent: false, headers }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
     });
     req.on('error', reject);

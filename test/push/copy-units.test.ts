@@ -30,7 +30,14 @@ describe('Fanout', () => {
     const fast = fan.branch();
     const slow = fan.branch();
     let produced = 0;
-    const source = Readable.from((function* () { for (const c of chunks(200)) { produced += c.length; yield c; } })());
+    const source = Readable.from(
+      (function* () {
+        for (const c of chunks(200)) {
+          produced += c.length;
+          yield c;
+        }
+      })(),
+    );
     const done = pipeline(source, fan);
     fast.resume();
     await new Promise((r) => setTimeout(r, 100));
@@ -60,7 +67,11 @@ describe('Fanout', () => {
   test('a source failure reaches every branch', async () => {
     const fan = new Fanout();
     const branches = [fan.branch(), fan.branch()];
-    const failing = new Readable({ read() { this.destroy(new Error('source broke')); } });
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('source broke'));
+      },
+    });
     const results = await Promise.allSettled([pipeline(failing, fan), ...branches.map(drain)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
   });
@@ -81,15 +92,28 @@ test('tag globs: *, ?, classes; everything else literal', () => {
 });
 
 test('manifest parsing keeps the bytes, finds blobs and children, leaves foreign layers out', () => {
-  const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: `sha256:${'f'.repeat(64)}`, size: 9, urls: ['https://example.com/l'] };
+  const foreign = {
+    mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+    digest: `sha256:${'f'.repeat(64)}`,
+    size: 9,
+    urls: ['https://example.com/l'],
+  };
   const layer = { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: `sha256:${'a'.repeat(64)}`, size: 3 };
   const config = { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 2 };
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config, layers: [foreign, layer] }, null, 1));
+  const bytes = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config, layers: [foreign, layer] }, null, 1),
+  );
   const m = parseManifest(bytes, undefined, 'here');
   expect(m.bytes).toBe(bytes);
   expect(m.blobs.map((b) => b.digest)).toEqual([config.digest, layer.digest]);
-  const index = parseManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ ...config, mediaType: 'application/vnd.oci.image.manifest.v1+json' }] })), 'application/vnd.oci.image.index.v1+json', 'here');
+  const index = parseManifest(
+    Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ ...config, mediaType: 'application/vnd.oci.image.manifest.v1+json' }] })),
+    'application/vnd.oci.image.index.v1+json',
+    'here',
+  );
   expect(index.manifests).toHaveLength(1);
   expect(index.blobs).toEqual([]);
-  expect(() => parseManifest(Buffer.from('{"schemaVersion":2,"config":{"digest":"nope"}}'), undefined, 'there')).toThrow('there: a descriptor without a valid mediaType');
+  expect(() => parseManifest(Buffer.from('{"schemaVersion":2,"config":{"digest":"nope"}}'), undefined, 'there')).toThrow(
+    'there: a descriptor without a valid mediaType',
+  );
 });

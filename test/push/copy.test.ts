@@ -7,10 +7,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main as copyMain } from '../../lib/push/cli-copy';
-import { MT, RegistryProxy, StoredIndex, blobBytes, corruptBlob, registryRequest, storeArtifact, storeBlob, storeCosignSignature, storeImage, storeIndex, storeReferrersTag, sha256, startRegistryProxy } from './copy-support';
-import { PASSWORD, USER, dockerConfig, skopeo, tmpDir } from './helpers';
+import {
+  blobBytes,
+  corruptBlob,
+  MT,
+  type RegistryProxy,
+  registryRequest,
+  type StoredIndex,
+  sha256,
+  startRegistryProxy,
+  storeArtifact,
+  storeBlob,
+  storeCosignSignature,
+  storeImage,
+  storeIndex,
+  storeReferrersTag,
+} from './copy-support';
 import { startFaultyProxy } from './faulty-proxy';
-import { TestRegistry, startRegistry } from './registry-server';
+import { dockerConfig, PASSWORD, skopeo, tmpDir, USER } from './helpers';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let src: TestRegistry;
 let secure: TestRegistry;
@@ -38,7 +53,10 @@ export async function ferryCopy(args: readonly string[], extraEnv: Record<string
   const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
   out.on('data', (c: Buffer) => chunks.out.push(c));
   err.on('data', (c: Buffer) => chunks.err.push(c));
-  const code = await copyMain([...args, '--insecure-registry', proxy.host, '--insecure-registry', plain.host, '--insecure-registry', src.host, '--ca-file', secure.caFile!], { env: { ...env, ...extraEnv }, stdout: out, stderr: err });
+  const code = await copyMain(
+    [...args, '--insecure-registry', proxy.host, '--insecure-registry', plain.host, '--insecure-registry', src.host, '--ca-file', secure.caFile!],
+    { env: { ...env, ...extraEnv }, stdout: out, stderr: err },
+  );
   return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
 }
 
@@ -76,7 +94,10 @@ describe('an index with two platforms, a cosign signature and a tag-schema refer
       expect.objectContaining({ ref: `${secure.host}/team/app:v1`, ok: true, digest: image.digest, referrers: 2 }),
       expect.objectContaining({ ref: `${plain.host}/mirror/app:v1`, ok: true, digest: image.digest, referrers: 2 }),
     ]);
-    for (const [registry, repo] of [[secure, 'team/app'], [plain, 'mirror/app']] as const) {
+    for (const [registry, repo] of [
+      [secure, 'team/app'],
+      [plain, 'mirror/app'],
+    ] as const) {
       expect((await raw(registry, `${repo}:v1`)).equals(image.index)).toBe(true);
       for (const p of image.platforms) expect((await raw(registry, `${repo}@${p.digest}`)).equals(p.manifest)).toBe(true);
       expect(sha256(await raw(registry, `${repo}:${image.digest.replace(':', '-')}.sig`))).toBe(signature);
@@ -95,7 +116,9 @@ describe('an index with two platforms, a cosign signature and a tag-schema refer
     const run = await ferryCopy([`${secure.host}/team/app:v1`, '--to', `${plain.host}/from-secure/app:v1`, '--json']);
     expect(run.code).toBe(0);
     expect((await raw(plain, 'from-secure/app:v1')).equals(image.index)).toBe(true);
-    const anonymous = await ferryCopy([`${secure.host}/team/app:v1`, '--to', `${plain.host}/from-secure/app:v2`], { DOCKER_CONFIG: path.join(work, 'no-such-dir') });
+    const anonymous = await ferryCopy([`${secure.host}/team/app:v1`, '--to', `${plain.host}/from-secure/app:v2`], {
+      DOCKER_CONFIG: path.join(work, 'no-such-dir'),
+    });
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr).toContain(`authentication refused by ${secure.host}`);
     expect(await status(plain, '/v2/from-secure/app/manifests/v2')).toBe(404);
@@ -144,7 +167,9 @@ test('a corrupt source blob tags nothing anywhere, not even where that blob is a
 test('referrers from the OCI 1.1 referrers API land, and are listed under the tag schema where the destination lacks the API', async () => {
   const image = await storeImage(src.host, 'api/app', 'v1', 'api');
   const artifact = await storeArtifact(src.host, 'api/app', { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length });
-  const withApi = await startRegistryProxy(src.host, { referrers: (repo, digest) => (repo === 'api/app' && digest === image.digest ? [artifact.descriptor] : []) });
+  const withApi = await startRegistryProxy(src.host, {
+    referrers: (repo, digest) => (repo === 'api/app' && digest === image.digest ? [artifact.descriptor] : []),
+  });
   try {
     const run = await ferryCopy([`${withApi.host}/api/app:v1`, '--to', `${plain.host}/api/app:v1`, '--insecure-registry', withApi.host]);
     expect(run.code).toBe(0);
@@ -159,7 +184,18 @@ test('referrers from the OCI 1.1 referrers API land, and are listed under the ta
 
 test('a destination that cannot be reached fails alone (exit 1); the others get the image', async () => {
   const image = await storeImage(src.host, 'partial/app', 'v1', 'partial');
-  const run = await ferryCopy([`${proxy.host}/partial/app:v1`, '--to', '127.0.0.1:1/partial/app:v1', '--to', `${plain.host}/partial/app:v1`, '--retries', '0', '--insecure-registry', '127.0.0.1:1', '--json']);
+  const run = await ferryCopy([
+    `${proxy.host}/partial/app:v1`,
+    '--to',
+    '127.0.0.1:1/partial/app:v1',
+    '--to',
+    `${plain.host}/partial/app:v1`,
+    '--retries',
+    '0',
+    '--insecure-registry',
+    '127.0.0.1:1',
+    '--json',
+  ]);
   expect(run.code).toBe(1);
   const summary = JSON.parse(run.stdout);
   expect(summary.destinations[0]).toEqual(expect.objectContaining({ ok: false }));
@@ -172,7 +208,16 @@ test('a destination that takes the manifest but does not serve it back by tag fa
   const image = await storeImage(src.host, 'readback/app', 'v1', 'readback');
   const forgetful = await startRegistryProxy(plain.host, { forgetTags: true });
   try {
-    const run = await ferryCopy([`${proxy.host}/readback/app:v1`, '--to', `${forgetful.host}/readback/app:v1`, '--insecure-registry', forgetful.host, '--retries', '0', '--json']);
+    const run = await ferryCopy([
+      `${proxy.host}/readback/app:v1`,
+      '--to',
+      `${forgetful.host}/readback/app:v1`,
+      '--insecure-registry',
+      forgetful.host,
+      '--retries',
+      '0',
+      '--json',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`read back after the push, v1 is missing, not ${image.digest}`);
     expect(JSON.parse(run.stdout).destinations[0]).toEqual(expect.objectContaining({ ok: false }));
@@ -187,7 +232,10 @@ test('a destination whose upload breaks mid-blob does not hold up the others; it
   const flaky = await startFaultyProxy(plain.host, [{ method: 'PATCH', pathIncludes: '/v2/flaky/app/blobs/uploads/', times: 1, kind: 'reset' }]);
   proxy.log.length = 0;
   try {
-    const run = await ferryCopy([`${proxy.host}/flaky/app:v1`, '--to', `${flaky.host}/flaky/app:v1`, '--to', `${secure.host}/flaky/app:v1`, '--insecure-registry', flaky.host, '--json'], {});
+    const run = await ferryCopy(
+      [`${proxy.host}/flaky/app:v1`, '--to', `${flaky.host}/flaky/app:v1`, '--to', `${secure.host}/flaky/app:v1`, '--insecure-registry', flaky.host, '--json'],
+      {},
+    );
     expect(run.stderr).not.toContain('FAILED');
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`retrying in [\\d.]+s \\(attempt 2 of 4\\): upload of sha256:[0-9a-f]{64} to ${flaky.host}/flaky/app:v1: `));
@@ -201,12 +249,25 @@ test('a destination whose upload breaks mid-blob does not hold up the others; it
   }
 });
 
-test('a destination that keeps answering 429 with Retry-After: 3600 is given up inside --timeout; its POSTs stay within --retries (push\'s retry budget)', async () => {
+test("a destination that keeps answering 429 with Retry-After: 3600 is given up inside --timeout; its POSTs stay within --retries (push's retry budget)", async () => {
   const image = await storeImage(src.host, 'throttled/app', 'v1', 'throttled');
-  const throttled = await startFaultyProxy(plain.host, [{ method: 'POST', pathIncludes: '/v2/throttled/app/blobs/uploads/', times: 1000, kind: 'status', status: 429, headers: { 'retry-after': '3600' } }]);
+  const throttled = await startFaultyProxy(plain.host, [
+    { method: 'POST', pathIncludes: '/v2/throttled/app/blobs/uploads/', times: 1000, kind: 'status', status: 429, headers: { 'retry-after': '3600' } },
+  ]);
   try {
     const started = Date.now();
-    const run = await ferryCopy([`${proxy.host}/throttled/app:v1`, '--to', `${throttled.host}/throttled/app:v1`, '--insecure-registry', throttled.host, '--retries', '2', '--timeout', '8', '--json']);
+    const run = await ferryCopy([
+      `${proxy.host}/throttled/app:v1`,
+      '--to',
+      `${throttled.host}/throttled/app:v1`,
+      '--insecure-registry',
+      throttled.host,
+      '--retries',
+      '2',
+      '--timeout',
+      '8',
+      '--json',
+    ]);
     expect(run.code).toBe(1);
     // Retry-After is capped (60 s) and no wait runs past --timeout: the wait is refused, not slept.
     expect(Date.now() - started).toBeLessThan(8_000);

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Transport } from '../../lib/push/transport';
-import { FaultyProxy, startFaultyProxy } from './faulty-proxy';
-import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
+import { type FaultyProxy, startFaultyProxy } from './faulty-proxy';
+import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
 import { ferryProcess, ferryPush, registryGet, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let registry: TestRegistry;
 let work: string;
@@ -56,9 +56,16 @@ describe('deadlines', () => {
   });
 
   test('the real command line against a stalled registry exits 1 within FERRY_TIMEOUT plus start-up: nothing keeps the process alive', async () => {
-    const p = await proxy([{ method: 'PATCH', pathIncludes: '/blobs/uploads/', times: 1000, kind: 'stall' }, { method: 'PUT', pathIncludes: '/manifests/', times: 1000, kind: 'status', status: 503 }]);
+    const p = await proxy([
+      { method: 'PATCH', pathIncludes: '/blobs/uploads/', times: 1000, kind: 'stall' },
+      { method: 'PUT', pathIncludes: '/manifests/', times: 1000, kind: 'status', status: 503 },
+    ]);
     const started = Date.now();
-    const run = await ferryProcess(['push', image, '--to', `${p.host}/process/app:v1`, '--insecure-registry', p.host, '--retries', '20'], { PATH: process.env.PATH, HOME: work, FERRY_TIMEOUT: '3' });
+    const run = await ferryProcess(['push', image, '--to', `${p.host}/process/app:v1`, '--insecure-registry', p.host, '--retries', '20'], {
+      PATH: process.env.PATH,
+      HOME: work,
+      FERRY_TIMEOUT: '3',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/FAILED: .*(no answer within|--timeout 3s)/);
     expect((Date.now() - started) / 1000).toBeLessThan(3 + 5);
@@ -89,9 +96,15 @@ describe('deadlines', () => {
 
   test('connecting is bounded: a TLS server that accepts and never speaks fails on the connect deadline', async () => {
     const sockets: net.Socket[] = [];
-    const server = net.createServer((s) => { sockets.push(s); });
+    const server = net.createServer((s) => {
+      sockets.push(s);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const transport = new Transport({ retries: 0, insecureHosts: new Set(), timeouts: { connectMs: 300, firstByteMs: 5000, stallWindowMs: 5000, minBytesPerSecond: 1 } });
+    const transport = new Transport({
+      retries: 0,
+      insecureHosts: new Set(),
+      timeouts: { connectMs: 300, firstByteMs: 5000, stallWindowMs: 5000, minBytesPerSecond: 1 },
+    });
     try {
       const started = Date.now();
       const sent = transport.send({ method: 'GET', url: new URL(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}/v2/`) });

@@ -6,10 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AwsApiStandIn, startAwsApiStandIn } from './aws-api-stand-in';
-import { SMALL_LAYERS, kanikoTar, makeFixture } from './fixtures';
-import { ECR_PASSWORD, PASSWORD, USER, ferryProcess, registryGet, skopeo, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import { type AwsApiStandIn, startAwsApiStandIn } from './aws-api-stand-in';
+import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
+import { ECR_PASSWORD, ferryProcess, PASSWORD, registryGet, skopeo, tmpDir, USER } from './helpers';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let registry: TestRegistry;
 let standIn: AwsApiStandIn;
@@ -57,8 +57,10 @@ function expectNoSecrets(text: string): void {
 
 test('stand-in ECR/STS: --to REF=ROLE assumes the role with the web identity token, in the registry partition region, and pushes', async () => {
   const role = 'arn:aws-us-gov:iam::123456789012:role/ferry-push';
-  const run = await ferryProcess(['push', image, '--to', `${registry.host}/ecr/app:v1=${role}`, '--ca-file', registry.caFile!, '--json'],
-    podEnv({ AWS_REGION: 'us-gov-west-1', AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile }));
+  const run = await ferryProcess(
+    ['push', image, '--to', `${registry.host}/ecr/app:v1=${role}`, '--ca-file', registry.caFile!, '--json'],
+    podEnv({ AWS_REGION: 'us-gov-west-1', AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile }),
+  );
   expect(run.stderr).not.toContain('FAILED');
   expect(run.code).toBe(0);
   expect(standIn.calls).toEqual([
@@ -73,8 +75,10 @@ test('stand-in ECR/STS: --to REF=ROLE assumes the role with the web identity tok
 
 test('stand-in ECR: the default credential chain is used without a role, and a token the registry refuses is refreshed once on 401', async () => {
   standIn.passwords = ['stale-password', ECR_PASSWORD];
-  const run = await ferryProcess(['push', image, '--to', `${registry.host}/ecr/refreshed:v1`, '--ca-file', registry.caFile!],
-    podEnv({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01', AWS_SECRET_ACCESS_KEY: 'stand-in-secret' }));
+  const run = await ferryProcess(
+    ['push', image, '--to', `${registry.host}/ecr/refreshed:v1`, '--ca-file', registry.caFile!],
+    podEnv({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01', AWS_SECRET_ACCESS_KEY: 'stand-in-secret' }),
+  );
   expect(run.stderr).not.toContain('FAILED');
   expect(run.code).toBe(0);
   const ecrCalls = standIn.calls.filter((c) => c.api === 'ecr:GetAuthorizationToken');
@@ -87,23 +91,28 @@ test('stand-in ECR: the default credential chain is used without a role, and a t
 
 test('stand-in ECR: a token the registry keeps refusing ends in exit 1 naming the host and the credential source', async () => {
   standIn.passwords = ['wrong-every-time'];
-  const run = await ferryProcess(['push', image, '--to', `${registry.host}/ecr/refused:v1`, '--ca-file', registry.caFile!],
-    podEnv({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01', AWS_SECRET_ACCESS_KEY: 'stand-in-secret' }));
+  const run = await ferryProcess(
+    ['push', image, '--to', `${registry.host}/ecr/refused:v1`, '--ca-file', registry.caFile!],
+    podEnv({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01', AWS_SECRET_ACCESS_KEY: 'stand-in-secret' }),
+  );
   expect(run.code).toBe(1);
   expect(run.stderr).toContain(`authentication refused by ${registry.host} (credentials: ECR token from the default AWS credentials in us-east-1)`);
   expect(run.stderr).not.toContain('wrong-every-time');
   expect((await registryGet(registry, '/v2/ecr/refused/tags/list')).status).toBe(404);
 });
 
-test('stand-in ECR: with no arguments the Argo step\'s contract IMAGE_TAR / IMAGE_URI / AWS_ECR_ENDPOINT drives the push', async () => {
-  const run = await ferryProcess(['push'], podEnv({
-    IMAGE_TAR: image,
-    IMAGE_URI: `${registry.host}/ecr/from-env:v1`,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01',
-    AWS_SECRET_ACCESS_KEY: 'stand-in-secret',
-    NODE_EXTRA_CA_CERTS: registry.caFile!,
-  }));
+test("stand-in ECR: with no arguments the Argo step's contract IMAGE_TAR / IMAGE_URI / AWS_ECR_ENDPOINT drives the push", async () => {
+  const run = await ferryProcess(
+    ['push'],
+    podEnv({
+      IMAGE_TAR: image,
+      IMAGE_URI: `${registry.host}/ecr/from-env:v1`,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01',
+      AWS_SECRET_ACCESS_KEY: 'stand-in-secret',
+      NODE_EXTRA_CA_CERTS: registry.caFile!,
+    }),
+  );
   expect(run.stderr).not.toContain('FAILED');
   expect(run.code).toBe(0);
   expect((await registryGet(registry, '/v2/ecr/from-env/manifests/v1')).status).toBe(200);

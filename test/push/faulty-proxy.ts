@@ -16,7 +16,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { sha256 } from './fixtures';
 
 export type FaultKind = 'status' | 'status503' | 'reset' | 'reset-mid-body' | 'stall' | 'trickle' | 'swallow' | 'location' | 'redirect' | 'delay';
@@ -100,13 +100,21 @@ export async function startFaultyProxy(upstream: string | Upstream, faults: Faul
     return undefined;
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, onAnswer: (status: number, headers: http.IncomingHttpHeaders, answer: Buffer) => void) => {
+  const forward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+    onAnswer: (status: number, headers: http.IncomingHttpHeaders, answer: Buffer) => void,
+  ) => {
     // The Host header stays the proxy's: the registry builds its Location URLs from it.
-    const upstreamReq = (up.tls ? https : http).request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers, ca: up.ca, agent: false }, (answer) => {
-      const chunks: Buffer[] = [];
-      answer.on('data', (c: Buffer) => chunks.push(c));
-      answer.on('end', () => onAnswer(answer.statusCode!, answer.headers, Buffer.concat(chunks)));
-    });
+    const upstreamReq = (up.tls ? https : http).request(
+      { host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers, ca: up.ca, agent: false },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () => onAnswer(answer.statusCode!, answer.headers, Buffer.concat(chunks)));
+      },
+    );
     upstreamReq.on('error', () => res.destroy());
     upstreamReq.end(body);
   };
@@ -116,26 +124,36 @@ export async function startFaultyProxy(upstream: string | Upstream, faults: Faul
     res.end(answer);
   };
 
-  const readBody = (req: http.IncomingMessage): Promise<Buffer> => new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => resolve(Buffer.alloc(0)));
-  });
+  const readBody = (req: http.IncomingMessage): Promise<Buffer> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', () => resolve(Buffer.alloc(0)));
+    });
 
   const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
   };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, fault: Fault | undefined): Promise<void> {
     const kind = fault?.kind;
     if (kind === 'stall') return; // never read, never answer
-    if (kind === 'reset') { req.socket.destroy(); return; }
+    if (kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
     if (kind === 'reset-mid-body' && Number(req.headers['content-length'] ?? 0) > 1) {
       const half = Number(req.headers['content-length']) / 2;
       let got = 0;
-      req.on('data', (c: Buffer) => { got += c.length; if (got >= half) req.socket.destroy(); });
+      req.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= half) req.socket.destroy();
+      });
       return;
     }
     const body = await readBody(req);
@@ -173,13 +191,21 @@ export async function startFaultyProxy(upstream: string | Upstream, faults: Faul
           res.writeHead(status, { ...headers, 'content-length': String(answer.length + 64) });
           const bytes = Buffer.concat([answer, Buffer.alloc(64, 0x20)]);
           let i = 0;
-          const next = () => { if (i < bytes.length && !res.destroyed) { res.write(bytes.subarray(i, ++i)); later(fault!.ms ?? 500, next); } };
+          const next = () => {
+            if (i < bytes.length && !res.destroyed) {
+              res.write(bytes.subarray(i, ++i));
+              later(fault!.ms ?? 500, next);
+            }
+          };
           next();
         });
         return;
       case 'reset-mid-body':
         forward(req, res, body, (status, headers, answer) => {
-          if (answer.length < 2) { req.socket.destroy(); return; }
+          if (answer.length < 2) {
+            req.socket.destroy();
+            return;
+          }
           res.writeHead(status, headers);
           res.write(answer.subarray(0, answer.length >> 1), () => req.socket.destroy());
         });
@@ -195,13 +221,21 @@ export async function startFaultyProxy(upstream: string | Upstream, faults: Faul
     inFlight[method] = (inFlight[method] ?? 0) + 1;
     maxInFlight[method] = Math.max(maxInFlight[method] ?? 0, inFlight[method]);
     let released = false;
-    const release = () => { if (!released) { released = true; inFlight[method]--; } };
+    const release = () => {
+      if (!released) {
+        released = true;
+        inFlight[method]--;
+      }
+    };
     res.on('close', release);
     const fault = pick(req);
     seen.push({ method, url: req.url!, authorization: req.headers.authorization, fault: fault?.kind });
     void handle(req, res, fault);
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -209,10 +243,11 @@ export async function startFaultyProxy(upstream: string | Upstream, faults: Faul
     faults,
     seen,
     maxInFlight,
-    stop: () => new Promise((resolve) => {
-      timers.forEach(clearTimeout);
-      sockets.forEach((s) => s.destroy());
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        timers.forEach(clearTimeout);
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
   };
 }

@@ -12,9 +12,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 
-export type LayerSpec =
-  | { readonly files: Readonly<Record<string, string | Buffer>> }
-  | { readonly randomFile: string; readonly bytes: number };
+export type LayerSpec = { readonly files: Readonly<Record<string, string | Buffer>> } | { readonly randomFile: string; readonly bytes: number };
 
 export interface FixtureLayer {
   /** Uncompressed layer tar. */
@@ -90,14 +88,16 @@ export async function makeFixture(dir: string, layers: readonly LayerSpec[], rep
   fs.mkdirSync(dir, { recursive: true });
   const built: FixtureLayer[] = [];
   for (const [i, spec] of layers.entries()) built.push(await buildLayer(dir, i, spec));
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Env: ['PATH=/usr/bin'], Cmd: ['/bin/hello'] },
-    created: '2026-01-01T00:00:00Z',
-    rootfs: { type: 'layers', diff_ids: built.map((l) => l.diffId) },
-    history: built.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `layer ${i}` })),
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: ['PATH=/usr/bin'], Cmd: ['/bin/hello'] },
+      created: '2026-01-01T00:00:00Z',
+      rootfs: { type: 'layers', diff_ids: built.map((l) => l.diffId) },
+      history: built.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `layer ${i}` })),
+    }),
+  );
   const configDigest = sha256(config);
   return { dir, config, configDigest, layers: built, repoTags };
 }
@@ -161,19 +161,28 @@ export function ociLayoutDir(fixture: Fixture, out = path.join(fixture.dir, 'oci
   fs.writeFileSync(path.join(out, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   fs.writeFileSync(path.join(blobs, hex(fixture.configDigest)), fixture.config);
   fixture.layers.forEach((l) => fs.linkSync(l.gz, path.join(blobs, hex(l.digest))));
-  const manifest = Buffer.from(`${JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI.manifest,
-    config: { mediaType: OCI.config, digest: fixture.configDigest, size: fixture.config.length },
-    layers: fixture.layers.map((l) => ({ mediaType: OCI.layerGzip, digest: l.digest, size: l.size })),
-    annotations: { 'org.opencontainers.image.title': 'ferry fixture' },
-  }, null, 2)}\n`);
+  const manifest = Buffer.from(
+    `${JSON.stringify(
+      {
+        schemaVersion: 2,
+        mediaType: OCI.manifest,
+        config: { mediaType: OCI.config, digest: fixture.configDigest, size: fixture.config.length },
+        layers: fixture.layers.map((l) => ({ mediaType: OCI.layerGzip, digest: l.digest, size: l.size })),
+        annotations: { 'org.opencontainers.image.title': 'ferry fixture' },
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const digest = sha256(manifest);
   fs.writeFileSync(path.join(blobs, hex(digest)), manifest);
-  fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: OCI.manifest, digest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
-  }));
+  fs.writeFileSync(
+    path.join(out, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: OCI.manifest, digest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+    }),
+  );
   return { dir: out, manifest, digest };
 }
 

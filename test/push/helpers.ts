@@ -1,14 +1,14 @@
 /** Running ferry in-process and the real clients (skopeo, HTTP) that check what landed. */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as https from 'node:https';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../lib/push/cli';
-import { TestRegistry, requireTool } from './registry-server';
 import { tempDir } from '../support/config-fixture';
+import { requireTool, type TestRegistry } from './registry-server';
 
 export const USER = 'ferry-tester';
 export const PASSWORD = 'correct-horse-battery-9';
@@ -40,11 +40,19 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Runs the real command line (bin/ferry.ts through tsx) as a child process. */
 export function ferryProcess(args: readonly string[], env: Record<string, string | undefined>, as?: { uid: number; gid: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], { env: env as NodeJS.ProcessEnv, cwd: REPO_ROOT, ...as });
+    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], {
+      env: env as NodeJS.ProcessEnv,
+      cwd: REPO_ROOT,
+      ...as,
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
@@ -58,24 +66,38 @@ export function dockerConfig(dir: string, host: string, user: string, password: 
 }
 
 /** skopeo with an isolated HOME, the registry's CA and, for TLS registries, the test user. */
-export function skopeo(registry: TestRegistry, args: readonly string[], creds = `${USER}:${PASSWORD}`): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+export function skopeo(
+  registry: TestRegistry,
+  args: readonly string[],
+  creds = `${USER}:${PASSWORD}`,
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   requireTool('skopeo', 'skopeo');
   const [command, ...rest] = args;
   const tlsArgs = registry.tls ? ['--cert-dir', registry.certDir!, '--creds', creds] : ['--tls-verify=false'];
-  const full = command === 'copy'
-    ? ['--insecure-policy', 'copy', ...(registry.tls ? ['--src-cert-dir', registry.certDir!, '--src-creds', creds] : ['--src-tls-verify=false']), ...rest]
-    : [command, ...tlsArgs, ...rest];
+  const full =
+    command === 'copy'
+      ? ['--insecure-policy', 'copy', ...(registry.tls ? ['--src-cert-dir', registry.certDir!, '--src-creds', creds] : ['--src-tls-verify=false']), ...rest]
+      : [command, ...tlsArgs, ...rest];
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-skopeo-home-'));
   return new Promise((resolve) => {
-    execFile('skopeo', full, { env: { PATH: process.env.PATH, HOME: home, TMPDIR: os.tmpdir() }, encoding: 'buffer', maxBuffer: 64 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
-      fs.rmSync(home, { recursive: true, force: true });
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr: stderr.toString() });
-    });
+    execFile(
+      'skopeo',
+      full,
+      { env: { PATH: process.env.PATH, HOME: home, TMPDIR: os.tmpdir() }, encoding: 'buffer', maxBuffer: 64 << 20, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        fs.rmSync(home, { recursive: true, force: true });
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr: stderr.toString() });
+      },
+    );
   });
 }
 
 /** A raw GET/HEAD against the registry, for checks skopeo cannot express (no tag exists). */
-export function registryGet(registry: TestRegistry, urlPath: string, method = 'GET'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function registryGet(
+  registry: TestRegistry,
+  urlPath: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const options = {
       method,
@@ -89,7 +111,9 @@ export function registryGet(registry: TestRegistry, urlPath: string, method = 'G
     const url = `${registry.tls ? 'https' : 'http'}://${registry.host}${urlPath}`;
     const req = (registry.tls ? https : http).request(url, options, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
     });
     req.on('error', reject);

@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { FaultyProxy, startFaultyProxy } from './faulty-proxy';
-import { SMALL_LAYERS, kanikoManifest, kanikoTar, makeFixture, sha256, Fixture } from './fixtures';
-import { PASSWORD, USER, dockerConfig, ferryPush, registryGet, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import { type FaultyProxy, startFaultyProxy } from './faulty-proxy';
+import { type Fixture, kanikoManifest, kanikoTar, makeFixture, SMALL_LAYERS, sha256 } from './fixtures';
+import { dockerConfig, ferryPush, PASSWORD, registryGet, tmpDir, USER } from './helpers';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let secure: TestRegistry;
 let plain: TestRegistry;
@@ -71,7 +71,11 @@ async function foreignHost(): Promise<Foreign> {
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
-    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -124,7 +128,16 @@ describe('credentials stay with the host that asked for them', () => {
 describe('registry text is sanitised', () => {
   test('control characters, forged lines and escapes in an error message never reach stderr or --json; length is capped', async () => {
     const forged = `nope\n${plain.host}/x:v1: done, sha256:${'0'.repeat(64)} (4 pushed)\r\x1b[2J\x1b]0;owned\x07${'A'.repeat(5000)}`;
-    const p = await proxy(plain.host, [{ method: 'PUT', pathIncludes: '/manifests/', times: 100, kind: 'status', status: 400, body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: forged }] }) }]);
+    const p = await proxy(plain.host, [
+      {
+        method: 'PUT',
+        pathIncludes: '/manifests/',
+        times: 100,
+        kind: 'status',
+        status: 400,
+        body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: forged }] }),
+      },
+    ]);
     const run = await ferryPush([image, '--to', `${p.host}/sanitised/app:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(1);
     // eslint-disable-next-line no-control-regex
@@ -143,7 +156,14 @@ describe('what no retry can fix exits 2', () => {
     const first = await ferryPush([other, '--to', `${plain.host}/immutable/app:v1`, '--insecure-registry', plain.host, '--json'], {});
     expect(first.code).toBe(0);
     const held = JSON.parse(first.stdout).digest as string;
-    const ecrAnswer = JSON.stringify({ errors: [{ code: 'TAG_INVALID', message: "The image tag 'v1' already exists in the 'immutable/app' repository and cannot be overwritten because the repository is immutable." }] });
+    const ecrAnswer = JSON.stringify({
+      errors: [
+        {
+          code: 'TAG_INVALID',
+          message: "The image tag 'v1' already exists in the 'immutable/app' repository and cannot be overwritten because the repository is immutable.",
+        },
+      ],
+    });
     const p = await proxy(plain.host, [{ method: 'PUT', pathIncludes: '/manifests/v1', times: 100, kind: 'status', status: 400, body: ecrAnswer }]);
     const run = await ferryPush([image, '--to', `${p.host}/immutable/app:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(2);
@@ -157,7 +177,16 @@ describe('what no retry can fix exits 2', () => {
 
   test('a tag already at this digest is success even when the registry refuses every manifest PUT', async () => {
     expect((await ferryPush([image, '--to', `${plain.host}/immutable/same:v1`, '--insecure-registry', plain.host], {})).code).toBe(0);
-    const p = await proxy(plain.host, [{ method: 'PUT', pathIncludes: '/manifests/', times: 100, kind: 'status', status: 400, body: '{"errors":[{"code":"TAG_INVALID","message":"immutable"}]}' }]);
+    const p = await proxy(plain.host, [
+      {
+        method: 'PUT',
+        pathIncludes: '/manifests/',
+        times: 100,
+        kind: 'status',
+        status: 400,
+        body: '{"errors":[{"code":"TAG_INVALID","message":"immutable"}]}',
+      },
+    ]);
     const run = await ferryPush([image, '--to', `${p.host}/immutable/same:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: true, digest: sha256(kanikoManifest(fixture)) });
@@ -168,7 +197,10 @@ describe('what no retry can fix exits 2', () => {
     const run = await ferryPush([image, '--to', `${plain.host}/plain/app:v1`, '--retries', '5'], {});
     expect(run.code).toBe(2);
     expect(Date.now() - started).toBeLessThan(1500);
-    const lines = run.stderr.trim().split('\n').filter((l) => !l.startsWith('pushing '));
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('pushing '));
     expect(lines).toEqual([expect.stringMatching(new RegExp(`FAILED: ${plain.host} answered TLS with plain HTTP.*--insecure-registry ${plain.host}$`))]);
   });
 
@@ -179,11 +211,31 @@ describe('what no retry can fix exits 2', () => {
 
   test.each([
     ['a --digest-file in a missing directory', () => ['--digest-file', path.join(work, 'missing', 'digest')], /--digest-file .*does not exist/],
-    ['a --ca-file that is not PEM', () => { const f = path.join(work, 'not.pem'); fs.writeFileSync(f, 'hello'); return ['--ca-file', f]; }, /--ca-file .*no PEM certificate/],
-    ['a --ca-file with a broken certificate', () => { const f = path.join(work, 'broken.pem'); fs.writeFileSync(f, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'); return ['--ca-file', f]; }, /certificate 1 does not parse/],
+    [
+      'a --ca-file that is not PEM',
+      () => {
+        const f = path.join(work, 'not.pem');
+        fs.writeFileSync(f, 'hello');
+        return ['--ca-file', f];
+      },
+      /--ca-file .*no PEM certificate/,
+    ],
+    [
+      'a --ca-file with a broken certificate',
+      () => {
+        const f = path.join(work, 'broken.pem');
+        fs.writeFileSync(f, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+        return ['--ca-file', f];
+      },
+      /certificate 1 does not parse/,
+    ],
     ['a --timeout of 0', () => ['--timeout', '0'], /--timeout must be a whole number from 1/],
     ['a bad --insecure-registry', () => ['--insecure-registry', 'a b'], /--insecure-registry "a b" is not a host/],
-    ['a role ARN on a registry that is not ECR', () => ['--to', `${plain.host}/x:v1=arn:aws:iam::123456789012:role/push`], /a role ARN only works with an ECR registry/],
+    [
+      'a role ARN on a registry that is not ECR',
+      () => ['--to', `${plain.host}/x:v1=arn:aws:iam::123456789012:role/push`],
+      /a role ARN only works with an ECR registry/,
+    ],
   ])('%s: exit 2 before anything is pushed', async (_name, extra, message) => {
     const repo = `preflight/${_name.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
     const run = await ferryPush([image, '--to', `${plain.host}/${repo}:v1`, '--insecure-registry', plain.host, ...extra(), '--json'], {});
@@ -214,6 +266,10 @@ describe('a push is done only when the destination reads back', () => {
     const p = await proxy(plain.host, [{ method: 'PUT', pathIncludes: '/manifests/', times: 100, kind: 'swallow' }]);
     const run = await ferryPush([image, '--to', `${p.host}/liar/app:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: false, digest: null, error: expect.stringMatching(/read back after the push, .* is missing/) });
+    expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({
+      ok: false,
+      digest: null,
+      error: expect.stringMatching(/read back after the push, .* is missing/),
+    });
   });
 });

@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { SMALL_LAYERS, dockerSaveTar, kanikoManifest, kanikoTar, makeFixture, ociLayoutDir, ociLayoutTar, sha256, Fixture } from './fixtures';
-import { PASSWORD, USER, dockerConfig, ferryPush, registryGet, skopeo, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import { dockerSaveTar, type Fixture, kanikoManifest, kanikoTar, makeFixture, ociLayoutDir, ociLayoutTar, SMALL_LAYERS, sha256 } from './fixtures';
+import { dockerConfig, ferryPush, PASSWORD, registryGet, skopeo, tmpDir, USER } from './helpers';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let secure: TestRegistry;
 let plain: TestRegistry;
@@ -32,7 +32,11 @@ afterAll(async () => {
 const expectedKanikoManifest = kanikoManifest;
 
 const tls = () => ['--ca-file', secure.caFile!];
-const json = (stdout: string) => JSON.parse(stdout) as { digest: string; destinations: { ref: string; digest: string | null; ok: boolean; blobs: Record<string, number>; bytes: number; error?: string }[] };
+const json = (stdout: string) =>
+  JSON.parse(stdout) as {
+    digest: string;
+    destinations: { ref: string; digest: string | null; ok: boolean; blobs: Record<string, number>; bytes: number; error?: string }[];
+  };
 
 async function rawManifest(registry: TestRegistry, ref: string): Promise<Buffer> {
   const out = await skopeo(registry, ['inspect', '--raw', `docker://${registry.host}/${ref}`]);
@@ -49,7 +53,9 @@ test('a Kaniko tarball lands with the manifest crane would write, byte for byte;
   expect(run.code).toBe(0);
   const summary = json(run.stdout);
   expect(summary.digest).toBe(sha256(expected));
-  expect(summary.destinations).toEqual([expect.objectContaining({ ref: `${secure.host}/fixture/kaniko:v1`, ok: true, digest: sha256(expected), blobs: { pushed: 4, skipped: 0, mounted: 0 } })]);
+  expect(summary.destinations).toEqual([
+    expect.objectContaining({ ref: `${secure.host}/fixture/kaniko:v1`, ok: true, digest: sha256(expected), blobs: { pushed: 4, skipped: 0, mounted: 0 } }),
+  ]);
   expect(summary.destinations[0].bytes).toBe(fixture.config.length + fixture.layers.reduce((n, l) => n + l.size, 0));
   expect(fs.readFileSync(digestFile, 'utf8')).toBe(sha256(expected));
 
@@ -104,7 +110,10 @@ test('an OCI layout directory is pushed with its exact manifest bytes (plain-HTT
 
 test('an OCI layout tar is pushed with its exact manifest bytes and can be pinned by digest', async () => {
   const layout = ociLayoutTar(fixture);
-  const run = await ferryPush([layout.tar, '--to', `${secure.host}/fixture/oci-tar:v1`, '--to', `${secure.host}/fixture/oci-tar@${layout.digest}`, ...tls()], env);
+  const run = await ferryPush(
+    [layout.tar, '--to', `${secure.host}/fixture/oci-tar:v1`, '--to', `${secure.host}/fixture/oci-tar@${layout.digest}`, ...tls()],
+    env,
+  );
   expect(run.code).toBe(0);
   expect(await rawManifest(secure, 'fixture/oci-tar:v1')).toEqual(layout.manifest);
   expect(await rawManifest(secure, `fixture/oci-tar@${layout.digest}`)).toEqual(layout.manifest);
@@ -185,9 +194,21 @@ test('--expect-digest that differs refuses before anything is pushed', async () 
 
 test.each([
   ['a missing file', (dir: string) => [path.join(dir, 'nope.tar')], /nope\.tar: no such file or directory/],
-  ['a file that is not an image', (dir: string) => { const f = path.join(dir, 'junk.tar'); fs.writeFileSync(f, Buffer.alloc(2048, 7)); return [f]; }, /junk\.tar: not a tar archive/],
+  [
+    'a file that is not an image',
+    (dir: string) => {
+      const f = path.join(dir, 'junk.tar');
+      fs.writeFileSync(f, Buffer.alloc(2048, 7));
+      return [f];
+    },
+    /junk\.tar: not a tar archive/,
+  ],
   ['a bad reference', () => [kaniko, '--to', 'no-registry-host:v1'], /bad image reference "no-registry-host:v1": no registry host/],
-  ['a role in another partition', () => [kaniko, '--to', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1=arn:aws:iam::123456789012:role/push'], /roles cannot cross partitions/],
+  [
+    'a role in another partition',
+    () => [kaniko, '--to', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1=arn:aws:iam::123456789012:role/push'],
+    /roles cannot cross partitions/,
+  ],
   ['an unknown flag', () => [kaniko, '--frobnicate'], /Unknown option '--frobnicate'/],
   ['--jobs 0', () => [kaniko, '--to', `127.0.0.1:1/x:y`, '--jobs', '0'], /--jobs must be a whole number from 1 to 64/],
 ])('%s: exit 2 with one clear line, nothing pushed', async (_name, args, message) => {

@@ -5,7 +5,7 @@
  * Used by the tests and by bench/push.ts. Every registry started is killed on stop()
  * and, as a last resort, when the process exits.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -55,8 +55,31 @@ function selfSignedCert(dir: string): { cert: string; key: string } {
   requireTool('openssl', 'openssl');
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=ferry test registry', '-addext', 'subjectAltName=IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ferry test registry',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ],
+    { stdio: 'pipe' },
+  );
   return { cert, key };
 }
 
@@ -71,7 +94,10 @@ function htpasswdFile(dir: string, users: Record<string, string>): string {
 function probe(url: string, ca: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url, { ca, agent: false }, (res) => { res.resume(); resolve(res.statusCode === 200 || res.statusCode === 401); });
+    const req = mod.get(url, { ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 || res.statusCode === 401);
+    });
     req.on('error', () => resolve(false));
     req.setTimeout(1000, () => req.destroy());
   });
@@ -117,9 +143,14 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   let exited = false;
-  child.once('exit', () => { exited = true; running.delete(child); });
+  child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+  });
   const stop = async (): Promise<void> => {
     if (!exited) {
       const gone = new Promise((resolve) => child.once('exit', resolve));

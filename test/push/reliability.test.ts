@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FaultyProxy, startFaultyProxy } from './faulty-proxy';
-import { SMALL_LAYERS, kanikoTar, makeFixture, sha256 } from './fixtures';
+import { type FaultyProxy, startFaultyProxy } from './faulty-proxy';
+import { kanikoTar, makeFixture, SMALL_LAYERS, sha256 } from './fixtures';
 import { ferryPush, registryGet, skopeo, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let registry: TestRegistry;
 let proxy: FaultyProxy | undefined;
@@ -83,7 +83,9 @@ test('10 of 10 pushes land at the default --retries with the right digest and ev
     ],
   });
   const host = proxy.host;
-  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '90', '--json'], {})));
+  const runs = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '90', '--json'], {})),
+  );
   const faulted = proxy.seen.filter((r) => r.fault);
   expect(faulted.length).toBeGreaterThan(10);
   expect(new Set(faulted.map((r) => r.fault))).toEqual(new Set(['reset', 'reset-mid-body', 'status', 'status503', 'stall']));

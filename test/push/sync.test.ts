@@ -10,9 +10,20 @@ import { main as syncMain } from '../../lib/push/cli-sync';
 import { listTags } from '../../lib/push/pull';
 import { Registry } from '../../lib/push/registry';
 import { Transport } from '../../lib/push/transport';
-import { RegistryProxy, StoredImage, registryRequest, storeCosignSignature, storeImage, storeIndex, storeManifest, sha256, startRegistryProxy, MT } from './copy-support';
-import { PASSWORD, USER, dockerConfig, skopeo, tmpDir } from './helpers';
-import { TestRegistry, startRegistry } from './registry-server';
+import {
+  MT,
+  type RegistryProxy,
+  registryRequest,
+  type StoredImage,
+  sha256,
+  startRegistryProxy,
+  storeCosignSignature,
+  storeImage,
+  storeIndex,
+  storeManifest,
+} from './copy-support';
+import { dockerConfig, PASSWORD, skopeo, tmpDir, USER } from './helpers';
+import { startRegistry, type TestRegistry } from './registry-server';
 
 let src: TestRegistry;
 let secure: TestRegistry;
@@ -170,7 +181,11 @@ describe('tag listing follows pagination', () => {
     try {
       const run = await ferrySync([`${paging.host}/team/app`, '--to', `${plain.host}/paged/app`, '--insecure-registry', paging.host, '--json']);
       expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout).destinations[0].copied.map((c: { tag: string }) => c.tag).sort()).toEqual(expected());
+      expect(
+        JSON.parse(run.stdout)
+          .destinations[0].copied.map((c: { tag: string }) => c.tag)
+          .sort(),
+      ).toEqual(expected());
     } finally {
       await paging.stop();
     }

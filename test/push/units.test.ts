@@ -1,41 +1,53 @@
 /** The small pure pieces of the pusher, each checked against independently written expectations. */
 import { execFileSync } from 'node:child_process';
-import * as http from 'node:http';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { TarSource, indexTar } from '../../lib/push/archive';
-import { Authenticator, anonymous, parseChallenge, ecrTargetOf } from '../../lib/push/authn';
-import { HostSet, normalizeHost } from '../../lib/push/host';
-import { sanitize } from '../../lib/push/errors';
+import { indexTar, TarSource } from '../../lib/push/archive';
+import { Authenticator, anonymous, ecrTargetOf, parseChallenge } from '../../lib/push/authn';
 import { parseDestination } from '../../lib/push/cli-shared';
-import { InputError } from '../../lib/push/errors';
-import { Blob, MediaType, VerifyingStream, dockerManifest } from '../../lib/push/image';
+import { InputError, RetryableError, sanitize } from '../../lib/push/errors';
+import { HostSet, normalizeHost } from '../../lib/push/host';
+import { type Blob, dockerManifest, MediaType, VerifyingStream } from '../../lib/push/image';
 import { parseReference } from '../../lib/push/reference';
 import { withDigest } from '../../lib/push/remote';
-import { Transport, retryAfterSeconds } from '../../lib/push/transport';
 import { DEFAULT_RETRY_POLICY, RetryBudget, retryDelayMs } from '../../lib/push/retry';
-import { RetryableError } from '../../lib/push/errors';
-import { tmpDir } from './helpers';
+import { retryAfterSeconds, Transport } from '../../lib/push/transport';
 import { sha256 } from './fixtures';
+import { tmpDir } from './helpers';
 
 const sha = sha256;
 
 describe('references', () => {
   test.each([
     ['127.0.0.1:5000/app', { registry: '127.0.0.1:5000', repository: 'app', tag: 'latest', digest: undefined }],
-    ['123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:v1.2', { registry: '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com', repository: 'team/app', tag: 'v1.2', digest: undefined }],
+    [
+      '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:v1.2',
+      { registry: '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com', repository: 'team/app', tag: 'v1.2', digest: undefined },
+    ],
     [`localhost:5000/a/b@sha256:${'a'.repeat(64)}`, { registry: 'localhost:5000', repository: 'a/b', tag: undefined, digest: `sha256:${'a'.repeat(64)}` }],
     ['registry:5000/x_y__z-w:t', { registry: 'registry:5000', repository: 'x_y__z-w', tag: 't', digest: undefined }],
   ])('%s', (input, expected) => expect(parseReference(input)).toEqual(expected));
 
-  test.each(['app:v1', 'Host.example.com/App:v1', 'example.com/app:bad tag', 'example.com/app@sha256:short', 'example.com/app:v1@sha256:' + 'a'.repeat(64), 'example.com/'])('refuses %s', (input) => {
+  test.each([
+    'app:v1',
+    'Host.example.com/App:v1',
+    'example.com/app:bad tag',
+    'example.com/app@sha256:short',
+    `example.com/app:v1@sha256:${'a'.repeat(64)}`,
+    'example.com/',
+  ])('refuses %s', (input) => {
     expect(() => parseReference(input)).toThrow(InputError);
   });
 
   test('--to REF=ROLE checks the role ARN and that it is in the registry partition', () => {
-    expect(parseDestination('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1=arn:aws-cn:iam::123456789012:role/push').roleArn).toBe('arn:aws-cn:iam::123456789012:role/push');
-    expect(() => parseDestination('123456789012.dkr.ecr.us-east-1.amazonaws.com/app=arn:aws-us-gov:iam::123456789012:role/push')).toThrow(/roles cannot cross partitions/);
+    expect(parseDestination('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1=arn:aws-cn:iam::123456789012:role/push').roleArn).toBe(
+      'arn:aws-cn:iam::123456789012:role/push',
+    );
+    expect(() => parseDestination('123456789012.dkr.ecr.us-east-1.amazonaws.com/app=arn:aws-us-gov:iam::123456789012:role/push')).toThrow(
+      /roles cannot cross partitions/,
+    );
     expect(() => parseDestination('123456789012.dkr.ecr.us-east-1.amazonaws.com/app=not-an-arn')).toThrow(/not an IAM role ARN/);
   });
 });
@@ -58,7 +70,9 @@ describe('ECR hosts in every supported partition', () => {
 
 describe('protocol details', () => {
   test('the digest is appended to upload locations with or without a query', () => {
-    expect(withDigest(new URL('https://r/v2/a/blobs/uploads/u1?_state=x%3D'), 'sha256:ab').href).toBe('https://r/v2/a/blobs/uploads/u1?_state=x%3D&digest=sha256%3Aab');
+    expect(withDigest(new URL('https://r/v2/a/blobs/uploads/u1?_state=x%3D'), 'sha256:ab').href).toBe(
+      'https://r/v2/a/blobs/uploads/u1?_state=x%3D&digest=sha256%3Aab',
+    );
     expect(withDigest(new URL('/v2/a/blobs/uploads/u1', 'http://r:5000'), 'sha256:ab').href).toBe('http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3Aab');
   });
 
@@ -76,7 +90,8 @@ describe('protocol details', () => {
 
   test('Bearer and Basic challenges', () => {
     expect(parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a:pull"')).toEqual({
-      scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:a:pull' },
+      scheme: 'bearer',
+      params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:a:pull' },
     });
     expect(parseChallenge('Basic realm="ferry"')).toEqual({ scheme: 'basic', params: { realm: 'ferry' } });
     expect(parseChallenge(undefined)).toBeUndefined();
@@ -92,14 +107,23 @@ describe('protocol details', () => {
 });
 
 describe('streams and archives', () => {
-  const blobOf = (claimed: Buffer, actual: Buffer[]): Blob => ({ mediaType: 'x', size: claimed.length, digest: sha(claimed), origin: 'test blob', open: () => Readable.from(actual) });
+  const blobOf = (claimed: Buffer, actual: Buffer[]): Blob => ({
+    mediaType: 'x',
+    size: claimed.length,
+    digest: sha(claimed),
+    origin: 'test blob',
+    open: () => Readable.from(actual),
+  });
 
   test('a corrupt blob fails before its last chunk is passed on', async () => {
     const run = async (claimed: Buffer, chunks: Buffer[]) => {
       const verifier = new VerifyingStream(blobOf(claimed, chunks));
       const passed: Buffer[] = [];
       verifier.on('data', (c: Buffer) => passed.push(c));
-      const settled = new Promise<Error | undefined>((resolve) => { verifier.on('error', resolve); verifier.on('end', () => resolve(undefined)); });
+      const settled = new Promise<Error | undefined>((resolve) => {
+        verifier.on('error', resolve);
+        verifier.on('end', () => resolve(undefined));
+      });
       chunks.forEach((c) => verifier.write(c));
       verifier.end();
       return { error: await settled, passed: Buffer.concat(passed).toString() };
@@ -211,14 +235,20 @@ describe('hosts and registry text', () => {
 
   test('a token service answering with something that is not JSON: the message never quotes the body', async () => {
     const secret = 'access_token=SECRET-TOKEN-123';
-    const server = http.createServer((_req, res) => { res.writeHead(200); res.end(`${secret}&expires=60`); });
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200);
+      res.end(`${secret}&expires=60`);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
     const transport = new Transport({ retries: 0, insecureHosts: new HostSet(['127.0.0.1']) });
     try {
       const auth = new Authenticator(host, transport, anonymous);
       auth.setChallenge(`Bearer realm="http://${host}/token",service="s"`);
-      const error = await auth.authorization(['repository:a:pull']).then(() => undefined, (e: Error) => e);
+      const error = await auth.authorization(['repository:a:pull']).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.message).toMatch(/answered with a body that is not JSON/);
       expect(error?.message).not.toMatch(/SECRET|access_tok/);
     } finally {

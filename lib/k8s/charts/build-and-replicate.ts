@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { SOURCE_CLAIM_SUFFIX, TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
 import { workflowTemplate } from '../workflow-template';
@@ -22,7 +22,8 @@ export class BuildAndReplicateChart extends Chart {
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.buildAndReplicate,
       component: 'pipeline',
-      description: 'Builds from the source volume of another workflow and delivers the image, with one digest, to every destination. Digests: outputs of the build and push tasks, and the notify step.',
+      description:
+        'Builds from the source volume of another workflow and delivers the image, with one digest, to every destination. Digests: outputs of the build and push tasks, and the notify step.',
       spec: entrySpec({
         name: WORKFLOW_TEMPLATE.buildAndReplicate,
         parameters: [

@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { PUSHER_REPOSITORY, PUSHER_TAG } from '../../config/naming';
 import { CLONE_TASK, CLONED_SOURCES, cloneTemplate, runVolume } from '../clone';
 import { TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
@@ -27,7 +27,12 @@ export class BuildPusherChart extends Chart {
             { name: WORKFLOW_PARAM.repo, description: 'Git URL of your ferry repository (https).' },
             { name: WORKFLOW_PARAM.revision, description: `Revision of ferry ${PUSHER_TAG} (the version the templates expect).` },
             ...buildParameters([PUSHER_REPOSITORY]),
-            { name: WORKFLOW_PARAM.imageTag, value: PUSHER_TAG, enum: [PUSHER_TAG], description: 'The tag the push templates run; fixed to this ferry version.' },
+            {
+              name: WORKFLOW_PARAM.imageTag,
+              value: PUSHER_TAG,
+              enum: [PUSHER_TAG],
+              description: 'The tag the push templates run; fixed to this ferry version.',
+            },
           ],
           templates: [{ name: TEMPLATE.main, dag: { tasks: [CLONE_TASK, buildTask(CLONED_SOURCES)] } }, cloneTemplate(props.config)],
         }),

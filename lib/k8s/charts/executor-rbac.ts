@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { allTargets, EXECUTOR_ROLE, serviceAccountName, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { LABEL } from '../constants';
 import type { FerryChartProps } from './props';

@@ -1,11 +1,11 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
+import type { Construct } from 'constructs';
+import type { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
 import { imageName, serviceAccountName } from '../../config/naming';
 import { INPUT, KANIKO_PUSH_RETRY, LABEL, LIMITS, OUTPUT, PATH, RETRY, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
-import { retryStrategy } from '../retry';
 import { emptyDirVolume, env, input, inputRef, KANIKO_CONTAINER, KANIKO_POD, resources, step, WORKSPACE_INPUT, workspaceVolume } from '../pod';
+import { retryStrategy } from '../retry';
 import { workflowTemplate } from '../workflow-template';
 import type { FerryChartProps } from './props';
 
@@ -21,7 +21,8 @@ export class KanikoBuildChart extends Chart {
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.kanikoBuild,
       component: 'build',
-      description: 'Builds the image with Kaniko and pushes it to the build account registry, which every destination is copied from; build-to-volume also writes it onto the source volume (tarball and OCI layout). Output: digest.',
+      description:
+        'Builds the image with Kaniko and pushes it to the build account registry, which every destination is copied from; build-to-volume also writes it onto the source volume (tarball and OCI layout). Output: digest.',
       spec: { templates: [kanikoTemplate(props.config), kanikoTemplate(props.config, { toVolume: true })] },
     });
   }
@@ -38,7 +39,8 @@ export function kanikoTemplate(config: FerryConfig, options: KanikoTemplateOptio
   return step(
     {
       name: options.toVolume ? TEMPLATE.buildToVolume : TEMPLATE.build,
-      description: 'Kaniko runs as root (the one exception): it unpacks the base image over its own filesystem. No privilege escalation, only the capabilities builds need.',
+      description:
+        'Kaniko runs as root (the one exception): it unpacks the base image over its own filesystem. No privilege escalation, only the capabilities builds need.',
       component: 'build',
       labels: { [LABEL.destination]: build.name, [LABEL.partition]: build.partition.id },
       serviceAccountName: serviceAccountName(build),

@@ -1,15 +1,12 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import {
-  WorkflowTemplateSpecTemplates,
-  WorkflowTemplateSpecTemplatesContainerEnv,
-} from '../../../imports/argoproj.io';
+import type { Construct } from 'constructs';
+import type { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesContainerEnv } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
 import { imageName, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { INPUT, LIMITS, PATH, RETRY, TEMPLATE, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
-import { retryStrategy } from '../retry';
 import { destinationInputs, destinationLines } from '../destinations';
 import { emptyDirVolume, env, input, inputRef, resources, shellContainer, step } from '../pod';
+import { retryStrategy } from '../retry';
 import { ALERT_SCRIPT, REPORT_SCRIPT } from '../scripts';
 import { workflowTemplate } from '../workflow-template';
 import type { FerryChartProps } from './props';

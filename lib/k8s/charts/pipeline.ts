@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { CLONE_TASK, CLONED_SOURCES, cloneTemplate, runVolume } from '../clone';
 import { TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import { buildAndReplicateTasks, buildParameters, entrySpec } from '../dag';
@@ -17,7 +17,8 @@ export class PipelineChart extends Chart {
     workflowTemplate(this, {
       name: WORKFLOW_TEMPLATE.pipeline,
       component: 'pipeline',
-      description: 'Clones a git revision, builds it with Kaniko and delivers the image, with one digest, to every destination. Digests: outputs of the build and push tasks, and the notify step.',
+      description:
+        'Clones a git revision, builds it with Kaniko and delivers the image, with one digest, to every destination. Digests: outputs of the build and push tasks, and the notify step.',
       spec: {
         ...entrySpec({
           name: WORKFLOW_TEMPLATE.pipeline,

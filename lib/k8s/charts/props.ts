@@ -1,4 +1,4 @@
-import { ChartProps } from 'cdk8s';
+import type { ChartProps } from 'cdk8s';
 import type { FerryConfig } from '../../config/model';
 
 /** What every ferry chart takes: the loaded config, besides cdk8s's own chart props. */

@@ -1,8 +1,8 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
+import type { Construct } from 'constructs';
+import type { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig, Target } from '../../config/model';
-import { buildImageName, imageName, pushTaskName, pusherImage, serviceAccountName } from '../../config/naming';
+import { buildImageName, imageName, pusherImage, pushTaskName, serviceAccountName } from '../../config/naming';
 import { INPUT, LABEL, LIMITS, OUTPUT, PATH, RETRY, VOLUME, WORKFLOW_TEMPLATE } from '../constants';
 import { deliveryEnv, trustArgs, withRole } from '../delivery';
 import { emptyDirVolume, env, input, inputRef, NON_ROOT_CONTAINER, resources, step } from '../pod';
@@ -72,7 +72,15 @@ export function pushTemplate(config: FerryConfig, destination: Target): Workflow
       },
       // For people reading the run (argo get, the UI). No task reads it: a push that did not
       // succeed may have no outputs, so verify and notify go by the task status instead.
-      outputs: { parameters: [{ name: OUTPUT.digest, description: 'manifest digest the destination holds, read back after the push', valueFrom: { path: PATH.digestFile, default: '' } }] },
+      outputs: {
+        parameters: [
+          {
+            name: OUTPUT.digest,
+            description: 'manifest digest the destination holds, read back after the push',
+            valueFrom: { path: PATH.digestFile, default: '' },
+          },
+        ],
+      },
       retryStrategy: retryStrategy(RETRY.push),
     },
   );

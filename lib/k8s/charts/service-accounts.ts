@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { FerryConfig, Target } from '../../config/model';
 import { allTargets, roleArn, serviceAccountName, sourceRoleArn, WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { ANNOTATION, LABEL } from '../constants';

@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { CronWorkflow, CronWorkflowSpecConcurrencyPolicy } from '../../../imports/cronworkflow-argoproj.io';
 import { ALL_DESTINATIONS, ANNOTATION, CRON_WORKFLOW, LABEL, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import type { FerryChartProps } from './props';
@@ -20,7 +20,9 @@ export class SyncScheduleChart extends Chart {
       metadata: {
         name: CRON_WORKFLOW.sync,
         labels: { [LABEL.component]: 'sync' },
-        annotations: { [ANNOTATION.description]: `Backfills every destination from the build registry on "${sync.schedule}" (${SYNC_TIMEZONE}); ${sync.enabled ? 'enabled' : 'suspended (shared.yaml sync.enabled: false)'}.` },
+        annotations: {
+          [ANNOTATION.description]: `Backfills every destination from the build registry on "${sync.schedule}" (${SYNC_TIMEZONE}); ${sync.enabled ? 'enabled' : 'suspended (shared.yaml sync.enabled: false)'}.`,
+        },
       },
       spec: {
         // `schedules` (3.6+): v4 removed the singular `schedule`.

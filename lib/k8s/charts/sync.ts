@@ -1,11 +1,11 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesDagTasks } from '../../../imports/argoproj.io';
+import type { Construct } from 'constructs';
+import type { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesDagTasks } from '../../../imports/argoproj.io';
 import type { FerryConfig, Target } from '../../config/model';
 import { buildImageName, imageName, pusherImage, serviceAccountName } from '../../config/naming';
 import { ALL_DESTINATIONS, INPUT, LABEL, LIMITS, PATH, RETRY, TEMPLATE, VOLUME, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
-import { deliveryEnv, trustArgs, withRole } from '../delivery';
 import { args, entrySpec, exitHandlerTemplate, workflowParam } from '../dag';
+import { deliveryEnv, trustArgs, withRole } from '../delivery';
 import { emptyDirVolume, env, input, inputRef, NON_ROOT_CONTAINER, resources, step } from '../pod';
 import { retryStrategy } from '../retry';
 import { workflowTemplate } from '../workflow-template';
@@ -80,7 +80,15 @@ export function syncTemplate(config: FerryConfig, destination: Target): Workflow
       container: {
         image: pusherImage(config),
         command: ['ferry', 'sync'],
-        args: [buildImageName(config, repository), '--to', withRole(imageName(destination, repository), destination), '--tags', inputRef(INPUT.tags), '--json', ...trustArgs(config, destination)],
+        args: [
+          buildImageName(config, repository),
+          '--to',
+          withRole(imageName(destination, repository), destination),
+          '--tags',
+          inputRef(INPUT.tags),
+          '--json',
+          ...trustArgs(config, destination),
+        ],
         env: env(deliveryEnv(config, LIMITS.sync)),
         volumeMounts: [{ name: VOLUME.tmp, mountPath: PATH.tmp }],
         resources: resources(LIMITS.sync),

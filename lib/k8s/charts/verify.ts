@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
+import type { Construct } from 'constructs';
+import type { WorkflowTemplateSpecTemplates } from '../../../imports/argoproj.io';
 import type { FerryConfig } from '../../config/model';
 import { WORKFLOW_SERVICE_ACCOUNT } from '../../config/naming';
 import { INPUT, LIMITS, TEMPLATE, WORKFLOW_TEMPLATE } from '../constants';
@@ -31,7 +31,7 @@ export function verifyTemplate(config: FerryConfig): WorkflowTemplateSpecTemplat
   return step(
     {
       name: TEMPLATE.verify,
-      description: 'Aggregates the push steps\' final status: each read its destination back by tag and digest.',
+      description: "Aggregates the push steps' final status: each read its destination back by tag and digest.",
       component: 'verify',
       serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
       limits: LIMITS.verify,

@@ -10,7 +10,14 @@ import type { UserProvidedObject, ValidateOptions } from './model';
 export function userProvidedObjects(config: FerryConfig): readonly UserProvidedObject[] {
   return [
     ...(config.slack
-      ? [{ kind: 'Secret' as const, name: config.slack.secretName, optional: false, purpose: `Slack incoming webhook URL under key "${config.slack.secretKey}"` }]
+      ? [
+          {
+            kind: 'Secret' as const,
+            name: config.slack.secretName,
+            optional: false,
+            purpose: `Slack incoming webhook URL under key "${config.slack.secretKey}"`,
+          },
+        ]
       : []),
     { kind: 'Secret', name: GIT_CREDENTIALS_SECRET, optional: true, purpose: 'a .git-credentials file for cloning private repositories over HTTPS' },
   ];
@@ -20,6 +27,8 @@ export function userProvidedObjects(config: FerryConfig): readonly UserProvidedO
 export function validateOptionsFor(config: FerryConfig): ValidateOptions {
   return {
     userProvided: userProvidedObjects(config),
-    pushIdentities: Object.fromEntries(config.destinations.map((d) => [serviceAccountName(d), { roleArn: sourceRoleArn(config, d), audience: config.cluster.audience }])),
+    pushIdentities: Object.fromEntries(
+      config.destinations.map((d) => [serviceAccountName(d), { roleArn: sourceRoleArn(config, d), audience: config.cluster.audience }]),
+    ),
   };
 }

@@ -2,13 +2,15 @@
  * DAG tasks and `depends`: every name a task waits for exists, every result it tests is one Argo
  * sets, and every `{{tasks.X.…}}` it reads has been decided when the task starts.
  */
-import { Context, Finding, finding, Invocation, list, parameterNames, Template, templatePath, templatesOf, Workflow } from './model';
+import { type Context, type Finding, finding, type Invocation, list, parameterNames, type Template, templatePath, templatesOf, type Workflow } from './model';
 
 /** What `depends` may test (Argo's TaskResults). */
 export const DEPENDS_RESULTS = ['Succeeded', 'Failed', 'Errored', 'Skipped', 'Omitted', 'Daemoned', 'AnySucceeded', 'AllFailed'] as const;
 
 export function dagFindings(context: Context): Finding[] {
-  return context.workflows.flatMap((wt) => templatesOf(wt).flatMap((t) => [...dependsFindings(wt, t), ...taskReferences(context, wt, t), ...unsafeOutputs(wt, t)]));
+  return context.workflows.flatMap((wt) =>
+    templatesOf(wt).flatMap((t) => [...dependsFindings(wt, t), ...taskReferences(context, wt, t), ...unsafeOutputs(wt, t)]),
+  );
 }
 
 /** Splits a depends expression into operands; undefined when it is not well formed. */
@@ -48,13 +50,19 @@ function dependsFindings(wt: Workflow, t: Template): Finding[] {
     const path = `${templatePath(t)}.dag.tasks[${task.name}]`;
     const out: Finding[] = [];
     for (const dependency of task.dependencies ?? []) {
-      if (!names.includes(dependency)) out.push(finding('depends', wt, `${path}.dependencies`, `names task "${dependency}", which this DAG does not have (tasks: ${list(names)})`));
+      if (!names.includes(dependency))
+        out.push(finding('depends', wt, `${path}.dependencies`, `names task "${dependency}", which this DAG does not have (tasks: ${list(names)})`));
     }
     if (task.depends === undefined) return out;
     const operands = dependsOperands(task.depends);
-    if (!operands) return [...out, finding('depends', wt, `${path}.depends`, `"${task.depends}" is not a depends expression (write e.g. "a && (b.Succeeded || b.Failed || b.Errored)")`)];
+    if (!operands)
+      return [
+        ...out,
+        finding('depends', wt, `${path}.depends`, `"${task.depends}" is not a depends expression (write e.g. "a && (b.Succeeded || b.Failed || b.Errored)")`),
+      ];
     for (const { task: name, result } of operands) {
-      if (!names.includes(name)) out.push(finding('depends', wt, `${path}.depends`, `names task "${name}", which this DAG does not have (tasks: ${list(names)})`));
+      if (!names.includes(name))
+        out.push(finding('depends', wt, `${path}.depends`, `names task "${name}", which this DAG does not have (tasks: ${list(names)})`));
       if (result !== undefined && !(DEPENDS_RESULTS as readonly string[]).includes(result)) {
         out.push(finding('depends', wt, `${path}.depends`, `tests "${name}.${result}", which is not a task result (use one of ${DEPENDS_RESULTS.join(', ')})`));
       }
@@ -86,12 +94,26 @@ function taskReferences(context: Context, wt: Workflow, t: Template): Finding[] 
     const path = `${templatePath(t)}.dag.tasks[${task.name}]`;
     return [...JSON.stringify(task).matchAll(pattern)].flatMap(([, name, rest]) => {
       if (!before.has(name)) {
-        return [finding('task-reference', wt, path, `uses {{tasks.${name}.${rest}}}, but "${name}" is not a task this one depends on, so it is unresolved when this task starts (add it to depends)`)];
+        return [
+          finding(
+            'task-reference',
+            wt,
+            path,
+            `uses {{tasks.${name}.${rest}}}, but "${name}" is not a task this one depends on, so it is unresolved when this task starts (add it to depends)`,
+          ),
+        ];
       }
       const output = /^outputs\.parameters\.(.+)$/.exec(rest)?.[1];
       const target = output && context.resolve(wt, tasks.find((x) => x.name === name)!);
       if (output && target && !parameterNames(target.template.outputs?.parameters).includes(output)) {
-        return [finding('task-reference', wt, path, `uses {{tasks.${name}.${rest}}}, but ${target.wt.metadata.name}/${target.template.name} has no output "${output}" (it has: ${list(parameterNames(target.template.outputs?.parameters))})`)];
+        return [
+          finding(
+            'task-reference',
+            wt,
+            path,
+            `uses {{tasks.${name}.${rest}}}, but ${target.wt.metadata.name}/${target.template.name} has no output "${output}" (it has: ${list(parameterNames(target.template.outputs?.parameters))})`,
+          ),
+        ];
       }
       return [];
     });
@@ -170,7 +192,20 @@ const NOT_SUCCEEDED = ['Failed', 'Errored', 'Omitted'] as const;
 export function dependsGuaranteesSuccess(expression: string, task: string): boolean {
   const tree = parseDepends(expression);
   if (!tree) return false;
-  return NOT_SUCCEEDED.every((ended) => evaluate(tree, (name, result) => (name !== task ? undefined : result === undefined ? false : result === ended ? true : result === 'AnySucceeded' || result === 'AllFailed' ? undefined : false)) === false);
+  return NOT_SUCCEEDED.every(
+    (ended) =>
+      evaluate(tree, (name, result) =>
+        name !== task
+          ? undefined
+          : result === undefined
+            ? false
+            : result === ended
+              ? true
+              : result === 'AnySucceeded' || result === 'AllFailed'
+                ? undefined
+                : false,
+      ) === false,
+  );
 }
 
 /** The tasks that must have Succeeded for this one to run: through depends, dependencies, a `when` on their status, and transitively. */
@@ -201,7 +236,11 @@ function unsafeOutputs(wt: Workflow, t: Template): Finding[] {
   const pattern = /\{\{\s*tasks\.([A-Za-z0-9-]+)\.outputs\.([A-Za-z0-9_.-]+)\s*\}\}/g;
   return tasks.flatMap((task) => {
     const safe = guaranteedSucceeded(tasks, task.name);
-    const unsafe = new Set([...JSON.stringify({ ...task, depends: undefined }).matchAll(pattern)].map(([, name, rest]) => `${name}.outputs.${rest}`).filter((ref) => !safe.has(ref.split('.')[0])));
+    const unsafe = new Set(
+      [...JSON.stringify({ ...task, depends: undefined }).matchAll(pattern)]
+        .map(([, name, rest]) => `${name}.outputs.${rest}`)
+        .filter((ref) => !safe.has(ref.split('.')[0])),
+    );
     return [...unsafe].map((ref) =>
       finding(
         'unsafe-output',

@@ -4,7 +4,7 @@
  * controller, each push ServiceAccount carries its destination's source role, and the steps that
  * deliver to a destination need no run volume.
  */
-import { Context, DELIVERY_COMPONENTS, Finding, finding, KubeObject, list, podTemplates, Template, templatePath } from './model';
+import { type Context, DELIVERY_COMPONENTS, type Finding, finding, type KubeObject, list, podTemplates, type Template, templatePath } from './model';
 
 /** The annotations the EKS pod identity webhook reads. */
 const IRSA = {
@@ -31,7 +31,16 @@ function pushIdentityFindings(context: Context): Finding[] {
     if (!account) return [];
     const annotations = account.metadata?.annotations ?? {};
     const wrong = (key: string, want: string) =>
-      annotations[key] === want ? [] : [finding('push-identity', account, `metadata.annotations["${key}"]`, `is ${annotations[key] === undefined ? 'missing' : `"${annotations[key]}"`}; a push ServiceAccount must carry "${want}"`)];
+      annotations[key] === want
+        ? []
+        : [
+            finding(
+              'push-identity',
+              account,
+              `metadata.annotations["${key}"]`,
+              `is ${annotations[key] === undefined ? 'missing' : `"${annotations[key]}"`}; a push ServiceAccount must carry "${want}"`,
+            ),
+          ];
     return [...wrong(IRSA.roleArn, identity.roleArn), ...wrong(IRSA.audience, identity.audience), ...wrong(IRSA.stsRegionalEndpoints, 'true')];
   });
 }
@@ -50,22 +59,36 @@ function deliveryVolumeFindings(context: Context): Finding[] {
     .flatMap(({ wt, template }) =>
       (template.volumes ?? [])
         .filter((v) => v.persistentVolumeClaim !== undefined || (v as { ephemeral?: unknown }).ephemeral !== undefined)
-        .map((v) => finding('push-volume', wt, `${templatePath(template)}.volumes[${v.name}]`, `a push or sync step mounts the volume "${v.name}"; it copies from the build registry and must run on any node (remove the volume)`)),
+        .map((v) =>
+          finding(
+            'push-volume',
+            wt,
+            `${templatePath(template)}.volumes[${v.name}]`,
+            `a push or sync step mounts the volume "${v.name}"; it copies from the build registry and must run on any node (remove the volume)`,
+          ),
+        ),
     );
 }
 
 function serviceAccountFindings(context: Context): Finding[] {
   const known = context.names('ServiceAccount');
-  const unknown = (name: string) => `names ServiceAccount "${name}", which is neither emitted nor user-provided (emitted and user-provided: ${list([...known])})`;
+  const unknown = (name: string) =>
+    `names ServiceAccount "${name}", which is neither emitted nor user-provided (emitted and user-provided: ${list([...known])})`;
   const out: Finding[] = [];
   for (const wt of context.workflows) {
-    if (wt.spec?.serviceAccountName !== undefined && !known.has(wt.spec.serviceAccountName)) out.push(finding('service-account', wt, 'spec.serviceAccountName', unknown(wt.spec.serviceAccountName)));
+    if (wt.spec?.serviceAccountName !== undefined && !known.has(wt.spec.serviceAccountName))
+      out.push(finding('service-account', wt, 'spec.serviceAccountName', unknown(wt.spec.serviceAccountName)));
   }
   for (const { wt, template } of podTemplates(context)) {
     const serviceAccount = template.serviceAccountName;
     if (serviceAccount === undefined) {
       out.push(
-        finding('service-account', wt, templatePath(template), 'runs a pod without serviceAccountName; under templateRef the WorkflowTemplate spec.serviceAccountName is ignored and the pod runs as the caller\'s account (set it on the template)'),
+        finding(
+          'service-account',
+          wt,
+          templatePath(template),
+          "runs a pod without serviceAccountName; under templateRef the WorkflowTemplate spec.serviceAccountName is ignored and the pod runs as the caller's account (set it on the template)",
+        ),
       );
     } else if (!known.has(serviceAccount)) {
       out.push(finding('service-account', wt, `${templatePath(template)}.serviceAccountName`, unknown(serviceAccount)));
@@ -74,7 +97,8 @@ function serviceAccountFindings(context: Context): Finding[] {
   for (const binding of context.objects.filter((o) => o.kind === 'RoleBinding')) {
     const subjects = (binding.subjects ?? []) as { kind?: string; name?: string }[];
     subjects.forEach((s, i) => {
-      if (s.kind === 'ServiceAccount' && s.name !== undefined && !known.has(s.name)) out.push(finding('service-account', binding, `subjects[${i}]`, unknown(s.name)));
+      if (s.kind === 'ServiceAccount' && s.name !== undefined && !known.has(s.name))
+        out.push(finding('service-account', binding, `subjects[${i}]`, unknown(s.name)));
     });
   }
   return out;
@@ -99,12 +123,21 @@ function executorAccounts(context: Context): Set<string> {
 function executorRbacFindings(context: Context): Finding[] {
   const bound = executorAccounts(context);
   const runAs = [
-    ...podTemplates(context).map(({ wt, template }) => ({ object: wt as KubeObject, path: `${templatePath(template)}.serviceAccountName`, name: template.serviceAccountName })),
+    ...podTemplates(context).map(({ wt, template }) => ({
+      object: wt as KubeObject,
+      path: `${templatePath(template)}.serviceAccountName`,
+      name: template.serviceAccountName,
+    })),
     ...context.workflows.map((wt) => ({ object: wt as KubeObject, path: 'spec.serviceAccountName', name: wt.spec?.serviceAccountName })),
   ];
   return runAs
     .filter((r): r is { object: KubeObject; path: string; name: string } => r.name !== undefined && !bound.has(r.name))
     .map((r) =>
-      finding('executor-rbac', r.object, r.path, `pods run as "${r.name}", which no RoleBinding grants argoproj.io workflowtaskresults create+patch; since Argo 3.6 its wait container exits 64 (add it to the executor RoleBinding)`),
+      finding(
+        'executor-rbac',
+        r.object,
+        r.path,
+        `pods run as "${r.name}", which no RoleBinding grants argoproj.io workflowtaskresults create+patch; since Argo 3.6 its wait container exits 64 (add it to the executor RoleBinding)`,
+      ),
     );
 }

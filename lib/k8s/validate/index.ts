@@ -13,13 +13,13 @@
 import { UserFacingError } from '../../cli-errors';
 import { dagFindings } from './dag';
 import { identityFindings } from './identity';
-import { Context, Finding, finding, KubeObject, ValidateOptions } from './model';
+import { Context, type Finding, finding, type KubeObject, type ValidateOptions } from './model';
 import { referenceFindings } from './references';
-import { ArgoKind, validateArgoObject } from './schema';
+import { type ArgoKind, validateArgoObject } from './schema';
 
 export { DEPENDS_RESULTS, dependsOperands } from './dag';
-export { RULES } from './model';
 export type { Finding, KubeObject, RuleId, UserProvidedObject, ValidateOptions } from './model';
+export { RULES } from './model';
 
 export function validate(objects: readonly KubeObject[], options: ValidateOptions): Finding[] {
   const context = new Context(objects, options);
@@ -31,7 +31,9 @@ const SCHEMA_KINDS: readonly ArgoKind[] = ['WorkflowTemplate', 'CronWorkflow'];
 function schemaFindings(context: Context): Finding[] {
   return context.objects
     .filter((o): o is KubeObject & { kind: ArgoKind } => (SCHEMA_KINDS as readonly (string | undefined)[]).includes(o.kind))
-    .flatMap((o) => validateArgoObject(o.kind, o).map((p) => finding('schema', o, p.path, `does not match the Argo ${p.version} ${o.kind} schema: ${p.message}`)));
+    .flatMap((o) =>
+      validateArgoObject(o.kind, o).map((p) => finding('schema', o, p.path, `does not match the Argo ${p.version} ${o.kind} schema: ${p.message}`)),
+    );
 }
 
 /** One line per finding, the way cdk-nag reports: where, which rule, what to do. */

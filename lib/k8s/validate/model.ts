@@ -65,7 +65,12 @@ export const DELIVERY_COMPONENTS = ['push', 'sync'] as const;
 export interface KubeObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
   readonly [key: string]: unknown;
 }
 
@@ -141,7 +146,7 @@ export class Context {
     this.workflowTemplates = objects.filter((o): o is Workflow => o.kind === 'WorkflowTemplate' && named(o));
     const crons = objects
       .filter((o) => o.kind === 'CronWorkflow' && named(o))
-      .map((o) => ({ ...o, spec: ((o.spec as { workflowSpec?: WorkflowSpec } | undefined)?.workflowSpec ?? {}) }) as Workflow);
+      .map((o) => ({ ...o, spec: (o.spec as { workflowSpec?: WorkflowSpec } | undefined)?.workflowSpec ?? {} }) as Workflow);
     this.workflows = [...this.workflowTemplates, ...crons];
     this.byName = new Map(this.workflowTemplates.map((wt) => [wt.metadata.name, wt]));
   }
@@ -205,7 +210,9 @@ export function invocations(t: Template): { invocation: Invocation; path: string
 }
 
 export function containersOf(t: Template): Container[] {
-  return [t.container, t.script, ...(t.initContainers ?? []), ...(t.sidecars ?? []), ...(t.containerSet?.containers ?? [])].filter((c): c is Container => c !== undefined);
+  return [t.container, t.script, ...(t.initContainers ?? []), ...(t.sidecars ?? []), ...(t.containerSet?.containers ?? [])].filter(
+    (c): c is Container => c !== undefined,
+  );
 }
 
 export function runsPod(t: Template): boolean {
@@ -214,5 +221,9 @@ export function runsPod(t: Template): boolean {
 
 /** Every template that runs a pod, with the account it names. */
 export function podTemplates(context: Context): { wt: Workflow; template: Template }[] {
-  return context.workflows.flatMap((wt) => templatesOf(wt).filter(runsPod).map((template) => ({ wt, template })));
+  return context.workflows.flatMap((wt) =>
+    templatesOf(wt)
+      .filter(runsPod)
+      .map((template) => ({ wt, template })),
+  );
 }

@@ -4,19 +4,19 @@
  * here they resolve against what synth emits plus the objects the user is documented to create.
  */
 import {
-  Context,
+  type Context,
   containersOf,
-  Finding,
+  type Finding,
   finding,
-  Invocation,
+  type Invocation,
   invocations,
   list,
   parameterNames,
   refs,
-  Template,
+  type Template,
   templatePath,
   templatesOf,
-  Workflow,
+  type Workflow,
 } from './model';
 
 export function referenceFindings(context: Context): Finding[] {
@@ -41,7 +41,9 @@ function entryReferences(wt: Workflow): Finding[] {
   if (wt.spec?.workflowTemplateRef) return [];
   return (['entrypoint', 'onExit'] as const)
     .filter((field) => wt.spec?.[field] !== undefined && !names.includes(wt.spec[field]!))
-    .map((field) => finding('template-ref', wt, `spec.${field}`, `names template "${wt.spec[field]}", which this WorkflowTemplate does not have (it has: ${list(names)})`));
+    .map((field) =>
+      finding('template-ref', wt, `spec.${field}`, `names template "${wt.spec[field]}", which this WorkflowTemplate does not have (it has: ${list(names)})`),
+    );
 }
 
 /**
@@ -54,7 +56,14 @@ function workflowTemplateRefFindings(context: Context, wt: Workflow): Finding[] 
   if (!ref) return [];
   const target = context.workflowTemplate(ref.name);
   if (!target) {
-    return [finding('template-ref', wt, 'spec.workflowTemplateRef', `refers to WorkflowTemplate "${ref.name}", which is not emitted (emitted: ${list(context.workflowTemplates.map((w) => w.metadata.name))})`)];
+    return [
+      finding(
+        'template-ref',
+        wt,
+        'spec.workflowTemplateRef',
+        `refers to WorkflowTemplate "${ref.name}", which is not emitted (emitted: ${list(context.workflowTemplates.map((w) => w.metadata.name))})`,
+      ),
+    ];
   }
   const declared = parameterNames(target.spec?.arguments?.parameters);
   return parameterNames(wt.spec.arguments?.parameters)
@@ -67,7 +76,12 @@ function undeclaredInputs(wt: Workflow, t: Template): Finding[] {
   return [...new Set(refs(t, 'inputs.parameters'))]
     .filter((name) => !declared.includes(name))
     .map((name) =>
-      finding('undeclared-input', wt, templatePath(t), `uses {{inputs.parameters.${name}}} but declares no input "${name}" (declare it under inputs.parameters or fix the name; declared: ${list(declared)})`),
+      finding(
+        'undeclared-input',
+        wt,
+        templatePath(t),
+        `uses {{inputs.parameters.${name}}} but declares no input "${name}" (declare it under inputs.parameters or fix the name; declared: ${list(declared)})`,
+      ),
     );
 }
 
@@ -80,22 +94,52 @@ function invocationFindings(context: Context, wt: Workflow, invocation: Invocati
   const missing = inputs.filter((p) => p.value === undefined && p.default === undefined && p.valueFrom === undefined && !supplied.includes(p.name));
   const unknown = supplied.filter((name) => !inputs.some((p) => p.name === name));
   return [
-    ...missing.map((p) => finding('missing-argument', wt, `${path}.arguments`, `calls ${target} without its required input "${p.name}" (pass it under arguments.parameters, or give the input a default)`)),
-    ...unknown.map((name) => finding('unknown-argument', wt, `${path}.arguments`, `passes "${name}", which ${target} does not declare (it takes: ${list(parameterNames(inputs))})`)),
+    ...missing.map((p) =>
+      finding(
+        'missing-argument',
+        wt,
+        `${path}.arguments`,
+        `calls ${target} without its required input "${p.name}" (pass it under arguments.parameters, or give the input a default)`,
+      ),
+    ),
+    ...unknown.map((name) =>
+      finding('unknown-argument', wt, `${path}.arguments`, `passes "${name}", which ${target} does not declare (it takes: ${list(parameterNames(inputs))})`),
+    ),
   ];
 }
 
 function unresolved(context: Context, wt: Workflow, invocation: Invocation, path: string): Finding {
   const ref = invocation.templateRef;
   if (!ref) {
-    return finding('template-ref', wt, `${path}.template`, `names template "${invocation.template}", which this WorkflowTemplate does not have (it has: ${list(templatesOf(wt).map((t) => t.name))})`);
+    return finding(
+      'template-ref',
+      wt,
+      `${path}.template`,
+      `names template "${invocation.template}", which this WorkflowTemplate does not have (it has: ${list(templatesOf(wt).map((t) => t.name))})`,
+    );
   }
-  if (ref.clusterScope) return finding('template-ref', wt, `${path}.templateRef`, `refers to ClusterWorkflowTemplate "${ref.name}", which ferry does not emit (use a WorkflowTemplate)`);
+  if (ref.clusterScope)
+    return finding(
+      'template-ref',
+      wt,
+      `${path}.templateRef`,
+      `refers to ClusterWorkflowTemplate "${ref.name}", which ferry does not emit (use a WorkflowTemplate)`,
+    );
   const target = context.workflowTemplate(ref.name);
   if (!target) {
-    return finding('template-ref', wt, `${path}.templateRef`, `refers to WorkflowTemplate "${ref.name}", which is not emitted (emitted: ${list(context.workflowTemplates.map((w) => w.metadata.name))})`);
+    return finding(
+      'template-ref',
+      wt,
+      `${path}.templateRef`,
+      `refers to WorkflowTemplate "${ref.name}", which is not emitted (emitted: ${list(context.workflowTemplates.map((w) => w.metadata.name))})`,
+    );
   }
-  return finding('template-ref', wt, `${path}.templateRef`, `refers to template "${ref.template}" in ${ref.name}, which has no such template (it has: ${list(templatesOf(target).map((t) => t.name))})`);
+  return finding(
+    'template-ref',
+    wt,
+    `${path}.templateRef`,
+    `refers to template "${ref.template}" in ${ref.name}, which has no such template (it has: ${list(templatesOf(target).map((t) => t.name))})`,
+  );
 }
 
 /**
@@ -119,7 +163,12 @@ function undeclaredWorkflowParameters(context: Context, entry: Workflow): Findin
       if (declared.includes(parameter)) continue;
       const where = wt === entry ? templatePath(template) : `${templatePath(template)} of ${wt.metadata.name}`;
       out.push(
-        finding('undeclared-workflow-parameter', entry, where, `uses {{workflow.parameters.${parameter}}}, which this entry does not declare (add it to spec.arguments.parameters; declared: ${list(declared)})`),
+        finding(
+          'undeclared-workflow-parameter',
+          entry,
+          where,
+          `uses {{workflow.parameters.${parameter}}}, which this entry does not declare (add it to spec.arguments.parameters; declared: ${list(declared)})`,
+        ),
       );
     }
     for (const { invocation } of invocations(template)) {
@@ -139,7 +188,12 @@ function templateVolumes(wt: Workflow, t: Template): Finding[] {
       .filter((m) => !own.includes(m.name))
       .map((m) =>
         workflowLevel.includes(m.name)
-          ? finding('template-volume', wt, templatePath(t), `mounts "${m.name}" from spec-level volumes, which are ignored when the template is reached through templateRef (declare it under the template's volumes)`)
+          ? finding(
+              'template-volume',
+              wt,
+              templatePath(t),
+              `mounts "${m.name}" from spec-level volumes, which are ignored when the template is reached through templateRef (declare it under the template's volumes)`,
+            )
           : finding('template-volume', wt, templatePath(t), `mounts "${m.name}", which no volume declares (declare it under the template's volumes)`),
       ),
   );
@@ -169,6 +223,13 @@ function secretFindings(context: Context): Finding[] {
   return context.objects.flatMap((o) =>
     secretReferences(o, '')
       .filter((ref) => !known.has(ref.name))
-      .map((ref) => finding('secret', o, ref.path, `refers to Secret "${ref.name}", which is neither emitted nor documented as user-provided (add it to userProvidedObjects and the docs, or fix the name)`)),
+      .map((ref) =>
+        finding(
+          'secret',
+          o,
+          ref.path,
+          `refers to Secret "${ref.name}", which is neither emitted nor documented as user-provided (add it to userProvidedObjects and the docs, or fix the name)`,
+        ),
+      ),
   );
 }

@@ -71,7 +71,9 @@ export function validateWorkflowTemplate(object: unknown, crds: readonly ArgoCrd
 export function validateArgoObject(kind: ArgoKind, object: unknown, crds: readonly ArgoCrd[] = ARGO_CRDS): SchemaProblem[] {
   return crds.flatMap((crd) => {
     const validate = validatorFor(crd, kind);
-    return validate(object) ? [] : (validate.errors ?? []).filter(meaningful).map((e) => ({ version: crd.version, path: e.instancePath || '/', message: describe(e) }));
+    return validate(object)
+      ? []
+      : (validate.errors ?? []).filter(meaningful).map((e) => ({ version: crd.version, path: e.instancePath || '/', message: describe(e) }));
   });
 }
 

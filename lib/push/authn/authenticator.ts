@@ -10,9 +10,9 @@
 import * as http from 'node:http';
 import { FatalError, PushError } from '../errors';
 import { normalizeHost } from '../host';
-import { Transport } from '../transport';
-import { Challenge, parseChallenge } from './challenge';
-import { CredentialSource, Credentials } from './credentials';
+import type { Transport } from '../transport';
+import { type Challenge, parseChallenge } from './challenge';
+import type { CredentialSource, Credentials } from './credentials';
 
 interface Token {
   readonly value: string;
@@ -31,7 +31,11 @@ export class Authenticator {
   private challenge?: Challenge;
   private readonly tokens = new Map<string, Promise<Token>>();
 
-  constructor(readonly host: string, private readonly transport: Transport, readonly source: CredentialSource) {}
+  constructor(
+    readonly host: string,
+    private readonly transport: Transport,
+    readonly source: CredentialSource,
+  ) {}
 
   /**
    * Records the challenge from the registry's /v2/ answer; none means anonymous access.
@@ -98,7 +102,9 @@ export class Authenticator {
     }
     if (url.protocol === 'https:') return url;
     if (url.protocol === 'http:' && this.transport.isInsecure(url.host)) return url;
-    throw new PushError(`${this.host} named the Bearer realm ${url.origin}${url.pathname}, which is not HTTPS; ferry sends credentials there only when that host is named by --insecure-registry`);
+    throw new PushError(
+      `${this.host} named the Bearer realm ${url.origin}${url.pathname}, which is not HTTPS; ferry sends credentials there only when that host is named by --insecure-registry`,
+    );
   }
 
   private async fetchToken(scopes: readonly string[]): Promise<Token> {

@@ -10,10 +10,10 @@
 import * as fs from 'node:fs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { partitionOfRegion } from '../../config/partitions';
-import { Env } from './credentials';
-import { AwsClientConfig, Log, endpointLogPlugin, stsConfig } from './endpoints';
+import type { Env } from './credentials';
+import { type AwsClientConfig, endpointLogPlugin, type Log, stsConfig } from './endpoints';
+import type { TrustSettings } from './flags';
 import { HopError, hopError } from './hops';
-import { TrustSettings } from './flags';
 
 /** Refresh this long before credentials expire (the SDK clients use the same margin). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -49,7 +49,9 @@ export function refreshing(provider: () => Promise<AwsCredentialIdentity>, now: 
     } else {
       pending = provider();
     }
-    pending.catch(() => { pending = undefined; });
+    pending.catch(() => {
+      pending = undefined;
+    });
     return pending;
   };
 }
@@ -88,7 +90,10 @@ function clusterOidc(target: AwsTarget & { roleArn: string }, ctx: AwsContext): 
   const sts = stsConfig(target.region, target.fips);
   return async () => {
     // Checked when used, so that only this destination fails.
-    if (!tokenFile) throw new HopError(`role ${target.roleArn} for ${target.host} needs a web identity token, but AWS_WEB_IDENTITY_TOKEN_FILE is not set (is the pod's ServiceAccount annotated with eks.amazonaws.com/role-arn?)`);
+    if (!tokenFile)
+      throw new HopError(
+        `role ${target.roleArn} for ${target.host} needs a web identity token, but AWS_WEB_IDENTITY_TOKEN_FILE is not set (is the pod's ServiceAccount annotated with eks.amazonaws.com/role-arn?)`,
+      );
     try {
       // Read each time: the kubelet rotates the token. Trimmed, unlike the SDK's
       // fromTokenFile, so a token file written with a trailing newline still works.

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InputError, errorMessage } from '../errors';
+import { errorMessage, InputError } from '../errors';
 import { normalizeHost } from '../host';
-import { CredentialSource, Env, splitUserPassword } from './credentials';
+import { type CredentialSource, type Env, splitUserPassword } from './credentials';
 
 interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>;

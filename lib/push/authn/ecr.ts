@@ -7,8 +7,8 @@
 import { parseEcrHost, partitionOfRegion } from '../../config/partitions';
 import { InputError } from '../errors';
 import { normalizeHost } from '../host';
-import { AwsContext, AwsTarget, awsCredentialsFor, partitionOf } from './aws-credentials';
-import { CredentialSource, Credentials, Env, splitUserPassword } from './credentials';
+import { type AwsContext, type AwsTarget, awsCredentialsFor, partitionOf } from './aws-credentials';
+import { type CredentialSource, type Credentials, type Env, splitUserPassword } from './credentials';
 import { ecrConfig, endpointLogPlugin, hasFipsEndpoint } from './endpoints';
 import { hopError } from './hops';
 
@@ -19,7 +19,9 @@ export function ecrTargetOf(host: string, env: Env, roleArn?: string): EcrTarget
   const parsed = parseEcrHost(host);
   if (parsed) {
     if (parsed.fips && !hasFipsEndpoint(parsed.region)) {
-      throw new InputError(`${host}: AWS runs no ECR FIPS endpoint in ${parsed.region} (only in the US commercial regions us-east-1, us-east-2, us-west-1, us-west-2 and in GovCloud); use dkr.ecr.${parsed.region}`);
+      throw new InputError(
+        `${host}: AWS runs no ECR FIPS endpoint in ${parsed.region} (only in the US commercial regions us-east-1, us-east-2, us-west-1, us-west-2 and in GovCloud); use dkr.ecr.${parsed.region}`,
+      );
     }
     return { host, region: parsed.region, fips: parsed.fips, roleArn };
   }
@@ -54,7 +56,9 @@ export function ecrSource(target: EcrTarget, ctx: AwsContext): CredentialSource 
     get(refresh) {
       if (refresh || !cached) {
         cached = fetch();
-        cached.catch(() => { cached = undefined; });
+        cached.catch(() => {
+          cached = undefined;
+        });
       }
       return cached;
     },

@@ -18,7 +18,7 @@
  */
 import type { Pluggable } from '@smithy/types';
 import { partitionOfRegion } from '../../config/partitions';
-import { Env } from './credentials';
+import type { Env } from './credentials';
 
 const US_COMMERCIAL_FIPS = new Set(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']);
 
@@ -59,15 +59,21 @@ export type Log = (line: string) => void;
  * An SDK plugin that logs the host of every AWS call ferry makes, once per command (the
  * build step runs before retries). Only the host and the operation: never a header.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one plugin serves every client's input/output types
+// biome-ignore lint/suspicious/noExplicitAny: one plugin serves every client's input/output types
 export function endpointLogPlugin(log: Log): Pluggable<any, any> {
   return {
     applyToStack(stack) {
-      stack.add((next, context) => async (args) => {
-        const request = args.request as { hostname?: string } | undefined;
-        if (request?.hostname) log(`aws endpoint: ${request.hostname} (${String(context.clientName ?? '').replace(/Client$/, '')} ${String(context.commandName ?? '').replace(/Command$/, '')})`);
-        return next(args);
-      }, { step: 'build', name: 'ferryEndpointLog', override: true });
+      stack.add(
+        (next, context) => async (args) => {
+          const request = args.request as { hostname?: string } | undefined;
+          if (request?.hostname)
+            log(
+              `aws endpoint: ${request.hostname} (${String(context.clientName ?? '').replace(/Client$/, '')} ${String(context.commandName ?? '').replace(/Command$/, '')})`,
+            );
+          return next(args);
+        },
+        { step: 'build', name: 'ferryEndpointLog', override: true },
+      );
     },
   };
 }

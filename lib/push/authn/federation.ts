@@ -8,9 +8,9 @@
  */
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { partitionOfRegion } from '../../config/partitions';
-import { AwsContext, AwsTarget, innerSts, partitionOf, sessionName } from './aws-credentials';
+import { type AwsContext, type AwsTarget, innerSts, partitionOf, sessionName } from './aws-credentials';
 import { endpointLogPlugin, stsConfig } from './endpoints';
-import { TOKEN_SIGNING_ALGORITHM, checkFederatedRole } from './flags';
+import { checkFederatedRole, TOKEN_SIGNING_ALGORITHM } from './flags';
 import { hopError } from './hops';
 
 /** iss, sub and aud of a JWT, for error messages; the signature is not checked (STS does). */
@@ -32,15 +32,24 @@ async function mint(target: AwsTarget & { roleArn: string }, ctx: AwsContext, to
   sts.middlewareStack.use(endpointLogPlugin(ctx.log));
   const partition = partitionOfRegion(tokenRegion)!.id;
   try {
-    const out = await sts.send(new GetWebIdentityTokenCommand({
-      Audience: [ctx.trust.audience],
-      SigningAlgorithm: TOKEN_SIGNING_ALGORITHM,
-      DurationSeconds: ctx.trust.durationSeconds,
-    }));
+    const out = await sts.send(
+      new GetWebIdentityTokenCommand({
+        Audience: [ctx.trust.audience],
+        SigningAlgorithm: TOKEN_SIGNING_ALGORITHM,
+        DurationSeconds: ctx.trust.durationSeconds,
+      }),
+    );
     if (!out.WebIdentityToken) throw new Error('STS returned no WebIdentityToken');
     return out.WebIdentityToken;
   } catch (err) {
-    throw hopError('mint', err, { region: tokenRegion, partition, trust: 'outbound-federation', audience: ctx.trust.audience, role: target.roleArn, host: target.host });
+    throw hopError('mint', err, {
+      region: tokenRegion,
+      partition,
+      trust: 'outbound-federation',
+      audience: ctx.trust.audience,
+      role: target.roleArn,
+      host: target.host,
+    });
   } finally {
     sts.destroy();
   }
@@ -52,7 +61,15 @@ async function assume(target: AwsTarget & { roleArn: string }, ctx: AwsContext, 
   try {
     return await fromWebToken({ roleArn: target.roleArn, webIdentityToken: token, roleSessionName: sessionName(), ...innerSts(config, ctx.log) })();
   } catch (err) {
-    throw hopError('assume', err, { role: target.roleArn, region: config.region, partition: partitionOf(target), trust: 'outbound-federation', claims: tokenClaims(token), audience: ctx.trust.audience, host: target.host });
+    throw hopError('assume', err, {
+      role: target.roleArn,
+      region: config.region,
+      partition: partitionOf(target),
+      trust: 'outbound-federation',
+      claims: tokenClaims(token),
+      audience: ctx.trust.audience,
+      host: target.host,
+    });
   }
 }
 

@@ -7,7 +7,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { partitionOfRegion } from '../../config/partitions';
 import { InputError } from '../errors';
-import { Env } from './credentials';
+import type { Env } from './credentials';
 import { hasFipsEndpoint } from './endpoints';
 
 export const TRUST_MODES = ['cluster-oidc', 'outbound-federation'] as const;
@@ -67,7 +67,10 @@ export interface TrustSettings {
 }
 
 export const DEFAULT_TRUST: TrustSettings = {
-  mode: TRUST_DEFAULTS.mode, audience: TRUST_DEFAULTS.audience, durationSeconds: TRUST_DEFAULTS.durationSeconds, fips: false,
+  mode: TRUST_DEFAULTS.mode,
+  audience: TRUST_DEFAULTS.audience,
+  durationSeconds: TRUST_DEFAULTS.durationSeconds,
+  fips: false,
 };
 
 export interface TrustValues {
@@ -96,20 +99,27 @@ export function parseTrust(values: TrustValues, env: Env): TrustSettings {
     throw new InputError(`${source('--trust', values.trust, TRUST_ENV.mode)} "${mode}" is not one of ${TRUST_MODES.join(', ')}`);
   }
   const audience = values['token-audience'] ?? env[TRUST_ENV.audience] ?? TRUST_DEFAULTS.audience;
-  if (!/^\S+$/.test(audience)) throw new InputError(`${source('--token-audience', values['token-audience'], TRUST_ENV.audience)} "${audience}" must be one non-empty word`);
+  if (!/^\S+$/.test(audience))
+    throw new InputError(`${source('--token-audience', values['token-audience'], TRUST_ENV.audience)} "${audience}" must be one non-empty word`);
   const durationText = values['token-duration'] ?? env[TRUST_ENV.durationSeconds];
   const durationSeconds = durationText === undefined ? TRUST_DEFAULTS.durationSeconds : Number(durationText);
   const [min, max] = TOKEN_DURATION_LIMITS;
   if (!Number.isInteger(durationSeconds) || durationSeconds < min || durationSeconds > max || durationText?.trim() === '') {
-    throw new InputError(`${source('--token-duration', values['token-duration'], TRUST_ENV.durationSeconds)} must be a whole number of seconds from ${min} to ${max}, got "${durationText}"`);
+    throw new InputError(
+      `${source('--token-duration', values['token-duration'], TRUST_ENV.durationSeconds)} must be a whole number of seconds from ${min} to ${max}, got "${durationText}"`,
+    );
   }
   const region = values['token-region'] ?? env[TRUST_ENV.region] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (region !== undefined && !partitionOfRegion(region)) {
-    throw new InputError(`${source('--token-region', values['token-region'], `${TRUST_ENV.region}/AWS_REGION`)} "${region}" is not a region of any AWS partition`);
+    throw new InputError(
+      `${source('--token-region', values['token-region'], `${TRUST_ENV.region}/AWS_REGION`)} "${region}" is not a region of any AWS partition`,
+    );
   }
   const fips = values['token-fips'] ?? booleanEnv(TRUST_ENV.fips, env[TRUST_ENV.fips]);
   if (fips && region !== undefined && !hasFipsEndpoint(region)) {
-    throw new InputError(`${source('--token-fips', values['token-fips'], TRUST_ENV.fips)}: AWS runs no FIPS STS endpoint in ${region} (only us-east-1, us-east-2, us-west-1, us-west-2 and GovCloud)`);
+    throw new InputError(
+      `${source('--token-fips', values['token-fips'], TRUST_ENV.fips)}: AWS runs no FIPS STS endpoint in ${region} (only us-east-1, us-east-2, us-west-1, us-west-2 and GovCloud)`,
+    );
   }
   return { mode: mode as TrustMode, audience, region, durationSeconds, fips };
 }
@@ -121,11 +131,15 @@ export function parseTrust(values: TrustValues, env: Env): TrustSettings {
 export function checkFederatedRole(trust: TrustSettings, roleArn: string, rolePartition: string): void {
   if (trust.mode !== 'outbound-federation') return;
   if (!trust.region) {
-    throw new InputError(`--trust outbound-federation for ${roleArn} needs the build region to mint the token in: set --token-region, ${TRUST_ENV.region} or AWS_REGION`);
+    throw new InputError(
+      `--trust outbound-federation for ${roleArn} needs the build region to mint the token in: set --token-region, ${TRUST_ENV.region} or AWS_REGION`,
+    );
   }
   const tokenPartition = partitionOfRegion(trust.region)!.id;
   if (tokenPartition === rolePartition) {
-    throw new InputError(`--trust outbound-federation for ${roleArn}: the token region ${trust.region} is in the role's own partition ${rolePartition}, `
-      + 'and STS rejects outbound-federation tokens inside one partition; use --trust cluster-oidc for this destination');
+    throw new InputError(
+      `--trust outbound-federation for ${roleArn}: the token region ${trust.region} is in the role's own partition ${rolePartition}, ` +
+        'and STS rejects outbound-federation tokens inside one partition; use --trust cluster-oidc for this destination',
+    );
   }
 }

@@ -3,12 +3,12 @@
  * (mint, assume, ECR login), the role, partition and region, and the likely fix.
  * The AWS message is kept (AWS never echoes a token or a secret in it).
  */
-import { PushError, errorMessage } from '../errors';
+import { errorMessage, PushError } from '../errors';
 
 export type Hop = 'pod-role' | 'mint' | 'assume' | 'ecr-login';
 
 const HOP_NAMES: Record<Hop, string> = {
-  'pod-role': 'assuming the pod\'s own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN)',
+  'pod-role': "assuming the pod's own role (IRSA: STS AssumeRoleWithWebIdentity of AWS_ROLE_ARN)",
   mint: 'minting the outbound web identity token (STS GetWebIdentityToken)',
   assume: 'assuming the destination role (STS AssumeRoleWithWebIdentity)',
   'ecr-login': 'ECR login (GetAuthorizationToken)',
@@ -54,10 +54,10 @@ function likelyFix(hop: Hop, err: unknown, ctx: HopContext): string | undefined 
   }
   const rolePartition = /^arn:([^:]+):/.exec(ctx.role ?? '')?.[1];
   if ((hop === 'assume' || hop === 'pod-role') && rolePartition && rolePartition !== ctx.partition) {
-    return `role ${ctx.role} is in partition ${rolePartition}, but STS in ${ctx.region} serves partition ${ctx.partition}: a role is assumed only inside its own partition${hop === 'pod-role' ? ' (check the ServiceAccount\'s eks.amazonaws.com/role-arn annotation)' : ''}`;
+    return `role ${ctx.role} is in partition ${rolePartition}, but STS in ${ctx.region} serves partition ${ctx.partition}: a role is assumed only inside its own partition${hop === 'pod-role' ? " (check the ServiceAccount's eks.amazonaws.com/role-arn annotation)" : ''}`;
   }
   if (hop === 'assume' || hop === 'pod-role') {
-    const issuer = ctx.claims?.iss ?? 'the token\'s issuer';
+    const issuer = ctx.claims?.iss ?? "the token's issuer";
     if (/audience/i.test(text)) {
       return `the audience differs: the token is for ${JSON.stringify(ctx.claims?.aud ?? ctx.audience)}; the OIDC provider for ${issuer} in ${accountOf(ctx.role)} must list it as a client ID and the role's trust policy must require it`;
     }
@@ -65,9 +65,9 @@ function likelyFix(hop: Hop, err: unknown, ctx: HopContext): string | undefined 
       return `${accountOf(ctx.role)} (partition ${ctx.partition}) has no IAM OIDC provider for issuer ${issuer}, or it cannot fetch its keys`;
     }
     if (/AccessDenied|not authorized/i.test(text)) {
-      return `role ${ctx.role} does not trust issuer ${issuer} with sub ${ctx.claims?.sub ?? '(the token\'s subject)'}: check its trust policy's :sub and :aud conditions`;
+      return `role ${ctx.role} does not trust issuer ${issuer} with sub ${ctx.claims?.sub ?? "(the token's subject)"}: check its trust policy's :sub and :aud conditions`;
     }
-    if (/ExpiredToken/i.test(text)) return 'the token expired before it was used: check the pod\'s clock and --token-duration';
+    if (/ExpiredToken/i.test(text)) return "the token expired before it was used: check the pod's clock and --token-duration";
     return undefined;
   }
   if (/AccessDenied|not authorized/i.test(text)) return `role ${ctx.role ?? '(default credentials)'} may not call ecr:GetAuthorizationToken`;
@@ -76,7 +76,9 @@ function likelyFix(hop: Hop, err: unknown, ctx: HopContext): string | undefined 
 
 export function hopError(hop: Hop, err: unknown, ctx: HopContext): PushError {
   if (err instanceof HopError) return err;
-  const who = [ctx.role && `role ${ctx.role}`, `partition ${ctx.partition}`, `region ${ctx.region}`, ctx.trust && `trust ${ctx.trust}`].filter(Boolean).join(', ');
+  const who = [ctx.role && `role ${ctx.role}`, `partition ${ctx.partition}`, `region ${ctx.region}`, ctx.trust && `trust ${ctx.trust}`]
+    .filter(Boolean)
+    .join(', ');
   const fix = likelyFix(hop, err, ctx);
   const name = errorName(err);
   const detail = `${name && name !== 'Error' && !errorMessage(err).startsWith(name) ? `${name}: ` : ''}${errorMessage(err)}`;

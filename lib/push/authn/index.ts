@@ -8,15 +8,25 @@
  *  - challenge.ts, authenticator.ts: the registry's challenge, Basic and the Bearer token exchange;
  *  - flags.ts: the --trust / --token-* options.
  */
-export { Credentials, CredentialSource, Env, anonymous } from './credentials';
-export { credentialSourceFor, SourceOptions } from './keychain';
+
+export { Authenticator } from './authenticator';
+export { Challenge, parseChallenge } from './challenge';
+export { anonymous, CredentialSource, Credentials, Env } from './credentials';
 export { dockerConfigSource } from './docker-config';
 export { EcrTarget, ecrSource, ecrTargetOf } from './ecr';
-export { Challenge, parseChallenge } from './challenge';
-export { Authenticator } from './authenticator';
-export { hasFipsEndpoint, ecrConfig, stsConfig } from './endpoints';
-export { HopError } from './hops';
+export { ecrConfig, hasFipsEndpoint, stsConfig } from './endpoints';
 export {
-  DEFAULT_TRUST, TRUST_DEFAULTS, TRUST_ENV, TRUST_MODES, TRUST_OPTIONS, TRUST_USAGE, TrustMode, TrustSettings, TrustValues,
-  checkFederatedRole, parseTrust,
+  checkFederatedRole,
+  DEFAULT_TRUST,
+  parseTrust,
+  TRUST_DEFAULTS,
+  TRUST_ENV,
+  TRUST_MODES,
+  TRUST_OPTIONS,
+  TRUST_USAGE,
+  TrustMode,
+  TrustSettings,
+  TrustValues,
 } from './flags';
+export { HopError } from './hops';
+export { credentialSourceFor, SourceOptions } from './keychain';

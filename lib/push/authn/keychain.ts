@@ -6,12 +6,12 @@
  *  3. anonymous.
  */
 import { InputError } from '../errors';
-import { AwsContext } from './aws-credentials';
-import { CredentialSource, Env, anonymous } from './credentials';
+import type { AwsContext } from './aws-credentials';
+import { anonymous, type CredentialSource, type Env } from './credentials';
 import { dockerConfigSource } from './docker-config';
 import { ecrSource, ecrTargetOf } from './ecr';
-import { Log } from './endpoints';
-import { DEFAULT_TRUST, TrustSettings } from './flags';
+import type { Log } from './endpoints';
+import { DEFAULT_TRUST, type TrustSettings } from './flags';
 
 export interface SourceOptions {
   readonly trust?: TrustSettings;
