@@ -4,7 +4,7 @@
  *
  * Under `templateRef`, a WorkflowTemplate's `spec.serviceAccountName`, `spec.volumes` and
  * `spec.securityContext` are ignored: only the template travels. So each step template carries
- * its own service account, volumes and security context (this replaces the seed's podSpecPatch).
+ * its own service account, volumes and security context (this replaces the original pipeline's podSpecPatch).
  */
 import {
   type WorkflowTemplateSpecTemplates,

@@ -236,7 +236,7 @@ describe('build-and-replicate DAG', () => {
     expect(step.when).toBe('{{workflow.status}} != Succeeded');
   });
 
-  test("keeps the seed's parameters and its volume convention", () => {
+  test("keeps the original pipeline's parameters and its volume convention", () => {
     const spec = out.workflowTemplate(WORKFLOW_TEMPLATE.buildAndReplicate).spec;
     expect(spec.arguments.parameters.map((p: Json) => p.name)).toEqual(expect.arrayContaining(['build_path', 'image_tag', 'source_workflow']));
     for (const t of mainTasks(WORKFLOW_TEMPLATE.buildAndReplicate).filter((x) => argument(x, 'workspace_claim'))) {

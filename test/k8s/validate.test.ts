@@ -80,7 +80,7 @@ describe('template-ref', () => {
     expect(f.message).toMatch(/"ferry-slack-notification", which is not emitted/);
   });
 
-  test("a templateRef to a template its WorkflowTemplate does not have (the seed's build-notification)", () => {
+  test("a templateRef to a template its WorkflowTemplate does not have (the original pipeline's build-notification)", () => {
     const [f] = only('template-ref', findings(broken((x) => (x.task('ferry-build-and-replicate', 'notify').templateRef.template = 'build-notification'))));
     expect(f.message).toMatch(/template "build-notification" in ferry-notify, which has no such template \(it has: report, alert\)/);
   });
@@ -200,7 +200,7 @@ describe('service-account', () => {
     expect(f.message).toMatch(/"ferry-pusher-beijing", which is neither emitted nor user-provided/);
   });
 
-  test('a pod template without its own account (the seed relied on spec.serviceAccountName)', () => {
+  test('a pod template without its own account (the original pipeline relied on spec.serviceAccountName)', () => {
     const [f] = only('service-account', findings(broken((x) => delete x.template('ferry-push', 'push-china').serviceAccountName)));
     expect(f.message).toMatch(/under templateRef the WorkflowTemplate spec.serviceAccountName is ignored/);
   });

@@ -6,9 +6,9 @@ import { workflowTemplate } from '../workflow-template';
 import type { FerryChartProps } from './props';
 
 /**
- * The seed's `build-docker` as a DAG: builds from the volume another workflow filled
+ * The original pipeline's `build-docker` as a DAG: builds from the volume another workflow filled
  * (`<source_workflow>-source-code`, checkout under source/), leaves the image there as a tarball
- * and an OCI layout (as the seed did), and delivers it to every destination from the build registry.
+ * and an OCI layout (as the original pipeline did), and delivers it to every destination from the build registry.
  */
 export class BuildAndReplicateChart extends Chart {
   constructor(scope: Construct, id: string, props: FerryChartProps) {
@@ -16,7 +16,7 @@ export class BuildAndReplicateChart extends Chart {
     const tasks = buildAndReplicateTasks(props.config, {
       workspaceClaim: `${workflowParam(WORKFLOW_PARAM.sourceWorkflow)}-${SOURCE_CLAIM_SUFFIX}`,
       imageTag: workflowParam(WORKFLOW_PARAM.imageTag),
-      // The seed's contract: the image also lands on the source workflow's volume.
+      // The original pipeline's contract: the image also lands on the source workflow's volume.
       buildTemplate: TEMPLATE.buildToVolume,
     });
     workflowTemplate(this, {

@@ -12,7 +12,7 @@ export const WORKFLOW_TEMPLATE = {
   push: `${PROJECT}-push`,
   verify: `${PROJECT}-verify`,
   notify: `${PROJECT}-notify`,
-  /** Entry: builds from a volume another workflow filled (the seed's `build-docker`). */
+  /** Entry: builds from a volume another workflow filled (the original pipeline's `build-docker`). */
   buildAndReplicate: `${PROJECT}-build-and-replicate`,
   /** Entry: clones, builds and replicates in one run. */
   pipeline: `${PROJECT}-pipeline`,
@@ -131,7 +131,7 @@ export const PATH = {
 
 /**
  * The volumeClaimTemplate of the pipeline entry. Argo names the claim `<workflow name>-source-code`,
- * which is the seed's convention `{{workflow.parameters.source_workflow}}-source-code` with the
+ * which is the original pipeline's convention `{{workflow.parameters.source_workflow}}-source-code` with the
  * running workflow as its own source workflow.
  */
 export const SOURCE_CLAIM_SUFFIX = 'source-code';

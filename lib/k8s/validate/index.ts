@@ -1,7 +1,7 @@
 /**
  * The offline check of what the cdk8s app emits, run on every synth (lib/synth.ts, bin/k8s.ts):
  * what Argo would reject when a workflow is submitted or runs, and the mistakes the hand-written
- * seed pipeline made (a push under the wrong account because spec.serviceAccountName does not
+ * original pipeline made (a push under the wrong account because spec.serviceAccountName does not
  * travel with templateRef, a notification that never ran because `depends` missed Errored, two
  * names for one template, missing executor RBAC).
  *
