@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main as copyMain } from '../../lib/push/cli-copy';
+import { DEFAULTS } from '../../lib/push/options';
 import {
   blobBytes,
   corruptBlob,
@@ -238,7 +239,9 @@ test('a destination whose upload breaks mid-blob does not hold up the others; it
     );
     expect(run.stderr).not.toContain('FAILED');
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(new RegExp(`retrying in [\\d.]+s \\(attempt 2 of 4\\): upload of sha256:[0-9a-f]{64} to ${flaky.host}/flaky/app:v1: `));
+    expect(run.stderr).toMatch(
+      new RegExp(`retrying in [\\d.]+s \\(attempt 2 of ${DEFAULTS.retries + 1}\\): upload of sha256:[0-9a-f]{64} to ${flaky.host}/flaky/app:v1: `),
+    );
     expect(JSON.parse(run.stdout).destinations.map((d: { digest: string }) => d.digest)).toEqual([image.digest, image.digest]);
     expect((await raw(secure, 'flaky/app:v1')).equals(image.manifest)).toBe(true);
     expect((await raw(plain, 'flaky/app:v1')).equals(image.manifest)).toBe(true);
