@@ -1,9 +1,9 @@
 /**
  * The IAM role one Kubernetes ServiceAccount of the build cluster assumes (IRSA) to push images.
  */
-import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IDependable } from 'constructs';
+import { addWebIdentityRole } from './web-identity-role';
 
 /** What pushing an image to ECR needs on the repository (the registry API calls of a push). */
 export const ECR_PUSH_ACTIONS = [
@@ -69,22 +69,6 @@ export class IrsaRole extends Construct {
 
   constructor(scope: Construct, id: string, props: IrsaRoleProps) {
     super(scope, id);
-    this.role = new iam.Role(this, 'Resource', {
-      roleName: props.roleName,
-      path: props.path,
-      description: props.description,
-      // Both claims pinned: `sub` limits the role to one ServiceAccount, `aud` to tokens minted for STS.
-      assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
-        StringEquals: {
-          [`${props.issuerHostPath}:sub`]: props.subject,
-          [`${props.issuerHostPath}:aud`]: props.audience,
-        },
-      }),
-      permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Boundary', props.permissionsBoundaryArn) : undefined,
-    });
-    // The trust policy names the provider by its literal ARN, which carries no dependency.
-    if (props.oidcProvider) this.role.node.addDependency(props.oidcProvider);
-
     const list = props.listTags ? [ECR_LIST_ACTION] : [];
     const statements = [
       new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
@@ -93,17 +77,11 @@ export class IrsaRole extends Construct {
     if (props.pullRepositoryArns?.length) {
       statements.push(new iam.PolicyStatement({ sid: 'Pull', actions: [...ECR_PULL_ACTIONS, ...list], resources: [...props.pullRepositoryArns] }));
     }
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      managedPolicyName: props.policyName,
-      description: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs only.`,
-      path: props.path,
+    ({ role: this.role, policy: this.policy } = addWebIdentityRole(this, {
+      ...props,
+      policyDescription: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs only.`,
       statements,
-      roles: [this.role],
-    });
-    // Plugin-qualified id: the validation report then lists the finding as acknowledged, with this reason.
-    Validations.of(this.policy).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs.`,
-    });
+      wildcardReason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs.`,
+    }));
   }
 }
