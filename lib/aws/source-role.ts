@@ -4,9 +4,9 @@
  * also mints the outbound web identity token that the destination role trusts.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, type IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';
-import { addWebIdentityRole } from './web-identity-role';
+import { addWebIdentityRole, type WebIdentityRoleBaseProps } from './web-identity-role';
 
 /** Mints an outbound web identity token (IAM outbound identity federation). */
 export const MINT_TOKEN_ACTION = 'sts:GetWebIdentityToken';
@@ -21,31 +21,16 @@ export interface TokenGrant {
   readonly maxDurationSeconds: number;
 }
 
-export interface SourceRoleProps {
+/** The trust is the cluster's: `oidcProviderArn` the build account's provider for the cluster issuer, `audience` the cluster audience. */
+export interface SourceRoleProps extends WebIdentityRoleBaseProps {
   /** Fixed role name, so the ARN (the `sub` of the minted tokens) is known before deploy. */
   readonly roleName: string;
-  /** IAM path of the role and its policy. @default '/' */
-  readonly path?: string;
-  /** Shown in the IAM console. @default - none */
-  readonly description?: string;
-  /** The build account's IAM OIDC provider for the cluster's issuer. */
-  readonly oidcProviderArn: string;
-  /** Deployed before the role when the provider is created in the same stack. @default - nothing */
-  readonly oidcProvider?: IDependable;
-  /** Cluster issuer without `https://`: the prefix of the provider's condition keys. */
-  readonly issuerHostPath: string;
   /** The only token subject trusted: the push ServiceAccount, `system:serviceaccount:<namespace>:<name>`. */
   readonly serviceAccountSubject: string;
-  /** The only token audience trusted (the cluster audience). */
-  readonly audience: string;
-  /** Name of the customer-managed policy holding the permissions. */
-  readonly policyName: string;
   /** The build repositories the push step copies from, as exact ARNs. */
   readonly pullRepositoryArns: readonly string[];
   /** Allow minting outbound web identity tokens, pinned to these values. @default - no token minting */
   readonly mintToken?: TokenGrant;
-  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
-  readonly permissionsBoundaryArn?: string;
 }
 
 /**

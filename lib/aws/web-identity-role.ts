@@ -8,7 +8,8 @@ import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IDependable } from 'constructs';
 
-export interface WebIdentityRoleProps {
+/** What every ferry role states about itself and its trust, whatever it is permitted to do. */
+export interface WebIdentityRoleBaseProps {
   /** Fixed role name, so the role's ARN is known before deploy. */
   readonly roleName: string;
   /** IAM path of the role and its policy. @default '/' */
@@ -21,14 +22,17 @@ export interface WebIdentityRoleProps {
   readonly oidcProvider?: IDependable;
   /** Issuer without `https://`: the prefix of the provider's condition keys. */
   readonly issuerHostPath: string;
-  /** The only token subject trusted. */
-  readonly subject: string;
   /** The only token audience trusted. */
   readonly audience: string;
-  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
-  readonly permissionsBoundaryArn?: string;
   /** Name of the customer-managed policy holding the permissions. */
   readonly policyName: string;
+  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
+  readonly permissionsBoundaryArn?: string;
+}
+
+export interface WebIdentityRoleProps extends WebIdentityRoleBaseProps {
+  /** The only token subject trusted. */
+  readonly subject: string;
   /** The policy's description, shown in the IAM console. */
   readonly policyDescription: string;
   /** The permissions. */
