@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { selfSignedCa } from '../support/certificates';
+import { NEW_P256_KEY, selfSignedCa } from '../support/certificates';
 
 export interface TestCertificates {
   /** PEM file of the CA: NODE_EXTRA_CA_CERTS for clients. */
@@ -23,20 +23,7 @@ export function issueCertificates(dir: string, names: readonly string[]): TestCe
     execFileSync('openssl', args, { stdio: 'pipe' });
   };
   selfSignedCa({ keyFile: file('ca.key'), certFile: file('ca.pem'), subject: '/CN=ferry e2e test CA', extensions: ['keyUsage=critical,keyCertSign'] });
-  run([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    file('server.key'),
-    '-out',
-    file('server.csr'),
-    '-subj',
-    '/CN=aws stand-in',
-  ]);
+  run(['req', ...NEW_P256_KEY, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=aws stand-in']);
   fs.writeFileSync(file('server.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
   run([
     'x509',

@@ -5,6 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { requireTool } from './tools';
 
+/** `openssl req` arguments for a fresh, unencrypted P-256 key: the one key type of every test certificate. */
+export const NEW_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'] as const;
+
 export interface SelfSignedOptions {
   /** Where the PEM private key is written. */
   readonly keyFile: string;
@@ -32,11 +35,7 @@ export function selfSignedCa(options: SelfSignedOptions): void {
     [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_P256_KEY,
       '-keyout',
       options.keyFile,
       '-out',
