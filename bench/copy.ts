@@ -17,9 +17,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
 import { storeImage } from '../test/push/copy-support';
-import { kanikoTar, makeFixture, SMALL_LAYERS } from '../test/push/fixtures';
-import { requireTool, startRegistry, type TestRegistry } from '../test/push/registry-server';
-import { build, ferry, fmt, largeLayers, MB, run, type Timed, timed, withRegistries } from './harness';
+import { kanikoTar } from '../test/push/fixtures';
+import { startRegistry, type TestRegistry } from '../test/push/registry-server';
+import { ferry, fmt, imageMb, makeBenchImage, prepare, run, runsOption, type Timed, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
 const TARGETS = { floorRatio: 1.25, fanoutRatio: 1.5, rssMb: 150, noopSyncSeconds: 2 };
@@ -75,27 +75,19 @@ const runsOf = (xs: number[]) => xs.map(fmt).join(', ');
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const runs = Number(argv[argv.indexOf('--runs') + 1]) || 3;
-  for (const [tool, pkg] of [
-    ['docker-registry', 'docker-registry'],
-    ['skopeo', 'skopeo'],
-    ['curl', 'curl'],
-    ['tar', 'tar'],
-  ])
-    requireTool(tool, pkg);
-  if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
-  build();
+  const runs = runsOption(argv);
+  prepare();
   const loadAtStart = os.loadavg()[0].toFixed(1);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-copy-'));
   const src = await startRegistry();
   try {
     process.stderr.write('generating a 4×64 MB + 3 small-layer image and pushing it to the source registry ...\n');
-    const image = await makeFixture(path.join(work, 'image'), [...largeLayers(4), ...SMALL_LAYERS]);
+    const image = await makeBenchImage(path.join(work, 'image'));
     const stored = await ferry('push', [kanikoTar(image), '--to', `${src.host}/bench/app:v1`, ...insecure(src)]);
     if (!stored) throw new Error('filling the source failed');
     fs.rmSync(path.join(work, 'image'), { recursive: true, force: true });
     const blobs = [image.configDigest, ...image.layers.map((l) => l.digest)];
-    const totalMb = (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
+    const totalMb = imageMb(image);
     const home = fs.mkdtempSync(path.join(work, 'home-'));
 
     const t = { curl: [] as number[], ferry: [] as number[], skopeo: [] as number[], ferry3: [] as number[], skopeo3: [] as number[], noop: [] as number[] };

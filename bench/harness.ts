@@ -6,8 +6,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LayerSpec } from '../test/push/fixtures';
-import { startRegistry, type TestRegistry } from '../test/push/registry-server';
+import { type Fixture, type LayerSpec, makeFixture, SMALL_LAYERS } from '../test/push/fixtures';
+import { requireTool, startRegistry, type TestRegistry } from '../test/push/registry-server';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MB = 1 << 20;
@@ -62,6 +62,34 @@ export function build(): void {
 /** `count` layers of 64 MB incompressible data. */
 export function largeLayers(count: number): LayerSpec[] {
   return Array.from({ length: count }, (_, i) => ({ randomFile: `big${i}.bin`, bytes: 64 * MB }));
+}
+
+/** `--runs N` from the command line; 3 when absent. */
+export function runsOption(argv: readonly string[]): number {
+  return Number(argv[argv.indexOf('--runs') + 1]) || 3;
+}
+
+/** Fails early on a missing tool, then compiles the CLI: what every benchmark needs first. */
+export function prepare(): void {
+  for (const [tool, pkg] of [
+    ['docker-registry', 'docker-registry'],
+    ['skopeo', 'skopeo'],
+    ['curl', 'curl'],
+    ['tar', 'tar'],
+  ])
+    requireTool(tool, pkg);
+  if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
+  build();
+}
+
+/** The benchmark image under `dir`: 4 layers of 64 MB incompressible data plus 3 small ones. */
+export function makeBenchImage(dir: string): Promise<Fixture> {
+  return makeFixture(dir, [...largeLayers(4), ...SMALL_LAYERS]);
+}
+
+/** Config plus layers, in MB: the bytes every copy moves. */
+export function imageMb(image: Fixture): number {
+  return (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
 }
 
 /** `count` fresh registries for `fn`, stopped afterwards. */

@@ -15,9 +15,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapLimit } from '../lib/push/concurrency';
-import { dockerSaveTar, type Fixture, kanikoManifest, kanikoTar, makeFixture, SMALL_LAYERS } from '../test/push/fixtures';
-import { requireTool, type TestRegistry } from '../test/push/registry-server';
-import { build, ferry, fmt, largeLayers, MB, run, type Timed, timed, withRegistries } from './harness';
+import { dockerSaveTar, type Fixture, kanikoManifest, kanikoTar, makeFixture } from '../test/push/fixtures';
+import type { TestRegistry } from '../test/push/registry-server';
+import { ferry, fmt, imageMb, largeLayers, makeBenchImage, prepare, run, runsOption, type Timed, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
 const TARGETS = { floorRatio: 1.25, repushSeconds: 0.5, rssMb: 150 };
@@ -68,26 +68,18 @@ const withRegistry = <T>(fn: (r: TestRegistry) => Promise<T>) => withRegistries(
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const runs = Number(argv[argv.indexOf('--runs') + 1]) || 3;
+  const runs = runsOption(argv);
   const large = !argv.includes('--no-large');
-  for (const [tool, pkg] of [
-    ['docker-registry', 'docker-registry'],
-    ['skopeo', 'skopeo'],
-    ['curl', 'curl'],
-    ['tar', 'tar'],
-  ])
-    requireTool(tool, pkg);
-  if (!fs.existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS: apt-get install -y time');
-  build();
+  prepare();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
   try {
     process.stderr.write('generating a 4×64 MB + 3 small-layer image ...\n');
-    const image = await makeFixture(path.join(work, 'image'), [...largeLayers(4), ...SMALL_LAYERS]);
+    const image = await makeBenchImage(path.join(work, 'image'));
     const kaniko = kanikoTar(image);
     const save = dockerSaveTar(image);
     const manifestFile = path.join(work, 'manifest.json');
     fs.writeFileSync(manifestFile, kanikoManifest(image));
-    const totalMb = (image.config.length + image.layers.reduce((n, l) => n + l.size, 0)) / MB;
+    const totalMb = imageMb(image);
     const skopeoHome = fs.mkdtempSync(path.join(work, 'home-'));
 
     const times = { ferry: [] as number[], skopeo: [] as number[], curl: [] as number[], repush: [] as number[] };

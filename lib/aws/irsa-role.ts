@@ -1,9 +1,9 @@
 /**
  * The IAM role one Kubernetes ServiceAccount of the build cluster assumes (IRSA) to push images.
  */
-import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, type IDependable } from 'constructs';
+import { Construct } from 'constructs';
+import { addWebIdentityRole, type WebIdentityRoleBaseProps } from './web-identity-role';
 
 /** What pushing an image to ECR needs on the repository (the registry API calls of a push). */
 export const ECR_PUSH_ACTIONS = [
@@ -27,34 +27,16 @@ export const ECR_LIST_ACTION = 'ecr:ListImages';
 /** Registry login. IAM offers no resource-level permission for it, hence `*`. */
 export const ECR_LOGIN_ACTION = 'ecr:GetAuthorizationToken';
 
-export interface IrsaRoleProps {
-  /** Fixed role name, so the role's ARN is known before deploy. */
-  readonly roleName: string;
-  /** IAM path of the role and its policy. @default '/' */
-  readonly path?: string;
-  /** Shown in the IAM console. @default - none */
-  readonly description?: string;
-  /** ARN of the IAM OIDC provider of the issuer the role trusts. */
-  readonly oidcProviderArn: string;
-  /** Deployed before the role when the provider is created in the same stack. @default - nothing */
-  readonly oidcProvider?: IDependable;
-  /** Issuer without `https://`: the prefix of the provider's condition keys. */
-  readonly issuerHostPath: string;
+export interface IrsaRoleProps extends WebIdentityRoleBaseProps {
   /**
    * The only token subject trusted: the ServiceAccount `system:serviceaccount:<namespace>:<name>` for
    * cluster tokens, the source role's ARN for outbound web identity tokens.
    */
   readonly subject: string;
-  /** The only token audience trusted. */
-  readonly audience: string;
-  /** Name of the customer-managed policy holding the permissions. */
-  readonly policyName: string;
   /** Repositories the role may push to, as exact ARNs. */
   readonly pushRepositoryArns: readonly string[];
   /** Repositories the role may also pull from (Kaniko's layer cache; the build repositories for a destination in the build account). @default - none */
   readonly pullRepositoryArns?: readonly string[];
-  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
-  readonly permissionsBoundaryArn?: string;
   /** Also allow listing the tags of every push and pull repository (ECR_LIST_ACTION), for `ferry sync`. @default false */
   readonly listTags?: boolean;
 }
@@ -69,22 +51,6 @@ export class IrsaRole extends Construct {
 
   constructor(scope: Construct, id: string, props: IrsaRoleProps) {
     super(scope, id);
-    this.role = new iam.Role(this, 'Resource', {
-      roleName: props.roleName,
-      path: props.path,
-      description: props.description,
-      // Both claims pinned: `sub` limits the role to one ServiceAccount, `aud` to tokens minted for STS.
-      assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
-        StringEquals: {
-          [`${props.issuerHostPath}:sub`]: props.subject,
-          [`${props.issuerHostPath}:aud`]: props.audience,
-        },
-      }),
-      permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Boundary', props.permissionsBoundaryArn) : undefined,
-    });
-    // The trust policy names the provider by its literal ARN, which carries no dependency.
-    if (props.oidcProvider) this.role.node.addDependency(props.oidcProvider);
-
     const list = props.listTags ? [ECR_LIST_ACTION] : [];
     const statements = [
       new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
@@ -93,17 +59,11 @@ export class IrsaRole extends Construct {
     if (props.pullRepositoryArns?.length) {
       statements.push(new iam.PolicyStatement({ sid: 'Pull', actions: [...ECR_PULL_ACTIONS, ...list], resources: [...props.pullRepositoryArns] }));
     }
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      managedPolicyName: props.policyName,
-      description: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs only.`,
-      path: props.path,
+    ({ role: this.role, policy: this.policy } = addWebIdentityRole(this, {
+      ...props,
+      policyDescription: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs only.`,
       statements,
-      roles: [this.role],
-    });
-    // Plugin-qualified id: the validation report then lists the finding as acknowledged, with this reason.
-    Validations.of(this.policy).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs.`,
-    });
+      wildcardReason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs.`,
+    }));
   }
 }

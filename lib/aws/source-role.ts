@@ -3,10 +3,10 @@
  * the build registry and reaches the destination role. For an outbound-federation destination it
  * also mints the outbound web identity token that the destination role trusts.
  */
-import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, type IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';
+import { addWebIdentityRole, type WebIdentityRoleBaseProps } from './web-identity-role';
 
 /** Mints an outbound web identity token (IAM outbound identity federation). */
 export const MINT_TOKEN_ACTION = 'sts:GetWebIdentityToken';
@@ -21,31 +21,16 @@ export interface TokenGrant {
   readonly maxDurationSeconds: number;
 }
 
-export interface SourceRoleProps {
+/** The trust is the cluster's: `oidcProviderArn` the build account's provider for the cluster issuer, `audience` the cluster audience. */
+export interface SourceRoleProps extends WebIdentityRoleBaseProps {
   /** Fixed role name, so the ARN (the `sub` of the minted tokens) is known before deploy. */
   readonly roleName: string;
-  /** IAM path of the role and its policy. @default '/' */
-  readonly path?: string;
-  /** Shown in the IAM console. @default - none */
-  readonly description?: string;
-  /** The build account's IAM OIDC provider for the cluster's issuer. */
-  readonly oidcProviderArn: string;
-  /** Deployed before the role when the provider is created in the same stack. @default - nothing */
-  readonly oidcProvider?: IDependable;
-  /** Cluster issuer without `https://`: the prefix of the provider's condition keys. */
-  readonly issuerHostPath: string;
   /** The only token subject trusted: the push ServiceAccount, `system:serviceaccount:<namespace>:<name>`. */
   readonly serviceAccountSubject: string;
-  /** The only token audience trusted (the cluster audience). */
-  readonly audience: string;
-  /** Name of the customer-managed policy holding the permissions. */
-  readonly policyName: string;
   /** The build repositories the push step copies from, as exact ARNs. */
   readonly pullRepositoryArns: readonly string[];
   /** Allow minting outbound web identity tokens, pinned to these values. @default - no token minting */
   readonly mintToken?: TokenGrant;
-  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
-  readonly permissionsBoundaryArn?: string;
 }
 
 /**
@@ -59,38 +44,20 @@ export class SourceRole extends Construct {
 
   constructor(scope: Construct, id: string, props: SourceRoleProps) {
     super(scope, id);
-    this.role = new iam.Role(this, 'Resource', {
-      roleName: props.roleName,
-      path: props.path,
-      description: props.description,
-      assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
-        StringEquals: {
-          [`${props.issuerHostPath}:sub`]: props.serviceAccountSubject,
-          [`${props.issuerHostPath}:aud`]: props.audience,
-        },
-      }),
-      permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Boundary', props.permissionsBoundaryArn) : undefined,
-    });
-    if (props.oidcProvider) this.role.node.addDependency(props.oidcProvider);
-
     const statements = [
       new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'PullBuildImages', actions: [...ECR_PULL_ACTIONS, ECR_LIST_ACTION], resources: [...props.pullRepositoryArns] }),
     ];
     if (props.mintToken) statements.push(mintStatement(props.mintToken));
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      managedPolicyName: props.policyName,
-      description: `Permissions of the source role ${props.roleName}: registry login, pull of the build repositories${props.mintToken ? ', and minting outbound web identity tokens for one audience' : ''}.`,
-      path: props.path,
+    ({ role: this.role, policy: this.policy } = addWebIdentityRole(this, {
+      ...props,
+      subject: props.serviceAccountSubject,
+      policyDescription: `Permissions of the source role ${props.roleName}: registry login, pull of the build repositories${props.mintToken ? ', and minting outbound web identity tokens for one audience' : ''}.`,
       statements,
-      roles: [this.role],
-    });
-    Validations.of(this.policy).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: props.mintToken
+      wildcardReason: props.mintToken
         ? `Only ${ECR_LOGIN_ACTION} and ${MINT_TOKEN_ACTION} are granted on "*": IAM defines no resource type for either. The token grant is pinned by conditions on audience, signing algorithm and duration; pull is scoped to exact repository ARNs.`
         : `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Pull is scoped to exact repository ARNs.`,
-    });
+    }));
   }
 }
 

@@ -30,6 +30,11 @@ const ENABLE =
 const OUTBOUND_HOST = 'a1b2c3d4-5678-90ab-cdef-111111111111.tokens.sts.global.api.aws';
 const CLUSTER_HOST_PATH = 'oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
+/** build.yaml imports the provider `arn` instead of creating one (the example's commented-out line, set). */
+function importBuildProvider(dir: string, arn: string): void {
+  editConfig(dir, 'build.yaml', `# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/${CLUSTER_HOST_PATH}`, `oidcProviderArn: ${arn}`);
+}
+
 test('outbound-federation without outboundFederation.issuerUrl names the destination and how to get the issuer', () => {
   const lines = problems((dir) => editConfig(dir, 'build.yaml', /\noutboundFederation:\n {2}issuerUrl: .*\n/, '\n'));
   expect(lines).toEqual([
@@ -98,14 +103,7 @@ test('the outbound issuer cannot be the cluster issuer', () => {
 describe('an imported provider must be the one for the issuer the role trusts', () => {
   test('a cluster-oidc target importing a provider of another issuer', () => {
     const arn = 'arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/OTHER';
-    const lines = problems((dir) =>
-      editConfig(
-        dir,
-        'build.yaml',
-        '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
-        `oidcProviderArn: ${arn}`,
-      ),
-    );
+    const lines = problems((dir) => importBuildProvider(dir, arn));
     expect(lines).toEqual([
       `config/build.yaml:13: oidcProviderArn = "${arn}": is a provider for oidc.eks.us-west-2.amazonaws.com/id/OTHER, not for the cluster's issuer (cluster.issuerUrl), which this role trusts (expected an ARN ending oidc-provider/${CLUSTER_HOST_PATH})`,
     ]);
@@ -142,14 +140,7 @@ test('an outboundFederation block without issuerUrl says how to get the issuer',
 
 test('an imported provider of another account is reported once, not also for its issuer', () => {
   const arn = 'arn:aws:iam::999999999999:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/OTHER';
-  const lines = problems((dir) =>
-    editConfig(
-      dir,
-      'build.yaml',
-      '# oidcProviderArn: arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
-      `oidcProviderArn: ${arn}`,
-    ),
-  );
+  const lines = problems((dir) => importBuildProvider(dir, arn));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^config\/build\.yaml:13: oidcProviderArn = "arn:aws:iam::999999999999:.*arn:aws:iam::111111111111:oidc-provider\//);
 });

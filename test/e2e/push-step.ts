@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { childOutput } from '../support/child-output';
 import type { TestIssuer } from './issuers';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -141,19 +142,8 @@ export async function runStep(step: PushStep, run: StepRun): Promise<StepResult>
   const fullEnv = { PATH: `${bin}${path.delimiter}${process.env.PATH}`, HOME: home, TMPDIR: hostPath('/tmp'), ...env, ...run.extraEnv };
   fs.mkdirSync(fullEnv.TMPDIR, { recursive: true });
   const [file, ...args] = command;
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: fullEnv, cwd: run.dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, command, env: fullEnv, hostPath }));
-  });
+  const output = await childOutput(spawn(file, args, { env: fullEnv, cwd: run.dir }));
+  return { ...output, command, env: fullEnv, hostPath };
 }
 
 /** What the pod identity webhook adds for this ServiceAccount, and the token it mounts. */

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requireTool } from '../push/registry-server';
+import { NEW_P256_KEY, selfSignedCa } from '../support/certificates';
 
 export interface TestCertificates {
   /** PEM file of the CA: NODE_EXTRA_CA_CERTS for clients. */
@@ -17,47 +17,13 @@ export interface TestCertificates {
 }
 
 export function issueCertificates(dir: string, names: readonly string[]): TestCertificates {
-  requireTool('openssl', 'openssl');
   fs.mkdirSync(dir, { recursive: true });
   const file = (name: string): string => path.join(dir, name);
   const run = (args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'pipe' });
   };
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ferry e2e test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign',
-  ]);
-  run([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    file('server.key'),
-    '-out',
-    file('server.csr'),
-    '-subj',
-    '/CN=aws stand-in',
-  ]);
+  selfSignedCa({ keyFile: file('ca.key'), certFile: file('ca.pem'), subject: '/CN=ferry e2e test CA', extensions: ['keyUsage=critical,keyCertSign'] });
+  run(['req', ...NEW_P256_KEY, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=aws stand-in']);
   fs.writeFileSync(file('server.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
   run([
     'x509',

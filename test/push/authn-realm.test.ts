@@ -6,13 +6,13 @@
  * docker-registry never names a foreign realm or sends an upload elsewhere). Each records
  * every request with its Authorization header, so the tests can show who saw what.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { selfSignedCa } from '../support/certificates';
 import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
 import { dockerConfig, ferryPush, type RunResult, tmpDir } from './helpers';
 
@@ -46,31 +46,7 @@ beforeAll(async () => {
   image = kanikoTar(await makeFixture(path.join(work, 'image'), SMALL_LAYERS.slice(0, 1)));
   const certFile = path.join(work, 'cert.pem');
   const keyFile = path.join(work, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=ferry realm test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    ],
-    { stdio: 'pipe' },
-  );
+  selfSignedCa({ keyFile, certFile, subject: '/CN=ferry realm test', altNames: ['IP:127.0.0.1', 'DNS:localhost'] });
   cert = { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), file: certFile };
 });
 

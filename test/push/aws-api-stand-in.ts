@@ -19,7 +19,6 @@
  *    one audience, DurationSeconds 60..3600, a known signing algorithm.
  * Hands out the password the real test registry's htpasswd knows for user AWS.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -28,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { partitionOfRegion } from '../../lib/config/partitions';
+import { selfSignedCa } from '../support/certificates';
 
 export type StandInApi = 'ecr:GetAuthorizationToken' | 'sts:AssumeRoleWithWebIdentity' | 'sts:GetWebIdentityToken';
 
@@ -152,31 +152,7 @@ function decode(token: string): Record<string, unknown> | undefined {
 function certificate(dir: string, hosts: readonly string[]): { cert: string; key: string } {
   const cert = path.join(dir, 'aws-cert.pem');
   const key = path.join(dir, 'aws-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=ferry test AWS stand-in',
-      '-addext',
-      `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    ],
-    { stdio: 'pipe' },
-  );
+  selfSignedCa({ keyFile: key, certFile: cert, subject: '/CN=ferry test AWS stand-in', altNames: hosts.map((h) => `DNS:${h}`) });
   return { cert, key };
 }
 

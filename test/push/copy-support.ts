@@ -7,9 +7,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { registryHttp } from '../support/registry-http';
 import type { TestRegistry } from './registry-server';
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -284,22 +284,11 @@ export function registryRequest(
   method = 'HEAD',
   auth?: string,
 ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      accept: [MT.manifest, MT.index, 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(
-        ', ',
-      ),
-    };
-    if (auth) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
-    const url = `${registry.tls ? 'https' : 'http'}://${registry.host}${urlPath}`;
-    const req = (registry.tls ? https : http).request(url, { method, ca: registry.ca, agent: false, headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const headers: Record<string, string> = {
+    accept: [MT.manifest, MT.index, 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(
+      ', ',
+    ),
+  };
+  if (auth) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+  return registryHttp(registry, urlPath, method, headers);
 }

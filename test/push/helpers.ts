@@ -1,13 +1,14 @@
 /** Running ferry in-process and the real clients (skopeo, HTTP) that check what landed. */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../lib/push/cli';
+import { childOutput } from '../support/child-output';
 import { tempDir } from '../support/config-fixture';
+import { registryHttp } from '../support/registry-http';
 import { requireTool, type TestRegistry } from './registry-server';
 
 export const USER = 'ferry-tester';
@@ -39,23 +40,13 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Runs the real command line (bin/ferry.ts through tsx) as a child process. */
 export function ferryProcess(args: readonly string[], env: Record<string, string | undefined>, as?: { uid: number; gid: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], {
+  return childOutput(
+    spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'bin', 'ferry.ts'), ...args], {
       env: env as NodeJS.ProcessEnv,
       cwd: REPO_ROOT,
       ...as,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+    }),
+  );
 }
 
 /** A DOCKER_CONFIG directory whose config.json holds basic credentials for `host`. */
@@ -98,26 +89,9 @@ export function registryGet(
   urlPath: string,
   method = 'GET',
 ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const options = {
-      method,
-      ca: registry.ca,
-      agent: false as const,
-      headers: {
-        accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
-        ...(registry.tls ? { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` } : {}),
-      },
-    };
-    const url = `${registry.tls ? 'https' : 'http'}://${registry.host}${urlPath}`;
-    const req = (registry.tls ? https : http).request(url, options, (res) => {
-      let body = '';
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
+  return registryHttp(registry, urlPath, method, {
+    accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    ...(registry.tls ? { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` } : {}),
   });
 }
 

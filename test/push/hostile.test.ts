@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { type FaultyProxy, startFaultyProxy } from './faulty-proxy';
+import { type Fault, type FaultyProxy, startFaultyProxy } from './faulty-proxy';
 import { type Fixture, kanikoManifest, kanikoTar, makeFixture, SMALL_LAYERS, sha256 } from './fixtures';
 import { dockerConfig, ferryPush, PASSWORD, registryGet, tmpDir, USER } from './helpers';
 import { startRegistry, type TestRegistry } from './registry-server';
@@ -87,6 +87,16 @@ async function securedProxy(faults: Parameters<typeof startFaultyProxy>[1]) {
   return { p, env, args };
 }
 
+/** Every manifest PUT (to paths containing `pathIncludes`) answered 400 with `body`. */
+const refuseManifestPuts = (body: string, pathIncludes = '/manifests/'): Fault => ({
+  method: 'PUT',
+  pathIncludes,
+  times: 100,
+  kind: 'status',
+  status: 400,
+  body,
+});
+
 const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 
 describe('credentials stay with the host that asked for them', () => {
@@ -128,16 +138,7 @@ describe('credentials stay with the host that asked for them', () => {
 describe('registry text is sanitised', () => {
   test('control characters, forged lines and escapes in an error message never reach stderr or --json; length is capped', async () => {
     const forged = `nope\n${plain.host}/x:v1: done, sha256:${'0'.repeat(64)} (4 pushed)\r\x1b[2J\x1b]0;owned\x07${'A'.repeat(5000)}`;
-    const p = await proxy(plain.host, [
-      {
-        method: 'PUT',
-        pathIncludes: '/manifests/',
-        times: 100,
-        kind: 'status',
-        status: 400,
-        body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: forged }] }),
-      },
-    ]);
+    const p = await proxy(plain.host, [refuseManifestPuts(JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: forged }] }))]);
     const run = await ferryPush([image, '--to', `${p.host}/sanitised/app:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(1);
     // eslint-disable-next-line no-control-regex
@@ -164,7 +165,7 @@ describe('what no retry can fix exits 2', () => {
         },
       ],
     });
-    const p = await proxy(plain.host, [{ method: 'PUT', pathIncludes: '/manifests/v1', times: 100, kind: 'status', status: 400, body: ecrAnswer }]);
+    const p = await proxy(plain.host, [refuseManifestPuts(ecrAnswer, '/manifests/v1')]);
     const run = await ferryPush([image, '--to', `${p.host}/immutable/app:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(2);
     const ours = sha256(kanikoManifest(fixture));
@@ -177,16 +178,7 @@ describe('what no retry can fix exits 2', () => {
 
   test('a tag already at this digest is success even when the registry refuses every manifest PUT', async () => {
     expect((await ferryPush([image, '--to', `${plain.host}/immutable/same:v1`, '--insecure-registry', plain.host], {})).code).toBe(0);
-    const p = await proxy(plain.host, [
-      {
-        method: 'PUT',
-        pathIncludes: '/manifests/',
-        times: 100,
-        kind: 'status',
-        status: 400,
-        body: '{"errors":[{"code":"TAG_INVALID","message":"immutable"}]}',
-      },
-    ]);
+    const p = await proxy(plain.host, [refuseManifestPuts('{"errors":[{"code":"TAG_INVALID","message":"immutable"}]}')]);
     const run = await ferryPush([image, '--to', `${p.host}/immutable/same:v1`, '--insecure-registry', p.host, '--json'], {});
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).destinations[0]).toMatchObject({ ok: true, digest: sha256(kanikoManifest(fixture)) });

@@ -12,6 +12,8 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { selfSignedCa } from '../support/certificates';
+import { requireTool } from '../support/tools';
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` */
@@ -31,14 +33,7 @@ export interface TestRegistry {
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
-/** Fails loudly when a tool the tests depend on is missing: CI installs it. */
-export function requireTool(tool: string, debianPackage: string): string {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, tool);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  throw new Error(`${tool} is not installed; the push tests need the real one: apt-get install -y ${debianPackage}`);
-}
+export { requireTool };
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,34 +47,9 @@ export function freePort(): Promise<number> {
 }
 
 function selfSignedCert(dir: string): { cert: string; key: string } {
-  requireTool('openssl', 'openssl');
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=ferry test registry',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    ],
-    { stdio: 'pipe' },
-  );
+  selfSignedCa({ keyFile: key, certFile: cert, subject: '/CN=ferry test registry', altNames: ['IP:127.0.0.1'] });
   return { cert, key };
 }
 

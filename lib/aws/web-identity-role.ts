@@ -1,0 +1,76 @@
+/**
+ * The shape every ferry role shares: trusted through an IAM OIDC provider with both `sub` and
+ * `aud` pinned, its permissions in one customer-managed policy (NIST 800-53 AC-6 asks for
+ * managed policies so they can be reviewed and reused), and the one cdk-nag IAM5 finding that
+ * the `*` of the registry login brings acknowledged with the reason.
+ */
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct, IDependable } from 'constructs';
+
+/** What every ferry role states about itself and its trust, whatever it is permitted to do. */
+export interface WebIdentityRoleBaseProps {
+  /** Fixed role name, so the role's ARN is known before deploy. */
+  readonly roleName: string;
+  /** IAM path of the role and its policy. @default '/' */
+  readonly path?: string;
+  /** Shown in the IAM console. @default - none */
+  readonly description?: string;
+  /** ARN of the IAM OIDC provider of the issuer the role trusts. */
+  readonly oidcProviderArn: string;
+  /** Deployed before the role when the provider is created in the same stack. @default - nothing */
+  readonly oidcProvider?: IDependable;
+  /** Issuer without `https://`: the prefix of the provider's condition keys. */
+  readonly issuerHostPath: string;
+  /** The only token audience trusted. */
+  readonly audience: string;
+  /** Name of the customer-managed policy holding the permissions. */
+  readonly policyName: string;
+  /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
+  readonly permissionsBoundaryArn?: string;
+}
+
+export interface WebIdentityRoleProps extends WebIdentityRoleBaseProps {
+  /** The only token subject trusted. */
+  readonly subject: string;
+  /** The policy's description, shown in the IAM console. */
+  readonly policyDescription: string;
+  /** The permissions. */
+  readonly statements: iam.PolicyStatement[];
+  /** Why the `*` resources in the statements are acceptable: the acknowledgement's reason. */
+  readonly wildcardReason: string;
+}
+
+/**
+ * Adds the role (id `Resource`), its boundary reference (`Boundary`) and policy (`Policy`)
+ * directly to `scope`, not to a construct of their own, so the logical IDs stay those of the
+ * constructs that call it.
+ */
+export function addWebIdentityRole(scope: Construct, props: WebIdentityRoleProps): { role: iam.Role; policy: iam.ManagedPolicy } {
+  const role = new iam.Role(scope, 'Resource', {
+    roleName: props.roleName,
+    path: props.path,
+    description: props.description,
+    // Both claims pinned: `sub` limits the role to one subject, `aud` to tokens minted for STS.
+    assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
+      StringEquals: {
+        [`${props.issuerHostPath}:sub`]: props.subject,
+        [`${props.issuerHostPath}:aud`]: props.audience,
+      },
+    }),
+    permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(scope, 'Boundary', props.permissionsBoundaryArn) : undefined,
+  });
+  // The trust policy names the provider by its literal ARN, which carries no dependency.
+  if (props.oidcProvider) role.node.addDependency(props.oidcProvider);
+
+  const policy = new iam.ManagedPolicy(scope, 'Policy', {
+    managedPolicyName: props.policyName,
+    description: props.policyDescription,
+    path: props.path,
+    statements: props.statements,
+    roles: [role],
+  });
+  // Plugin-qualified id: the validation report then lists the finding as acknowledged, with this reason.
+  Validations.of(policy).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: props.wildcardReason });
+  return { role, policy };
+}
