@@ -1,4 +1,4 @@
-# The ferry pusher image: `ferry push` on Node 24 LTS, no dev dependencies, non-root.
+# The ferry pusher image: `ferry` (push, copy, sync) on Node 24 LTS, no dev dependencies, non-root.
 # Built by the pipeline with Kaniko from this repository (see docs/push-credentials.md).
 # NODE_VERSION is the one place the image's Node version is written: .ci/run reads it
 # to run the push tests on the same version.
@@ -24,4 +24,5 @@ COPY bin/ferry ./bin/ferry
 RUN ln -s /opt/ferry/bin/ferry /usr/local/bin/ferry
 # By number, so Kubernetes runAsNonRoot can verify it; the same id the Argo templates run as.
 USER 65532:65532
-ENTRYPOINT ["ferry", "push"]
+# The Argo templates set the command (ferry copy, ferry sync) explicitly.
+ENTRYPOINT ["ferry"]
