@@ -84,7 +84,7 @@ test('10 of 10 pushes land at the default --retries with the right digest and ev
   });
   const host = proxy.host;
   const runs = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '90', '--json'], {})),
+    Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '240', '--json'], {})),
   );
   const faulted = proxy.seen.filter((r) => r.fault);
   expect(faulted.length).toBeGreaterThan(10);
@@ -101,4 +101,4 @@ test('10 of 10 pushes land at the default --retries with the right digest and ev
     const { config, layers } = JSON.parse(manifest.toString());
     for (const blob of [config, ...layers]) expect(sha256(fs.readFileSync(path.join(out, blob.digest.slice(7))))).toBe(blob.digest);
   }
-}, 240_000);
+}, 420_000);
