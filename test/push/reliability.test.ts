@@ -84,7 +84,9 @@ test('10 of 10 pushes land at the default --retries with the right digest and ev
   });
   const host = proxy.host;
   const runs = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '240', '--json'], {})),
+    Array.from({ length: 10 }, (_, i) =>
+      ferryPush([image, '--to', `${host}/faults/app${i}:v1`, '--insecure-registry', host, '--timeout', '240', '--json'], {}),
+    ),
   );
   const faulted = proxy.seen.filter((r) => r.fault);
   expect(faulted.length).toBeGreaterThan(10);
