@@ -7,7 +7,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Fixture, type LayerSpec, makeFixture, SMALL_LAYERS } from '../test/push/fixtures';
-import { requireTool, startRegistry, type TestRegistry } from '../test/push/registry-server';
+import { startRegistry, type TestRegistry } from '../test/push/registry-server';
+import { requireTool } from '../test/support/tools';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MB = 1 << 20;

@@ -25,8 +25,9 @@ import { pushTaskName, registryHost, roleArn, roleName, serviceAccountName, sour
 import { main as ferryPush } from '../../lib/push/cli';
 import { synthesize } from '../../lib/synth';
 import { makeFixture, ociLayoutDir, SMALL_LAYERS } from '../push/fixtures';
-import { requireTool, startRegistry, type TestRegistry } from '../push/registry-server';
+import { startRegistry, type TestRegistry } from '../push/registry-server';
 import { EXAMPLE_CONFIG, tempDir } from '../support/config-fixture';
+import { requireTool } from '../support/tools';
 import { AwsFront } from './aws-front';
 import { IamWorld, readCloudAssembly, type StackTemplate } from './iam-world';
 import { TestIssuer } from './issuers';

@@ -9,7 +9,8 @@ import { main } from '../../lib/push/cli';
 import { childOutput } from '../support/child-output';
 import { tempDir } from '../support/config-fixture';
 import { registryHttp } from '../support/registry-http';
-import { requireTool, type TestRegistry } from './registry-server';
+import { requireTool } from '../support/tools';
+import type { TestRegistry } from './registry-server';
 
 export const USER = 'ferry-tester';
 export const PASSWORD = 'correct-horse-battery-9';
