@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mapLimit } from '../lib/push/concurrency';
+import { mapLimit } from '../lib/common/concurrency';
 import { storeImage } from '../test/push/copy-support';
 import { kanikoTar } from '../test/push/fixtures';
 import { startRegistry, type TestRegistry } from '../test/push/registry-server';

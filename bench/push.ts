@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mapLimit } from '../lib/push/concurrency';
+import { mapLimit } from '../lib/common/concurrency';
 import { dockerSaveTar, type Fixture, kanikoManifest, kanikoTar, makeFixture } from '../test/push/fixtures';
 import type { TestRegistry } from '../test/push/registry-server';
 import { ferry, fmt, imageMb, largeLayers, makeBenchImage, prepare, run, runsOption, type Timed, timed, withRegistries } from './harness';

@@ -1,9 +1,9 @@
 /** The `ferry` command: dispatches to its subcommands. */
 
-import { USAGE as PUSH_USAGE, main as push } from '../lib/push/cli';
-import { USAGE as COPY_USAGE, main as copy } from '../lib/push/cli-copy';
-import { USAGE as SYNC_USAGE, main as sync } from '../lib/push/cli-sync';
-import { EXIT } from '../lib/push/errors';
+import { USAGE as COPY_USAGE, main as copy } from '../lib/cli/copy';
+import { USAGE as PUSH_USAGE, main as push } from '../lib/cli/push';
+import { USAGE as SYNC_USAGE, main as sync } from '../lib/cli/sync';
+import { EXIT } from '../lib/contract';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   push: { run: push, usage: PUSH_USAGE, summary: 'push an image tarball or OCI layout to registries' },

@@ -5,7 +5,7 @@
  * anything unexpected exits 1.
  */
 import { ConfigError } from './config/problems';
-import { EXIT } from './push/errors';
+import { EXIT } from './contract';
 
 /**
  * An error whose message is already the user's report, one line per problem, each naming what

@@ -1,11 +1,11 @@
-/** Argo retryStrategy from a step's StepRetry: one shape for every step, exit codes from lib/push. */
+/** Argo retryStrategy from a step's StepRetry: one shape for every step, exit codes from lib/contract.ts. */
 import {
   type WorkflowTemplateSpecTemplatesRetryStrategy,
   WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor,
   WorkflowTemplateSpecTemplatesRetryStrategyLimit,
   WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy,
 } from '../../imports/argoproj.io';
-import { EXIT } from '../push/errors';
+import { EXIT } from '../contract';
 import type { StepRetry } from './constants';
 
 /** Exponential backoff: each wait doubles the last. */

@@ -8,7 +8,7 @@
  * destination back, by tag and by digest, and found the built digest; so Succeeded means
  * "holds the image", and anything else means it may not.
  */
-import { EXIT } from '../push/errors';
+import { EXIT } from '../contract';
 import { OUT_FILE, PATH } from './constants';
 
 const DIGEST_RE = `^sha256:[0-9a-f]{64}$`;

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { indexTar, MAX_HEADER_EXTENSION } from '../../lib/push/archive';
+import { indexTar, MAX_HEADER_EXTENSION } from '../../lib/image/archive';
 import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
 import { ferryProcess, ferryPush, tmpDir } from './helpers';
 

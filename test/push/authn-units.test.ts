@@ -1,8 +1,8 @@
 /** The credential rules that need no server: refresh before expiry, trust flags, FIPS endpoint choice. */
-import { REFRESH_MARGIN_MS, refreshing } from '../../lib/push/authn/aws-credentials';
-import { ecrConfig, hasFipsEndpoint, stsConfig } from '../../lib/push/authn/endpoints';
-import { tokenClaims } from '../../lib/push/authn/federation';
-import { checkFederatedRole, DEFAULT_TRUST, parseTrust } from '../../lib/push/authn/flags';
+import { REFRESH_MARGIN_MS, refreshing } from '../../lib/registry/authn/aws-credentials';
+import { ecrConfig, hasFipsEndpoint, stsConfig } from '../../lib/registry/authn/endpoints';
+import { tokenClaims } from '../../lib/registry/authn/federation';
+import { checkFederatedRole, DEFAULT_TRUST, parseTrust } from '../../lib/registry/authn/flags';
 
 describe('refreshing credentials', () => {
   test('are reused until REFRESH_MARGIN_MS before they expire, then fetched again; a failure is not cached', async () => {

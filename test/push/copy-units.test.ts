@@ -1,9 +1,9 @@
 /** The pieces of copy and sync that need no registry: the fan-out, tag globs, manifest parsing. */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbandonedError, Fanout } from '../../lib/push/fanout';
-import { parseManifest } from '../../lib/push/pull';
-import { globToRegExp } from '../../lib/push/sync';
+import { AbandonedError, Fanout } from '../../lib/operations/fanout';
+import { globToRegExp } from '../../lib/operations/sync';
+import { parseManifest } from '../../lib/registry/pull';
 
 const chunks = (n: number, size = 64 * 1024) => Array.from({ length: n }, (_, i) => Buffer.alloc(size, i % 256));
 

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { main as copyMain } from '../../lib/push/cli-copy';
-import { DEFAULTS } from '../../lib/push/options';
+import { main as copyMain } from '../../lib/cli/copy';
+import { DEFAULTS } from '../../lib/cli/options';
 import {
   blobBytes,
   corruptBlob,

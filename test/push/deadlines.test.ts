@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { Transport } from '../../lib/push/transport';
+import { Transport } from '../../lib/registry/transport';
 import { type FaultyProxy, startFaultyProxy } from './faulty-proxy';
 import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
 import { ferryProcess, ferryPush, registryGet, tmpDir } from './helpers';

@@ -2,7 +2,7 @@
  * Builds small deterministic images in the four input formats ferry reads, from the
  * same layers: Kaniko --tar-path tarball, `docker save` tarball, OCI layout directory
  * and OCI layout tar. Archives are written by the system `tar`, an implementation
- * independent of ferry's reader. Digests are computed here, independently of lib/push.
+ * independent of ferry's reader. Digests are computed here, independently of ferry's lib/.
  * bench/push.ts uses it with large random layers, so files stream and never sit in memory.
  */
 import { execFileSync } from 'node:child_process';
@@ -34,7 +34,7 @@ export interface Fixture {
 
 const TAR_FLAGS = ['--format=ustar', '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner'];
 
-/** `sha256:<hex>` of bytes, computed here independently of lib/push. */
+/** `sha256:<hex>` of bytes, computed here independently of ferry's lib/. */
 export function sha256(bytes: Buffer | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }

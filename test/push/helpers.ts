@@ -5,7 +5,7 @@ import type * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { main } from '../../lib/push/cli';
+import { main } from '../../lib/cli/push';
 import { childOutput } from '../support/child-output';
 import { tempDir } from '../support/config-fixture';
 import { registryHttp } from '../support/registry-http';

@@ -5,11 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Authenticator, anonymous } from '../../lib/push/authn';
-import { main as syncMain } from '../../lib/push/cli-sync';
-import { listTags } from '../../lib/push/pull';
-import { Registry } from '../../lib/push/registry';
-import { Transport } from '../../lib/push/transport';
+import { main as syncMain } from '../../lib/cli/sync';
+import { Authenticator, anonymous } from '../../lib/registry/authn';
+import { listTags } from '../../lib/registry/pull';
+import { Registry } from '../../lib/registry/registry';
+import { Transport } from '../../lib/registry/transport';
 import {
   MT,
   type RegistryProxy,

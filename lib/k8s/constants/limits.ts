@@ -1,5 +1,5 @@
 /** Requests, limits, deadlines, retries and clean-up times of the pipeline steps. */
-import { PUSH_STEP_DEADLINE_SECONDS, PUSH_STEP_MARGIN_SECONDS } from '../../push/deadlines';
+import { PUSH_STEP_DEADLINE_SECONDS, PUSH_STEP_MARGIN_SECONDS } from '../../contract';
 
 export interface StepLimits {
   readonly requests: { readonly cpu: string; readonly memory: string };
@@ -11,7 +11,7 @@ export interface StepLimits {
 export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'verify' | 'notify', StepLimits>> = {
   clone: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' }, activeDeadlineSeconds: 600 },
   build: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '4', memory: '8Gi' }, activeDeadlineSeconds: 3600 },
-  // ferry's default --timeout is derived from this deadline (lib/push/deadlines.ts).
+  // ferry's default --timeout is derived from this deadline (lib/contract.ts).
   push: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: PUSH_STEP_DEADLINE_SECONDS },
   // One destination and one repository per pod, every missing tag of it: longer than one push.
   sync: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: 7200 },
@@ -22,7 +22,7 @@ export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'veri
 /**
  * What ferry's own deadline (FERRY_TIMEOUT) leaves of a step's activeDeadlineSeconds: pod start,
  * reporting and the kill grace. So ferry always ends with its own message and exit code before
- * Argo kills the pod. The margin of ferry's default --timeout, declared once in lib/push.
+ * Argo kills the pod. The margin of ferry's default --timeout, declared once in lib/contract.ts.
  */
 export const FERRY_DEADLINE_MARGIN_SECONDS = PUSH_STEP_MARGIN_SECONDS;
 
