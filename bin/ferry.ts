@@ -2,6 +2,7 @@
 
 import { USAGE as COPY_USAGE, main as copy } from '../lib/cli/copy';
 import { USAGE as PUSH_USAGE, main as push } from '../lib/cli/push';
+import { USAGE as STATUS_USAGE, main as status } from '../lib/cli/status';
 import { USAGE as SYNC_USAGE, main as sync } from '../lib/cli/sync';
 import { EXIT } from '../lib/contract';
 
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   push: { run: push, usage: PUSH_USAGE, summary: 'push an image tarball or OCI layout to registries' },
   copy: { run: copy, usage: COPY_USAGE, summary: 'copy an image (and its signatures) from one registry to others' },
   sync: { run: sync, usage: SYNC_USAGE, summary: 'bring destination repositories up to every tag of a source repository' },
+  status: { run: status, usage: STATUS_USAGE, summary: 'show which tags each registry holds, and at which digest' },
 };
 
 const USAGE = `Usage: ferry <command> [options]

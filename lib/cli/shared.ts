@@ -55,6 +55,20 @@ export function parseDestination(arg: string, env: Env = {}, what = '--to'): Rol
 }
 
 /** Every `--to` role must be reachable the way --trust says (outbound federation needs a token region in another partition). */
+/** A repository argument (`host/repository[=role]`): no tag or digest. */
+export type RepositoryArg = RoleRef & { readonly repository: string };
+
+/** `host/repo[=role]`: a repository, so a tag or digest is refused rather than ignored. */
+export function parseRepository(arg: string, what: string, env: Env): RepositoryArg {
+  const eq = arg.indexOf('=');
+  const name = eq < 0 ? arg : arg.slice(0, eq);
+  if (name.includes('@') || /:[^/]*$/.test(name.slice(name.indexOf('/') + 1))) {
+    throw new InputError(`${what} ${name}: name a repository (host[:port]/repository), without a tag or digest`);
+  }
+  const parsed = parseDestination(arg, env, what);
+  return { ...parsed, repository: parsed.ref.repository };
+}
+
 export function checkDestinationRoles(trust: TrustSettings, destinations: readonly RoleRef[]): void {
   for (const d of destinations) if (d.roleArn) checkFederatedRole(trust, d.roleArn, d.roleArn.split(':')[1]);
 }

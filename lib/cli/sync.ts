@@ -10,7 +10,17 @@ import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } 
 import { withinDeadline } from '../registry/deadlines';
 import type { Progress } from '../registry/progress';
 import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
-import { type CliContext, type Command, checkDestinationRoles, exitCode, PROCESS_CONTEXT, parseDestination, type RoleRef, runCommand, withRun } from './shared';
+import {
+  type CliContext,
+  type Command,
+  checkDestinationRoles,
+  exitCode,
+  PROCESS_CONTEXT,
+  parseRepository,
+  type RepositoryArg,
+  runCommand,
+  withRun,
+} from './shared';
 
 export const USAGE = `Usage: ferry sync <src-repo>[=<role-arn>] --to <dst-repo>[=<role-arn>] [--to ...] [options]
 
@@ -41,8 +51,6 @@ Exit codes: 0 every destination holds every matching tag; 1 something failed tha
 later run may fix; 2 a tag exists at a destination with another digest (named with both
 digests), or bad input or usage.`;
 
-type RepositoryArg = RoleRef & { readonly repository: string };
-
 interface SyncSettings extends CommonSettings {
   readonly source: RepositoryArg;
   readonly targets: readonly RepositoryArg[];
@@ -60,17 +68,6 @@ const SYNC_OPTIONS = {
   'dry-run': { type: 'boolean' },
   'no-referrers': { type: 'boolean' },
 } as const;
-
-/** `host/repo[=role]`: a repository, so a tag or digest is refused rather than ignored. */
-function parseRepository(arg: string, what: string, env: Env): RepositoryArg {
-  const eq = arg.indexOf('=');
-  const name = eq < 0 ? arg : arg.slice(0, eq);
-  if (name.includes('@') || /:[^/]*$/.test(name.slice(name.indexOf('/') + 1))) {
-    throw new InputError(`${what} ${name}: name a repository (host[:port]/repository), without a tag or digest`);
-  }
-  const parsed = parseDestination(arg, env, what);
-  return { ...parsed, repository: parsed.ref.repository };
-}
 
 function parseSyncArgs(argv: readonly string[], env: Env): SyncSettings | 'help' {
   const { values, positionals } = parseCommandLine(argv, SYNC_OPTIONS, 'ferry sync');

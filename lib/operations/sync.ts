@@ -83,7 +83,8 @@ export function globToRegExp(glob: string): RegExp {
 /** Tag lookups are single small requests: more of them in flight than blob transfers. */
 const LOOKUPS_PER_JOB = 4;
 
-async function digests(repo: Repository, tags: readonly string[], jobs: number, sc?: string[]): Promise<Map<string, string>> {
+/** The digest each of `tags` points at in `repo`; a tag that is not there is left out. */
+export async function tagDigests(repo: Repository, tags: readonly string[], jobs: number, sc?: string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   await mapLimit(tags, jobs * LOOKUPS_PER_JOB, async (tag) => {
     const digest = await manifestDigest(repo.registry, repo.repository, tag, sc);
@@ -96,10 +97,10 @@ async function digests(repo: Repository, tags: readonly string[], jobs: number, 
 async function sourceTags(source: Repository, glob: RegExp, jobs: number): Promise<TagDigest[]> {
   const all = await listTags(source.registry, source.repository);
   if (!all) throw new InputError(`${label(source)}: the source registry has no such repository`);
-  const images = await digests(source, all.filter((t) => !REFERRER_TAG.test(t) && glob.test(t)).sort(), jobs);
+  const images = await tagDigests(source, all.filter((t) => !REFERRER_TAG.test(t) && glob.test(t)).sort(), jobs);
   const subjects = new Set([...images.values()].map((d) => d.slice('sha256:'.length)));
   const referrerTags = all.filter((t) => subjects.has(REFERRER_TAG.exec(t)?.[1] ?? '')).sort();
-  const referrers = await digests(source, referrerTags, jobs);
+  const referrers = await tagDigests(source, referrerTags, jobs);
   return [...images, ...referrers].map(([tag, digest]) => ({ tag, digest }));
 }
 
@@ -107,7 +108,7 @@ async function planDestination(dest: Repository, tags: readonly TagDigest[], job
   const plan: DestinationPlan = { repository: label(dest), missing: [], present: [], conflicts: [] };
   try {
     const existing = new Set((await listTags(dest.registry, dest.repository, undefined, scopes(dest.repository))) ?? []);
-    const held = await digests(
+    const held = await tagDigests(
       dest,
       tags.map((t) => t.tag).filter((t) => existing.has(t)),
       jobs,
