@@ -29,12 +29,19 @@ function collect(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-/** Runs `ferry push` in this process with its own env, stdout and stderr. */
-export async function ferryPush(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+type CommandMain = (argv: readonly string[], ctx: { env: Record<string, string | undefined>; stdout: PassThrough; stderr: PassThrough }) => Promise<number>;
+
+/** Runs a ferry command's `main` in this process with its own env, stdout and stderr. */
+export async function runInProcess(command: CommandMain, args: readonly string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
   const stdout = collect();
   const stderr = collect();
-  const code = await main(args, { env, stdout: stdout.stream, stderr: stderr.stream });
+  const code = await command(args, { env, stdout: stdout.stream, stderr: stderr.stream });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Runs `ferry push` in this process with its own env, stdout and stderr. */
+export function ferryPush(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  return runInProcess(main, args, env);
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');

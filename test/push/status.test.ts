@@ -3,7 +3,6 @@
  * Logging proxies show that status only reads.
  */
 import * as fs from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { main as statusMain } from '../../lib/cli/status';
 import {
   blobBytes,
@@ -16,7 +15,7 @@ import {
   storeImage,
   storeManifest,
 } from './copy-support';
-import { tmpDir } from './helpers';
+import { type RunResult, runInProcess, tmpDir } from './helpers';
 import { freePort, startRegistry, type TestRegistry } from './registry-server';
 
 let build: TestRegistry;
@@ -60,15 +59,9 @@ afterAll(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function ferryStatus(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-  out.on('data', (c: Buffer) => chunks.out.push(c));
-  err.on('data', (c: Buffer) => chunks.err.push(c));
+function ferryStatus(args: readonly string[]): Promise<RunResult> {
   const insecure = [buildProxy.host, chinaProxy.host, govcloud.host].flatMap((h) => ['--insecure-registry', h]);
-  const code = await statusMain([...args, ...insecure, '--retries', '1'], { env, stdout: out, stderr: err });
-  return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+  return runInProcess(statusMain, [...args, ...insecure, '--retries', '1'], env);
 }
 
 const hex12 = (digest: string) => digest.slice('sha256:'.length, 'sha256:'.length + 12);
