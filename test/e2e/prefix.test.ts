@@ -29,6 +29,8 @@ const PREFIX = 'team-a';
 /** A repository under the prefix that neither the config nor any stack names. */
 const NEW_REPOSITORY = `${PREFIX}/new-service`;
 const OUTSIDE = 'team-z/other-service';
+/** In the build registry before the refusal tests, never created in a destination. */
+const SECOND_REPOSITORY = `${PREFIX}/second-service`;
 const WORKFLOW = 'ferry-e2e-prefix';
 
 let root: string;
@@ -125,7 +127,11 @@ function pushStep(destination: Target, repository: string, tag: string, digest: 
   });
 }
 
-const why = (r: StepResult): string => `exit ${r.code}\n${r.stderr}\nECR refusals:\n${front.ecr.calls.filter((c) => !c.ok).map((c) => JSON.stringify(c)).join('\n')}`;
+const why = (r: StepResult): string =>
+  `exit ${r.code}\n${r.stderr}\nECR refusals:\n${front.ecr.calls
+    .filter((c) => !c.ok)
+    .map((c) => JSON.stringify(c))
+    .join('\n')}`;
 
 describe('repository prefix mode: a repository no stack created', () => {
   test('the synthesized stacks create no repository under the prefix, only a CREATE_ON_PUSH template each', () => {
@@ -169,6 +175,56 @@ describe('repository prefix mode: a repository no stack created', () => {
     expect(result.code).not.toBe(0);
     expect(front.ecr.calls.some((c) => !c.ok && /400 TAG_INVALID: The image tag 'v1' already exists/.test(c.error ?? ''))).toBe(true);
     expect(await skopeoDigest(config.build, `${NEW_REPOSITORY}:v1`)).toBe(images[0].digest);
+  });
+
+  test('(the build registry holds a second new repository)', async () => {
+    expect((await builderPush(images[0], `${SECOND_REPOSITORY}:v1`)).code).toBe(0);
+  });
+
+  test.each([
+    [
+      'the custom role may not create',
+      (t: Json) =>
+        Object.values<Json>(t.Resources)
+          .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && /creator/.test(r.Properties.ManagedPolicyName))
+          .forEach((r) => {
+            r.Properties.Roles = [];
+          }),
+      /create on push under team-a: User: .*repository-creator.* is not authorized to perform: ecr:CreateRepository/,
+    ],
+    [
+      'a tagged template has no custom role',
+      (t: Json) =>
+        Object.values<Json>(t.Resources)
+          .filter((r) => r.Type === 'AWS::ECR::RepositoryCreationTemplate')
+          .forEach((r) => {
+            delete r.Properties.CustomRoleArn;
+          }),
+      /resource tags or a KMS key but no customRoleArn/,
+    ],
+    [
+      'the pusher role may not tag on create',
+      (t: Json) =>
+        Object.values<Json>(t.Resources)
+          .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+          .forEach((r) => {
+            for (const st of r.Properties.PolicyDocument.Statement) if (st.Sid === 'CreateOnPushUnderPrefix') st.Action = ['ecr:CreateRepository'];
+          }),
+      /not authorized to perform: ecr:TagResource/,
+    ],
+  ])('govcloud: no repository is created when %s', async (_name, change, error) => {
+    const govcloud = config.destinations.find((d) => d.name === 'govcloud')!;
+    const changed: StackTemplate[] = JSON.parse(JSON.stringify(stacks));
+    change(changed.find((x) => x.account === govcloud.account)!.template);
+    front.world = new IamWorld(changed, { outboundIssuers: { [config.build.account]: outboundIssuer.url } });
+    try {
+      const result = await pushStep(govcloud, SECOND_REPOSITORY, 'v1', images[0].digest);
+      expect(result.code).not.toBe(0);
+      expect(front.ecr.created.has(repositoryArn(govcloud, SECOND_REPOSITORY))).toBe(false);
+      expect(front.ecr.calls.filter((c) => !c.ok).map((c) => c.error)).toContainEqual(expect.stringMatching(error));
+    } finally {
+      front.world = new IamWorld(stacks, { outboundIssuers: { [config.build.account]: outboundIssuer.url } });
+    }
   });
 
   test('a push outside every prefix and outside the repository list is refused: the repository does not exist', async () => {
