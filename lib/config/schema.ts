@@ -249,7 +249,7 @@ export const repositorySchema = z.strictObject({
  * in `/`, which ECR assumes anyway. `ROOT` (every repository) is refused here: it would turn the
  * prefix grant into a grant on the whole registry.
  */
-const ECR_PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*\/?$/;
+const ECR_PREFIX = /^(?:ROOT|(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*\/?)$/;
 /** A repository under the prefix needs `/` and at least two characters of its own (ECR names: 2-256). */
 export const PREFIX_MAX = 253;
 

@@ -233,10 +233,14 @@ function prefixProblems({ source, parsed }: Parsed<SharedFile>): Problem[] {
           `is inside repositoryPrefixes[${outer}] (${paths[outer]}/): keep one of them (ECR applies only the longest matching template)`,
         ),
       );
-    for (const r of reserved) {
-      if (r.name.startsWith(`${path}/`))
-        problems.push(source.problem(at(i, 'prefix'), `covers ${r.name}, ${r.what}, which no push step may reach (choose a prefix that does not contain it)`));
-    }
+    const covered = reserved.filter((r) => r.name.startsWith(`${path}/`)).map((r) => `${r.name}, ${r.what}`);
+    if (covered.length > 0)
+      problems.push(
+        source.problem(
+          at(i, 'prefix'),
+          `covers ${covered.join(', and ')}, which no push step may reach (choose a prefix that does not contain ${covered.length > 1 ? 'them' : 'it'})`,
+        ),
+      );
     const count = p.tagMutabilityExclusions.length;
     if (p.tagMutability.endsWith('_WITH_EXCLUSION') && (count < 1 || count > MAX_EXCLUSION_FILTERS)) {
       problems.push(
