@@ -223,7 +223,7 @@ function prefixProblems({ source, parsed }: Parsed<SharedFile>): Problem[] {
   return parsed.repositoryPrefixes.flatMap((p, i) => {
     const path = paths[i];
     const problems: Problem[] = [];
-    const same = paths.findIndex((other) => other === path);
+    const same = paths.indexOf(path);
     if (same < i) problems.push(source.problem(at(i, 'prefix'), `is the same prefix as repositoryPrefixes[${same}] (list each prefix once)`));
     const outer = paths.findIndex((other, j) => j !== i && path.startsWith(`${other}/`));
     if (outer >= 0)
