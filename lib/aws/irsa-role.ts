@@ -3,6 +3,8 @@
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { PrefixGrant } from './prefix-grants';
+import { acknowledgePrefixWildcards } from './repository-templates';
 import { addWebIdentityRole, type WebIdentityRoleBaseProps } from './web-identity-role';
 
 /** What pushing an image to ECR needs on the repository (the registry API calls of a push). */
@@ -39,6 +41,8 @@ export interface IrsaRoleProps extends WebIdentityRoleBaseProps {
   readonly pullRepositoryArns?: readonly string[];
   /** Also allow listing the tags of every push and pull repository (ECR_LIST_ACTION), for `ferry sync`. @default false */
   readonly listTags?: boolean;
+  /** Grants under the repository prefixes (prefix-grants.ts), appended after the exact ones. @default - none */
+  readonly prefixGrant?: PrefixGrant;
 }
 
 /**
@@ -59,11 +63,13 @@ export class IrsaRole extends Construct {
     if (props.pullRepositoryArns?.length) {
       statements.push(new iam.PolicyStatement({ sid: 'Pull', actions: [...ECR_PULL_ACTIONS, ...list], resources: [...props.pullRepositoryArns] }));
     }
+    statements.push(...(props.prefixGrant?.statements ?? []));
     ({ role: this.role, policy: this.policy } = addWebIdentityRole(this, {
       ...props,
-      policyDescription: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs only.`,
+      policyDescription: `ECR permissions of the role ${props.roleName}: registry login, and repository actions on exact repository ARNs${props.prefixGrant ? ' and under the repository prefixes' : ' only'}.`,
       statements,
-      wildcardReason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs.`,
+      wildcardReason: `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Every repository action is scoped to exact repository ARNs${props.prefixGrant ? ' or to repository/<prefix>/* of a configured prefix' : ''}.`,
     }));
+    if (props.prefixGrant) acknowledgePrefixWildcards(this.policy, props.prefixGrant.arns);
   }
 }

@@ -6,6 +6,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';
+import type { PrefixGrant } from './prefix-grants';
+import { acknowledgePrefixWildcards } from './repository-templates';
 import { addWebIdentityRole, type WebIdentityRoleBaseProps } from './web-identity-role';
 
 /** Mints an outbound web identity token (IAM outbound identity federation). */
@@ -31,6 +33,8 @@ export interface SourceRoleProps extends WebIdentityRoleBaseProps {
   readonly pullRepositoryArns: readonly string[];
   /** Allow minting outbound web identity tokens, pinned to these values. @default - no token minting */
   readonly mintToken?: TokenGrant;
+  /** Pull under the build account's repository prefixes (prefix-grants.ts). @default - none */
+  readonly prefixGrant?: PrefixGrant;
 }
 
 /**
@@ -48,6 +52,7 @@ export class SourceRole extends Construct {
       new iam.PolicyStatement({ sid: 'RegistryLogin', actions: [ECR_LOGIN_ACTION], resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'PullBuildImages', actions: [...ECR_PULL_ACTIONS, ECR_LIST_ACTION], resources: [...props.pullRepositoryArns] }),
     ];
+    statements.push(...(props.prefixGrant?.statements ?? []));
     if (props.mintToken) statements.push(mintStatement(props.mintToken));
     ({ role: this.role, policy: this.policy } = addWebIdentityRole(this, {
       ...props,
@@ -58,6 +63,7 @@ export class SourceRole extends Construct {
         ? `Only ${ECR_LOGIN_ACTION} and ${MINT_TOKEN_ACTION} are granted on "*": IAM defines no resource type for either. The token grant is pinned by conditions on audience, signing algorithm and duration; pull is scoped to exact repository ARNs.`
         : `Only ${ECR_LOGIN_ACTION} is granted on "*": the action has no resource-level permissions. Pull is scoped to exact repository ARNs.`,
     }));
+    if (props.prefixGrant) acknowledgePrefixWildcards(this.policy, props.prefixGrant.arns);
   }
 }
 

@@ -11,8 +11,10 @@ import { SHARED_FILE } from '../config/schema';
 import { FERRY_TAGS } from '../config/tags';
 import { IrsaRole } from './irsa-role';
 import { ClusterOidcProvider } from './oidc-provider';
+import { combineGrants, type PrefixGrant, prefixPullGrant, prefixPushGrant } from './prefix-grants';
 import { issuerKind, type ProviderPlan, providerOf } from './providers';
 import { Repositories, type RepositorySettings } from './repositories';
+import { RepositoryTemplates } from './repository-templates';
 import { SourceRole } from './source-role';
 import { synthesizerFor } from './synthesizer';
 
@@ -33,6 +35,8 @@ export interface TargetStackProps {
  */
 export class TargetStack extends Stack {
   readonly repositories: Repositories;
+  /** Repository prefix mode: the creation templates, when prefixes are configured. */
+  readonly templates?: RepositoryTemplates;
   /** The IAM OIDC provider this target's role trusts, and which stack creates it. */
   readonly provider: ProviderPlan;
   readonly oidcProvider: ClusterOidcProvider;
@@ -61,6 +65,23 @@ export class TargetStack extends Stack {
       kmsKeyArn: target.kmsKeyArn,
     });
 
+    if (config.repositoryPrefixes.length > 0) {
+      this.templates = new RepositoryTemplates(this, 'RepositoryTemplates', {
+        prefixes: config.repositoryPrefixes.map((p) => ({
+          prefix: naming.prefixPath(p),
+          repositoriesArn: naming.repositoryPrefixArn(target, p),
+          tagMutability: p.tagMutability,
+          tagMutabilityExclusions: p.tagMutabilityExclusions,
+        })),
+        untaggedImageExpiryDays: config.untaggedImageExpiryDays,
+        kmsKeyArn: target.kmsKeyArn,
+        tags: { ...FERRY_TAGS, ...target.tags },
+        creatorRoleName: naming.repositoryCreatorRoleName(target),
+        path: target.rolePath,
+        permissionsBoundaryArn: target.permissionsBoundaryArn,
+      });
+    }
+
     this.provider = providerOf(config, target);
     this.oidcProvider = new ClusterOidcProvider(this, this.provider.kind === 'cluster' ? 'ClusterOidcProvider' : 'OutboundOidcProvider', {
       issuerUrl: this.provider.issuerUrl,
@@ -86,6 +107,7 @@ export class TargetStack extends Stack {
       pullRepositoryArns: pullRepositoryArns(config, target),
       permissionsBoundaryArn: target.permissionsBoundaryArn,
       listTags: target.kind === 'destination',
+      prefixGrant: rolePrefixGrant(config, target),
     });
 
     this.sourceRoles =
@@ -117,6 +139,7 @@ export class TargetStack extends Stack {
             }
           : undefined,
       permissionsBoundaryArn: build.permissionsBoundaryArn,
+      prefixGrant: prefixPullGrant(buildPrefixArns(config)),
     });
   }
 
@@ -152,6 +175,24 @@ function trustOf(config: FerryConfig, target: Target): { subject: string; descri
 /** The configured repositories in the build registry: what every push step copies from (not the cache, not the pusher image). */
 export function buildRepositoryArns(config: FerryConfig): string[] {
   return config.repositories.map((r) => naming.repositoryArn(config.build, r.name));
+}
+
+/** Every repository under a prefix in the build registry: what push steps copy from in prefix mode. */
+export function buildPrefixArns(config: FerryConfig): string[] {
+  return config.repositoryPrefixes.map((p) => naming.repositoryPrefixArn(config.build, p));
+}
+
+/**
+ * A target's own role under the prefixes: push with create on push in its account (the builder for
+ * Kaniko, a pusher for its copies), plus, for a destination in the build account that is its own
+ * source role, pull under the build prefixes.
+ */
+function rolePrefixGrant(config: FerryConfig, target: Target): PrefixGrant | undefined {
+  const own = config.repositoryPrefixes.map((p) => naming.repositoryPrefixArn(target, p));
+  const tagged = Object.keys({ ...FERRY_TAGS, ...target.tags }).length > 0;
+  const push = prefixPushGrant(own, { listTags: target.kind === 'destination', tagged });
+  const readsBuild = target.kind === 'destination' && !naming.sourceRoleInBuildStack(config, target);
+  return readsBuild ? combineGrants(push, prefixPullGrant(buildPrefixArns(config))) : push;
 }
 
 /** Build: the Kaniko cache. A destination in the build account is its own source role: the build repositories. */

@@ -114,6 +114,7 @@ function resolve(
     build: toTarget('build', build.partition, build, buildSource.file),
     destinations: partitions.flatMap(({ source, parsed }) => parsed.destinations.map((d) => toTarget('destination', parsed.partition, d, source.file))),
     repositories: shared.repositories,
+    repositoryPrefixes: shared.repositoryPrefixes,
     untaggedImageExpiryDays: shared.untaggedImageExpiryDays,
     cacheRepository: shared.cacheRepository,
     cacheTagMutability: shared.cacheTagMutability,

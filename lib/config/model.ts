@@ -10,6 +10,7 @@ import type {
   DestinationFile,
   imagesSchema,
   outboundFederationSchema,
+  repositoryPrefixSchema,
   repositorySchema,
   slackSchema,
   syncSchema,
@@ -46,6 +47,9 @@ export type Target = Readonly<
 /** Tag filters in `tagMutabilityExclusions` are only used by the *_WITH_EXCLUSION settings. */
 export type Repository = Readonly<z.output<typeof repositorySchema>>;
 
+/** A namespace in repository prefix mode; `prefix` as written (a trailing `/` optional, see naming.prefixPath). */
+export type RepositoryPrefix = Readonly<z.output<typeof repositoryPrefixSchema>>;
+
 /** `issuerUrl` without a trailing slash: the `iss` claim of the cluster's tokens. */
 export type Cluster = Readonly<z.output<typeof clusterSchema>>;
 
@@ -70,6 +74,8 @@ export interface FerryConfig {
   /** Every target but the build account, in file order. */
   readonly destinations: readonly Target[];
   readonly repositories: readonly Repository[];
+  /** Repository prefix mode: namespaces whose repositories ECR creates on first push (empty: none). */
+  readonly repositoryPrefixes: readonly RepositoryPrefix[];
   readonly untaggedImageExpiryDays: number;
   readonly cacheRepository: string;
   /** MUTABLE (default) or IMMUTABLE; see the schema's description for the trade-off. */

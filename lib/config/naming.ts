@@ -6,7 +6,7 @@
  * before anything is deployed, and so that the Kubernetes side needs no deploy outputs.
  */
 import { version } from '../../package.json';
-import type { Cluster, FerryConfig, Target } from './model';
+import type { Cluster, FerryConfig, RepositoryPrefix, Target } from './model';
 import { arnPrefix, ecrRegistryHost } from './partitions';
 
 export const PROJECT = 'ferry';
@@ -30,6 +30,11 @@ export function identityName(target: Target): string {
 
 export const roleName = identityName;
 export const serviceAccountName = identityName;
+
+/** The role ECR assumes to create tagged or KMS-encrypted repositories under the prefixes (and its policy's name). */
+export function repositoryCreatorRoleName(target: Target): string {
+  return `${PROJECT}-repository-creator-${target.name}`;
+}
 
 /** The customer-managed policy holding the role's ECR permissions. */
 export function rolePolicyName(target: Target): string {
@@ -118,6 +123,27 @@ export function registryHost(target: Target): string {
 
 export function repositoryArn(target: Target, repository: string): string {
   return `${arnPrefix(target.partition.id)}ecr:${target.region}:${target.account}:repository/${repository}`;
+}
+
+/**
+ * A prefix as ECR matches it: without the trailing `/`, which ECR always assumes (`team-a` covers
+ * `team-a/...`, never `team-ab`). The creation template's `Prefix` is written this way.
+ */
+export function prefixPath(prefix: RepositoryPrefix | string): string {
+  return (typeof prefix === 'string' ? prefix : prefix.prefix).replace(/\/$/, '');
+}
+
+/**
+ * Every repository under a prefix, in a target's account and region: `repository/<prefix>/*`. The
+ * `/` before `*` keeps `team-a` from also granting `team-ab`, which its template does not cover.
+ */
+export function repositoryPrefixArn(target: Target, prefix: RepositoryPrefix | string): string {
+  return repositoryArn(target, `${prefixPath(prefix)}/*`);
+}
+
+/** The configured prefix a repository name falls under, if any. */
+export function prefixOf(config: FerryConfig, repository: string): RepositoryPrefix | undefined {
+  return config.repositoryPrefixes.find((p) => repository.startsWith(`${prefixPath(p)}/`));
 }
 
 /** `host/repository`, without tag: the image name in that target's registry. */

@@ -27,6 +27,7 @@ export const DEFAULTS = {
   untaggedImageExpiryDays: 14,
   cacheRepository: 'ferry/kaniko-cache',
   cacheTagMutability: 'MUTABLE',
+  repositoryPrefixes: [],
   slackSecretKey: 'url',
   workspace: { size: '20Gi', accessMode: 'ReadWriteOnce' },
   images: {
@@ -242,6 +243,44 @@ export const repositorySchema = z.strictObject({
     .describe('Tag filters exempt from the mutability setting (wildcard * allowed): 1-5 of them with the *_WITH_EXCLUSION settings, ignored otherwise.'),
 });
 
+/**
+ * A repository prefix as ECR's creation templates take it (the `Prefix` pattern of
+ * AWS::ECR::RepositoryCreationTemplate): path components of a repository name, optionally ending
+ * in `/`, which ECR assumes anyway. `ROOT` (every repository) is refused here: it would turn the
+ * prefix grant into a grant on the whole registry.
+ */
+const ECR_PREFIX = /^(?:ROOT|(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*\/?)$/;
+/** A repository under the prefix needs `/` and at least two characters of its own (ECR names: 2-256). */
+export const PREFIX_MAX = 253;
+
+export const repositoryPrefixSchema = z
+  .strictObject({
+    prefix: z
+      .string({ error: required('a repository prefix, e.g. team-a/') })
+      .refine((p) => p !== 'ROOT', {
+        error: "is ECR's prefix for every repository of the registry, which would grant the roles every repository (name a namespace instead, e.g. team-a/)",
+      })
+      .regex(ECR_PREFIX, {
+        error:
+          'is not a repository prefix ECR accepts (expected lowercase letters, digits, and . _ - between them, in path components separated by /, e.g. team-a/ or team-a/services/)',
+      })
+      .max(PREFIX_MAX, { error: `is longer than ${PREFIX_MAX} characters (a repository under it could not stay within ECR's 256)` })
+      .describe(
+        'Repository namespace, e.g. team-a/. A push to a repository under it that does not exist yet creates it (ECR create on push); the trailing / is implied.',
+      ),
+    tagMutability: tagMutability.default(DEFAULTS.tagMutability).describe('Tag mutability of the repositories created under this prefix.'),
+    tagMutabilityExclusions: z
+      .array(
+        z.string({ error: required('a tag filter such as latest or dev-*') }).regex(/^[0-9a-zA-Z._*-]{1,128}$/, {
+          error: 'is not a tag filter ECR accepts (expected 1-128 letters, digits, . _ - and the wildcard *, e.g. dev-*)',
+        }),
+        { error: required('a list of tag filters, e.g. [latest, dev-*]') },
+      )
+      .default([...DEFAULTS.tagMutabilityExclusions])
+      .describe('Tag filters exempt from the mutability setting (wildcard * allowed): 1-5 of them with the *_WITH_EXCLUSION settings, ignored otherwise.'),
+  })
+  .describe('One repository namespace in repository prefix mode.');
+
 const image = (what: string) =>
   z.string({ error: required(`${what} image reference`) }).regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, {
     error: `is not an image reference (expected registry/repository:tag, optionally @sha256:...)`,
@@ -312,6 +351,12 @@ export const sharedFileSchema = z
       .default(DEFAULTS.cacheTagMutability)
       .describe(
         "Tag mutability of the Kaniko cache repository. MUTABLE lets Kaniko refresh an expired cache entry under its tag. IMMUTABLE passes Control Tower's CT.ECR.PR.3; Kaniko's refresh of an entry older than its cache TTL then fails with a warning and that layer is rebuilt until ECR's lifecycle rule expires the entry (within about a day).",
+      ),
+    repositoryPrefixes: z
+      .array(repositoryPrefixSchema, { error: required('a list of repository prefixes, e.g. [{ prefix: team-a/ }]') })
+      .default([...DEFAULTS.repositoryPrefixes])
+      .describe(
+        'Repository prefix mode: namespaces whose repositories ECR creates on the first push, from a creation template each stack deploys, with the settings of the repositories above. No config change or deploy per new repository; the roles may push to any repository under the prefix (see docs/aws.md).',
       ),
     // prefault: an absent block is parsed as {}, so the defaults of its fields apply.
     images: imagesSchema.prefault({}),

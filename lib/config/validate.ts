@@ -2,7 +2,7 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 
-import { PUSHER_REPOSITORY } from './naming';
+import { PUSHER_REPOSITORY, prefixPath } from './naming';
 import { arnPrefix, partition, partitionOfRegion } from './partitions';
 import type { FieldPath, Problem, SourceFile } from './problems';
 import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
@@ -51,6 +51,7 @@ export function crossCheck(input: CrossCheckInput): Problem[] {
       (first) => `with region ${first.target.region} is listed twice: already at ${where(first)} (list each account and region once)`,
     ),
     ...duplicateRepositories(input.shared),
+    ...prefixProblems(input.shared),
     ...trustProblems(input.build, targets),
   ];
 }
@@ -205,6 +206,52 @@ function duplicateRepositories({ source, parsed }: Parsed<SharedFile>): Problem[
     if (parsed.cacheRepository === PUSHER_REPOSITORY) problems.push(source.problem(['cacheRepository'], reserved));
   }
   return problems;
+}
+
+/**
+ * Repository prefixes: each namespace once, none inside another (ECR would apply only the more
+ * specific template, and the roles' two grants would overlap), none covering the build-only
+ * repositories the roles must not reach through the prefix grant, exclusion filters as ECR takes them.
+ */
+function prefixProblems({ source, parsed }: Parsed<SharedFile>): Problem[] {
+  const at = (i: number, field: string): FieldPath => ['repositoryPrefixes', i, field];
+  const paths = parsed.repositoryPrefixes.map((p) => prefixPath(p.prefix));
+  const reserved = [
+    { name: parsed.cacheRepository, what: 'the Kaniko cache (cacheRepository)' },
+    ...(parsed.images.pusher ? [] : [{ name: PUSHER_REPOSITORY, what: 'the pusher image (set images.pusher to use your own)' }]),
+  ];
+  return parsed.repositoryPrefixes.flatMap((p, i) => {
+    const path = paths[i];
+    const problems: Problem[] = [];
+    const same = paths.indexOf(path);
+    if (same < i) problems.push(source.problem(at(i, 'prefix'), `is the same prefix as repositoryPrefixes[${same}] (list each prefix once)`));
+    const outer = paths.findIndex((other, j) => j !== i && path.startsWith(`${other}/`));
+    if (outer >= 0)
+      problems.push(
+        source.problem(
+          at(i, 'prefix'),
+          `is inside repositoryPrefixes[${outer}] (${paths[outer]}/): keep one of them (ECR applies only the longest matching template)`,
+        ),
+      );
+    const covered = reserved.filter((r) => r.name.startsWith(`${path}/`)).map((r) => `${r.name}, ${r.what}`);
+    if (covered.length > 0)
+      problems.push(
+        source.problem(
+          at(i, 'prefix'),
+          `covers ${covered.join(', and ')}, which no push step may reach (choose a prefix that does not contain ${covered.length > 1 ? 'them' : 'it'})`,
+        ),
+      );
+    const count = p.tagMutabilityExclusions.length;
+    if (p.tagMutability.endsWith('_WITH_EXCLUSION') && (count < 1 || count > MAX_EXCLUSION_FILTERS)) {
+      problems.push(
+        source.problem(
+          at(i, 'tagMutabilityExclusions'),
+          `has ${count} tag filters (${p.tagMutability} needs 1-${MAX_EXCLUSION_FILTERS}; or choose ${p.tagMutability.replace('_WITH_EXCLUSION', '')})`,
+        ),
+      );
+    }
+    return problems;
+  });
 }
 
 /** IAM's limits for an OIDC provider: URL up to 255 characters without port or query, client IDs up to 255. */

@@ -201,6 +201,36 @@ const REJECTED: [string, Changes, RegExp][] = [
     /cacheRepository = "ferry\/ferry": is the repository ferry builds its pusher image into/,
   ],
   ['no repositories', { 'shared.yaml': { repositories: [] } }, /repositories = \[\]: is empty \(list at least one repository\)/],
+  [
+    'the ROOT prefix',
+    { 'shared.yaml': { repositoryPrefixes: [{ prefix: 'ROOT' }] } },
+    /repositoryPrefixes\[0\]\.prefix = "ROOT": is ECR's prefix for every repository of the registry/,
+  ],
+  [
+    'a prefix ECR refuses',
+    { 'shared.yaml': { repositoryPrefixes: [{ prefix: 'Team-A/' }] } },
+    /repositoryPrefixes\[0\]\.prefix = "Team-A\/": is not a repository prefix ECR accepts/,
+  ],
+  [
+    'a prefix twice, once with its slash',
+    { 'shared.yaml': { repositoryPrefixes: [{ prefix: 'team-a/' }, { prefix: 'team-a' }] } },
+    /repositoryPrefixes\[1\]\.prefix = "team-a": is the same prefix as repositoryPrefixes\[0\]/,
+  ],
+  [
+    'a prefix inside another',
+    { 'shared.yaml': { repositoryPrefixes: [{ prefix: 'team-a/' }, { prefix: 'team-a/web/' }] } },
+    /repositoryPrefixes\[1\]\.prefix = "team-a\/web\/": is inside repositoryPrefixes\[0\]/,
+  ],
+  [
+    "a prefix covering the pusher image's repository",
+    { 'shared.yaml': { repositoryPrefixes: [{ prefix: 'ferry/' }] } },
+    /repositoryPrefixes\[0\]\.prefix = "ferry\/": covers ferry\/kaniko-cache, the Kaniko cache/,
+  ],
+  [
+    'a prefix with too many tag filters',
+    { 'shared.yaml': { repositoryPrefixes: [{ prefix: 'team-a', tagMutabilityExclusions: ['a', 'b', 'c', 'd', 'e', 'f'] }] } },
+    /repositoryPrefixes\[0\]\.tagMutabilityExclusions = .*: has 6 tag filters/,
+  ],
   ['destinations as a map', { 'aws-cn.yaml': { destinations: { china: 1 } } }, /destinations = \{"china":1\}: wrong type \(expected a list of destinations\)/],
   ['the cluster as text', { 'build.yaml': { cluster: 'my-cluster' } }, /cluster = "my-cluster": wrong type: is text \(expected a map of fields\)/],
   [

@@ -10,11 +10,19 @@
  *    needs (push or pull) must be allowed on the repository ARN by the role's identity policy,
  *    and a repository of another account is refused (ferry creates no repository policies).
  *    Only then is the request forwarded to the real registry.
+ *  - Create on push: a write (blob upload or manifest PUT) to a repository that does not exist is
+ *    refused with 404 NAME_UNKNOWN, as ECR does, unless a CREATE_ON_PUSH creation template of that
+ *    account and region covers the name, and the pushing role may ecr:CreateRepository it (and
+ *    ecr:TagResource when the template tags). A template with tags or a KMS key needs its custom
+ *    role, which ECR must be trusted to assume and which must be allowed the same. The repository
+ *    then exists with the template's settings (`created`), and its tag mutability is enforced.
+ *  - Tag mutability, for every repository: a manifest PUT that would move an immutable tag to
+ *    another digest is refused with 400 TAG_INVALID.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { type AwsHost, partitionOf } from './aws-hosts';
-import { evaluateIdentity, type IamWorld } from './iam-world';
+import { type CreationTemplate, evaluateIdentity, evaluateServiceTrust, type IamWorld, type Repository, tagIsMutable } from './iam-world';
 import { type Session, type Sessions, StsError } from './sts-stand-in';
 
 export interface RegistryGrant {
@@ -43,6 +51,22 @@ export interface EcrStandInOptions {
 }
 
 const TOKEN_LIFETIME_MS = 12 * 3600_000;
+
+/** The registry API calls that write: ECR creates a missing repository on these only. */
+const WRITE_ACTIONS = new Set(['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage']);
+
+/** A repository ECR created on a push, with the template it was created from and who pushed. */
+export interface CreatedRepository extends Repository {
+  readonly template: CreationTemplate;
+  readonly createdBy: string;
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
 
 /** The ECR action a registry API request needs, by method and path. */
 export function registryAction(
@@ -82,6 +106,8 @@ function registryError(res: http.ServerResponse, status: number, code: string, m
 
 export class EcrStandIn {
   readonly calls: EcrCall[] = [];
+  /** Repositories created on push, by ARN: they outlive a change of `world` (CloudFormation did not make them). */
+  readonly created = new Map<string, CreatedRepository>();
   private readonly grants = new Map<string, RegistryGrant>();
 
   constructor(private readonly opts: EcrStandInOptions) {}
@@ -163,10 +189,18 @@ export class EcrStandIn {
     const world = this.opts.world();
     const checks = [{ repository: needed.repository, actions: needed.actions }];
     if (needed.mountFrom) checks.push({ repository: needed.mountFrom, actions: ['ecr:GetDownloadUrlForLayer'] });
+    let repository: Repository | undefined;
     for (const check of checks) {
       const arn = `arn:${endpoint.partition}:ecr:${endpoint.region}:${endpoint.account}:repository/${check.repository}`;
-      if (!world.repositories.has(arn))
+      let found = world.repositories.get(arn) ?? this.created.get(arn);
+      if (!found && check === checks[0] && check.actions.some((a) => WRITE_ACTIONS.has(a))) {
+        const outcome = this.createOnPush(world, grant, endpoint, check.repository, arn);
+        if ('refused' in outcome) return refuse(...outcome.refused);
+        found = outcome.created;
+      }
+      if (!found)
         return refuse(404, 'NAME_UNKNOWN', `The repository with name '${check.repository}' does not exist in the registry with id '${endpoint.account}'`);
+      if (check === checks[0]) repository = found;
       for (const action of check.actions) {
         record.action = action;
         if (grant.session.role.account !== endpoint.account) {
@@ -180,10 +214,99 @@ export class EcrStandIn {
         if (!decision.allowed) return refuse(403, 'DENIED', decision.reason);
       }
     }
+    const tag = req.method === 'PUT' ? /\/manifests\/([^/]+)$/.exec(url.pathname)?.[1] : undefined;
+    if (repository && tag && !tag.startsWith('sha256:') && !tagIsMutable(repository, tag)) {
+      this.putImmutable(req, res, backend, record, repository, tag).catch((err) => refuse(500, 'UNKNOWN', (err as Error).message));
+      return;
+    }
     this.forward(req, res, backend, record);
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, backend: string, record: Record<string, unknown>): void {
+  /**
+   * ECR's create on push: the template that covers the name, the pushing role's permission to
+   * create (and tag), and the template's custom role when it needs one.
+   */
+  private createOnPush(
+    world: IamWorld,
+    grant: RegistryGrant,
+    endpoint: AwsHost,
+    name: string,
+    arn: string,
+  ): { created: CreatedRepository } | { refused: [number, string, string] } {
+    // A registry host always names its account.
+    const account = endpoint.account as string;
+    const unknown: [number, string, string] = [404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${account}'`];
+    const template = world.createOnPushTemplate(account, endpoint.region, name);
+    if (!template) return { refused: unknown };
+    const role = grant.session.role;
+    const context = { 'aws:RequestedRegion': [endpoint.region] };
+    const tagged = Object.keys(template.resourceTags).length > 0;
+    const actions = ['ecr:CreateRepository', ...(tagged ? ['ecr:TagResource'] : [])];
+    for (const action of actions) {
+      const decision =
+        role.account === account
+          ? evaluateIdentity(role, action, arn, context)
+          : { allowed: false, reason: `User: ${role.arn} is not authorized to perform: ${action} on resource: ${arn} (another account's registry)` };
+      if (!decision.allowed) return { refused: [403, 'DENIED', decision.reason] };
+    }
+    const creatorProblem = this.creatorProblem(world, template, arn, tagged);
+    if (creatorProblem) return { refused: [403, 'DENIED', `create on push under ${template.prefix}: ${creatorProblem}`] };
+    const created: CreatedRepository = {
+      arn,
+      name,
+      account,
+      region: endpoint.region,
+      tagMutability: template.tagMutability,
+      exclusions: template.exclusions,
+      template,
+      createdBy: role.arn,
+    };
+    this.created.set(arn, created);
+    this.calls.push({ api: 'ecr:CreateRepository (create on push)', host: '', region: endpoint.region, roleArn: role.arn, repository: name, ok: true });
+    return { created };
+  }
+
+  /** ECR needs the template's custom role for tags or a KMS key (ECR User Guide), and acts as it. */
+  private creatorProblem(world: IamWorld, template: CreationTemplate, arn: string, tagged: boolean): string | undefined {
+    const kms = template.encryption.type !== 'AES256';
+    if (!template.customRoleArn) return tagged || kms ? 'the template has resource tags or a KMS key but no customRoleArn' : undefined;
+    const creator = world.roles.get(template.customRoleArn);
+    if (!creator) return `its customRoleArn ${template.customRoleArn} does not exist`;
+    const trust = evaluateServiceTrust(creator, 'ecr.amazonaws.com', { 'aws:SourceAccount': [template.account] });
+    if (!trust.allowed) return trust.reason;
+    const needed: [string, string][] = [['ecr:CreateRepository', arn], ...(tagged ? [['ecr:TagResource', arn] as [string, string]] : [])];
+    if (kms && template.encryption.kmsKey) needed.push(['kms:CreateGrant', template.encryption.kmsKey], ['kms:DescribeKey', template.encryption.kmsKey]);
+    for (const [action, resource] of needed) {
+      const decision = evaluateIdentity(creator, action, resource, {});
+      if (!decision.allowed) return decision.reason;
+    }
+    return undefined;
+  }
+
+  /** A manifest PUT under an immutable tag: refused if the tag already names another digest. */
+  private async putImmutable(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    backend: string,
+    record: Record<string, unknown>,
+    repository: Repository,
+    tag: string,
+  ): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const existing = await headDigest(backend, repository.name, tag);
+    if (existing && existing !== digest) {
+      const message = `The image tag '${tag}' already exists in the '${repository.name}' repository and cannot be overwritten because the tag is immutable.`;
+      this.calls.push({ ...record, ok: false, error: `400 TAG_INVALID: ${message}` } as EcrCall);
+      registryError(res, 400, 'TAG_INVALID', message);
+      return;
+    }
+    this.forward(req, res, backend, record, body);
+  }
+
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, backend: string, record: Record<string, unknown>, body?: Buffer): void {
     const headers = { ...req.headers, 'x-forwarded-proto': 'https' };
     delete headers.authorization;
     const [hostname, port] = backend.split(':');
@@ -196,6 +319,31 @@ export class EcrStandIn {
       if (!res.headersSent) registryError(res, 502, 'UNAVAILABLE', err.message);
       else res.destroy();
     });
-    req.pipe(upstream);
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
   }
+}
+
+/** The digest a tag names in the real registry, or undefined when it names none. */
+function headDigest(backend: string, repository: string, tag: string): Promise<string | undefined> {
+  const [hostname, port] = backend.split(':');
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        hostname,
+        port: Number(port),
+        method: 'HEAD',
+        path: `/v2/${repository}/manifests/${tag}`,
+        headers: { accept: MANIFEST_TYPES.join(', ') },
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200 ? String(res.headers['docker-content-digest'] ?? '') || undefined : undefined);
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`HEAD ${repository}:${tag} timed out`)));
+    req.end();
+  });
 }

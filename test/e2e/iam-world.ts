@@ -69,11 +69,33 @@ export interface OidcProvider {
   readonly origin: string;
 }
 
-export interface Repository {
+/** ECR's tag mutability settings, as templates and repositories write them. */
+export interface TagMutabilitySettings {
+  /** MUTABLE (ECR's default), IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION. */
+  readonly tagMutability: string;
+  /** Wildcard filters of the *_WITH_EXCLUSION settings. */
+  readonly exclusions: readonly string[];
+}
+
+export interface Repository extends TagMutabilitySettings {
   readonly arn: string;
   readonly name: string;
   readonly account: string;
   readonly region: string;
+}
+
+/** An ECR repository creation template (AWS::ECR::RepositoryCreationTemplate), as deployed. */
+export interface CreationTemplate extends TagMutabilitySettings {
+  readonly account: string;
+  readonly region: string;
+  /** As written: `ROOT`, or a prefix with or without its trailing `/`. */
+  readonly prefix: string;
+  readonly appliedFor: readonly string[];
+  readonly lifecyclePolicy?: string;
+  readonly encryption: { readonly type: string; readonly kmsKey?: string };
+  readonly resourceTags: Readonly<Record<string, string>>;
+  readonly customRoleArn?: string;
+  readonly stackName: string;
 }
 
 /** Context values of a request; every key multi-valued, keys compared case-insensitively. */
@@ -169,6 +191,7 @@ export class IamWorld {
   readonly roles = new Map<string, Role>();
   readonly providers = new Map<string, OidcProvider>();
   readonly repositories = new Map<string, Repository>();
+  readonly creationTemplates: CreationTemplate[] = [];
   /** Account id -> partition id, for every account a stack deploys into. */
   readonly accounts = new Map<string, string>();
 
@@ -224,8 +247,15 @@ export class IamWorld {
       }
       if (r.Type === 'AWS::ECR::Repository') {
         const name = resolve(r.Properties.RepositoryName) as string;
-        this.repositories.set(repositoryArn(stack, name), { arn: repositoryArn(stack, name), name, account: stack.account, region: stack.region });
+        this.repositories.set(repositoryArn(stack, name), {
+          arn: repositoryArn(stack, name),
+          name,
+          account: stack.account,
+          region: stack.region,
+          ...mutabilityOf(resolve(r.Properties)),
+        });
       }
+      if (r.Type === 'AWS::ECR::RepositoryCreationTemplate') this.creationTemplates.push(creationTemplate(stack, resolve(r.Properties), resolve));
     }
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::IAM::Role') continue;
@@ -244,6 +274,18 @@ export class IamWorld {
     }
   }
 
+  /**
+   * The CREATE_ON_PUSH template ECR would apply to a new repository: the one whose prefix (plus the
+   * `/` ECR always assumes) starts the name, the longest if several do, else a ROOT template.
+   */
+  createOnPushTemplate(account: string, region: string, repository: string): CreationTemplate | undefined {
+    const candidates = this.creationTemplates.filter((t) => t.account === account && t.region === region && t.appliedFor.includes('CREATE_ON_PUSH'));
+    const matching = candidates
+      .filter((t) => t.prefix !== 'ROOT' && repository.startsWith(`${t.prefix.replace(/\/$/, '')}/`))
+      .sort((a, b) => b.prefix.length - a.prefix.length);
+    return matching[0] ?? candidates.find((t) => t.prefix === 'ROOT');
+  }
+
   /** The provider of this issuer URL in this account, created by a stack or pre-existing. */
   provider(account: string, issuerUrl: string): OidcProvider | undefined {
     const partition = this.accounts.get(account);
@@ -252,6 +294,48 @@ export class IamWorld {
 
   outboundIssuer(account: string): string | undefined {
     return this.outside.outboundIssuers?.[account];
+  }
+}
+
+function mutabilityOf(properties: Json): TagMutabilitySettings {
+  return {
+    tagMutability: properties?.ImageTagMutability ?? 'MUTABLE',
+    exclusions: (properties?.ImageTagMutabilityExclusionFilters ?? []).map((f: Json) => {
+      if (f.ImageTagMutabilityExclusionFilterType !== 'WILDCARD')
+        throw new Error(`the stand-in knows only WILDCARD exclusion filters, not ${f.ImageTagMutabilityExclusionFilterType}`);
+      return f.ImageTagMutabilityExclusionFilterValue as string;
+    }),
+  };
+}
+
+function creationTemplate(stack: StackTemplate, p: Json, resolve: (v: Json) => Json): CreationTemplate {
+  const customRoleArn = p.CustomRoleArn === undefined ? undefined : (resolve(p.CustomRoleArn) as string);
+  return {
+    account: stack.account,
+    region: stack.region,
+    prefix: p.Prefix,
+    appliedFor: p.AppliedFor ?? [],
+    lifecyclePolicy: p.LifecyclePolicy,
+    encryption: { type: p.EncryptionConfiguration?.EncryptionType ?? 'AES256', kmsKey: p.EncryptionConfiguration?.KmsKey },
+    resourceTags: Object.fromEntries((p.ResourceTags ?? []).map((t: Json) => [t.Key, t.Value])),
+    customRoleArn,
+    stackName: stack.stackName,
+    ...mutabilityOf(p),
+  };
+}
+
+/** Whether a tag may be overwritten in a repository with these settings. */
+export function tagIsMutable(settings: TagMutabilitySettings, tag: string): boolean {
+  const excluded = settings.exclusions.some((f) => globMatch(f, tag));
+  switch (settings.tagMutability) {
+    case 'IMMUTABLE':
+      return false;
+    case 'IMMUTABLE_WITH_EXCLUSION':
+      return excluded;
+    case 'MUTABLE_WITH_EXCLUSION':
+      return !excluded;
+    default:
+      return true;
   }
 }
 
@@ -359,6 +443,20 @@ export function evaluateIdentity(role: Role, action: string, resource: string, c
     allowed: false,
     reason: `User: ${role.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action${reasons.length ? ` (${reasons.join('; ')})` : ''}`,
   };
+}
+
+/** Trust-policy evaluation for an AWS service principal (sts:AssumeRole by e.g. ecr.amazonaws.com). */
+export function evaluateServiceTrust(role: Role, service: string, context: RequestContext): Decision {
+  const applicable = role.trust.filter((s) => list(s.Action).some((a) => globMatch(a, 'sts:AssumeRole', true)) && list(s.Principal?.Service).includes(service));
+  if (applicable.some((s) => s.Effect === 'Deny' && (unsupported(s) || !conditionsFail(s, context))))
+    return { allowed: false, reason: `the trust policy of ${role.arn} denies ${service}` };
+  const reasons: string[] = [];
+  for (const s of applicable.filter((x) => x.Effect === 'Allow')) {
+    const why = unsupported(s) ?? conditionsFail(s, context);
+    if (!why) return { allowed: true, reason: 'trusted' };
+    reasons.push(why);
+  }
+  return { allowed: false, reason: `the trust policy of ${role.arn} does not let ${service} assume it${reasons.length ? ` (${reasons.join('; ')})` : ''}` };
 }
 
 /** Trust-policy evaluation for a federated principal (AssumeRoleWithWebIdentity). */
