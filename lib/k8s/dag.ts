@@ -11,7 +11,7 @@ import {
   type WorkflowTemplateSpecTemplatesDagTasksArgumentsParameters,
 } from '../../imports/argoproj.io';
 import type { FerryConfig } from '../config/model';
-import { pushTaskName, WORKFLOW_SERVICE_ACCOUNT } from '../config/naming';
+import { prefixPath, pushTaskName, WORKFLOW_SERVICE_ACCOUNT } from '../config/naming';
 import { INPUT, LABEL, OUTPUT, TASK, TEMPLATE, TTL_SECONDS, WORKFLOW_DEADLINE_SECONDS, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from './constants';
 import { destinationArguments } from './destinations';
 import { NON_ROOT_POD } from './pod';
@@ -121,16 +121,30 @@ export function exitHandlerTemplate(image: { repository: string; tag: string } =
 /** What the build-and-deliver entries deliver: their image_repository and image_tag. */
 const DELIVERY_IMAGE = { repository: workflowParam(WORKFLOW_PARAM.imageRepository), tag: workflowParam(WORKFLOW_PARAM.imageTag) };
 
-/** The parameters both entries take besides their source. */
-export function buildParameters(repositories: readonly string[]): WorkflowTemplateSpecArgumentsParameters[] {
+/**
+ * The parameters both entries take besides their source. With repository prefixes, any name is
+ * accepted at submit: a repository under a prefix is created by its first push, and ECR refuses
+ * one outside both the list and the prefixes (the build step then fails, exit 2).
+ */
+export function deliveryParameters(config: FerryConfig): WorkflowTemplateSpecArgumentsParameters[] {
+  return buildParameters(
+    config.repositories.map((r) => r.name),
+    config.repositoryPrefixes.map((p) => `${prefixPath(p)}/`),
+  );
+}
+
+/** The build parameters: `image_repository` one of `repositories`, or any name when there are prefixes. */
+export function buildParameters(repositories: readonly string[], prefixes: readonly string[] = []): WorkflowTemplateSpecArgumentsParameters[] {
   return [
     { name: WORKFLOW_PARAM.buildPath, value: '.', description: 'Build context, relative to the repository root.' },
     { name: WORKFLOW_PARAM.dockerfile, value: 'Dockerfile', description: 'Dockerfile, relative to the build context.' },
     {
       name: WORKFLOW_PARAM.imageRepository,
       value: repositories[0],
-      enum: [...repositories],
-      description: 'ECR repository to deliver into; the same name exists in every account.',
+      ...(prefixes.length ? {} : { enum: [...repositories] }),
+      description: prefixes.length
+        ? `ECR repository to deliver into: one of the configured repositories, or any name under ${prefixes.join(', ')} (created by its first push in every account).`
+        : 'ECR repository to deliver into; the same name exists in every account.',
     },
   ];
 }

@@ -250,6 +250,22 @@ describe('build-and-replicate DAG', () => {
       expect(repo.enum).toEqual(config.repositories.map((r) => r.name));
     }
   });
+
+  test('with repository prefixes, any name can be chosen (created on its first push) and ferry-sync takes the repositories as a list', () => {
+    const prefixed = manifests(configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nrepositoryPrefixes:\n  - prefix: team-a/\n' }));
+    for (const entry of entries) {
+      const repo = prefixed.workflowTemplate(entry).spec.arguments.parameters.find((p: Json) => p.name === 'image_repository');
+      expect(repo.enum).toBeUndefined();
+      expect(repo.value).toBe('ferry/demo-app');
+      expect(repo.description).toContain('team-a/');
+    }
+    const sync = prefixed.workflowTemplate(WORKFLOW_TEMPLATE.sync).spec;
+    expect(sync.arguments.parameters.find((p: Json) => p.name === 'repositories').value).toBe('["ferry/demo-app"]');
+    for (const task of sync.templates.find((t: Json) => t.name === TEMPLATE.main).dag.tasks) {
+      expect(task.withParam).toBe('{{workflow.parameters.repositories}}');
+      expect(task.withItems).toBeUndefined();
+    }
+  });
 });
 
 describe('self-contained entry template', () => {

@@ -431,6 +431,6 @@ describe('a CronWorkflow running a WorkflowTemplate by reference', () => {
 
   test('unknown-argument: an argument the WorkflowTemplate does not declare (Argo would run with the default)', () => {
     const [f] = only('unknown-argument', findings(broken((x) => (cron(x).spec.workflowSpec.arguments.parameters[1].name = 'tag'))));
-    expect(f.message).toMatch(/passes "tag", which ferry-sync does not declare \(it takes: destination, tags\)/);
+    expect(f.message).toMatch(/passes "tag", which ferry-sync does not declare \(it takes: destination, tags, repositories\)/);
   });
 });

@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { SOURCE_CLAIM_SUFFIX, TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
-import { buildAndReplicateTasks, buildParameters, entrySpec, workflowParam } from '../dag';
+import { buildAndReplicateTasks, deliveryParameters, entrySpec, workflowParam } from '../dag';
 import { workflowTemplate } from '../workflow-template';
 import type { FerryChartProps } from './props';
 
@@ -28,7 +28,7 @@ export class BuildAndReplicateChart extends Chart {
         name: WORKFLOW_TEMPLATE.buildAndReplicate,
         parameters: [
           { name: WORKFLOW_PARAM.sourceWorkflow, description: `Workflow whose volume <name>-${SOURCE_CLAIM_SUFFIX} holds the checkout under source/.` },
-          ...buildParameters(props.config.repositories.map((r) => r.name)),
+          ...deliveryParameters(props.config),
           { name: WORKFLOW_PARAM.imageTag, description: 'Image tag. Required.' },
         ],
         templates: [{ name: TEMPLATE.main, dag: { tasks } }],

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CLONE_TASK, CLONED_SOURCES, cloneTemplate, runVolume } from '../clone';
 import { TEMPLATE, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
-import { buildAndReplicateTasks, buildParameters, entrySpec } from '../dag';
+import { buildAndReplicateTasks, deliveryParameters, entrySpec } from '../dag';
 import { workflowTemplate } from '../workflow-template';
 import type { FerryChartProps } from './props';
 
@@ -25,7 +25,7 @@ export class PipelineChart extends Chart {
           parameters: [
             { name: WORKFLOW_PARAM.repo, description: 'Git URL to clone (https; private repositories read the ferry-git-credentials Secret).' },
             { name: WORKFLOW_PARAM.revision, description: 'Branch, tag or commit to build.' },
-            ...buildParameters(props.config.repositories.map((r) => r.name)),
+            ...deliveryParameters(props.config),
             { name: WORKFLOW_PARAM.imageTag, value: '', description: 'Image tag. Empty: the first 12 characters of the commit.' },
           ],
           templates: [{ name: TEMPLATE.main, dag: { tasks: [CLONE_TASK, ...tasks] } }, cloneTemplate(props.config)],

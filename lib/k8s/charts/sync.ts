@@ -42,23 +42,29 @@ export class SyncChart extends Chart {
             description: `The destination to backfill, or "${ALL_DESTINATIONS}".`,
           },
           { name: WORKFLOW_PARAM.tags, value: config.sync.tags, description: 'Tags to sync, as a glob (shared.yaml sync.tags by default).' },
+          {
+            name: WORKFLOW_PARAM.repositories,
+            value: JSON.stringify(config.repositories.map((r) => r.name)),
+            description:
+              'The repositories to backfill, as a JSON list. Default: every configured repository; a repository under a repositoryPrefixes prefix is named here, e.g. ["team-a/service"].',
+          },
         ],
-        templates: [{ name: TEMPLATE.main, dag: { tasks: destinations.map((d) => syncTask(config, d)) } }, ...destinations.map((d) => syncTemplate(config, d))],
+        templates: [{ name: TEMPLATE.main, dag: { tasks: destinations.map((d) => syncTask(d)) } }, ...destinations.map((d) => syncTemplate(config, d))],
         exitHandler: exitHandlerTemplate({ repository: '*', tag: workflowParam(WORKFLOW_PARAM.tags) }),
       }),
     });
   }
 }
 
-/** One pod per configured repository, when this destination (or all) was asked for. */
-function syncTask(config: FerryConfig, destination: Target): WorkflowTemplateSpecTemplatesDagTasks {
+/** One pod per repository in the `repositories` parameter, when this destination (or all) was asked for. */
+function syncTask(destination: Target): WorkflowTemplateSpecTemplatesDagTasks {
   const chosen = `'${workflowParam(WORKFLOW_PARAM.destination)}'`;
   return {
     name: syncTaskName(destination),
     template: syncTaskName(destination),
     // Quoted: destination names may hold "-", which Argo's expression language reads as minus.
     when: `${chosen} == '${ALL_DESTINATIONS}' || ${chosen} == '${destination.name}'`,
-    withItems: config.repositories.map((r) => r.name),
+    withParam: workflowParam(WORKFLOW_PARAM.repositories),
     arguments: args({ [INPUT.imageRepository]: '{{item}}', [INPUT.tags]: workflowParam(WORKFLOW_PARAM.tags) }),
   };
 }

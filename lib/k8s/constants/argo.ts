@@ -65,6 +65,8 @@ export const WORKFLOW_PARAM = {
   destination: 'destination',
   /** ferry-sync: the tag glob. */
   tags: 'tags',
+  /** ferry-sync: a JSON list of repositories to backfill (default: every configured one). */
+  repositories: 'repositories',
 } as const;
 
 /** The ferry-sync `destination` value that backfills every destination. */
