@@ -3,11 +3,13 @@
  * cdk-nag's AwsSolutions and NIST 800-53 R5 packs and AWS Control Tower's proactive controls on every synth.
  */
 import { App, type Stack, Validations } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig, Target } from '../config/model';
 import { allTargets, repositoryStackGlob, stackName } from '../config/naming';
 import { controlTowerChecks } from './control-tower';
+import { assemblyTemplates, assertWithinLimits } from './limits';
 import { providerNotices } from './providers';
 import { addTargetStacks, STACK_RESOURCE_LIMIT } from './stack-split';
 import type { TargetStack, TargetStackProps } from './target-stack';
@@ -67,4 +69,14 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
   for (const line of providerNotices(config)) notice(line);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());
   return app;
+}
+
+/**
+ * Synthesizes the app and checks every template against AWS's limits (limits.ts): a template over
+ * a limit throws one line per finding, as a user-facing error (exit 2).
+ */
+export function synthAwsApp(app: App): CloudAssembly {
+  const assembly = app.synth();
+  assertWithinLimits(assemblyTemplates(assembly));
+  return assembly;
 }

@@ -1,7 +1,7 @@
 /**
  * The IAM role one Kubernetes ServiceAccount of the build cluster assumes (IRSA) to push images.
  */
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RoleGrant, RolePlan } from './access-plan';
 import type { Grant } from './policy-documents';

@@ -3,7 +3,7 @@
  * the build registry and reaches the destination role. For an outbound-federation destination it
  * also mints the outbound web identity token that the destination role trusts.
  */
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RoleGrant, RolePlan } from './access-plan';
 import { ECR_LIST_ACTION, ECR_LOGIN_ACTION, ECR_PULL_ACTIONS } from './irsa-role';

@@ -13,8 +13,8 @@ import { FERRY_TAGS } from '../config/tags';
 import { type AccessPlan, planAccess, type RoleAccess, type RolePlan } from './access-plan';
 import { IrsaRole, irsaGrants } from './irsa-role';
 import { ClusterOidcProvider } from './oidc-provider';
-import { issuerKind, type ProviderPlan, providerOf } from './providers';
 import type { Grant } from './policy-documents';
+import { issuerKind, type ProviderPlan, providerOf } from './providers';
 import { Repositories, type RepositoriesProps, type RepositorySettings } from './repositories';
 import { SourceRole, sourceGrants, type TokenGrant } from './source-role';
 import { synthesizerFor } from './synthesizer';
@@ -77,7 +77,10 @@ export class TargetStack extends Stack {
     this.deployAfterProviderOwner(scope);
 
     const destinations = target.kind === 'build' ? config.destinations.filter((d) => naming.sourceRoleInBuildStack(config, d)) : [];
-    const roles = [roleAccess(config, target, props.extraStatements?.(target) ?? []), ...destinations.map((d) => sourceRoleAccess(config, d, props.extraStatements?.(d) ?? []))];
+    const roles = [
+      roleAccess(config, target, props.extraStatements?.(target) ?? []),
+      ...destinations.map((d) => sourceRoleAccess(config, d, props.extraStatements?.(d) ?? [])),
+    ];
     this.roleNames = new Map(roles.map((r) => [r.id, r.roleName]));
     this.access = planAccess({
       stackName: naming.stackName(target),
@@ -104,10 +107,7 @@ export class TargetStack extends Stack {
 
   /** The role constructs by the id their access plan uses. */
   get rolesById(): ReadonlyMap<string, iam.Role> {
-    return new Map([
-      ['Role', this.role.role],
-      ...this.sourceRoles.map((r) => [r.node.id, r.role] as const),
-    ]);
+    return new Map([['Role', this.role.role], ...this.sourceRoles.map((r) => [r.node.id, r.role] as const)]);
   }
 
   private planOf(id: string): RolePlan {
@@ -235,7 +235,11 @@ function sourceRoleAccess(config: FerryConfig, destination: Target, extraStateme
 function mintToken(config: FerryConfig, destination: Target): TokenGrant | undefined {
   const { outboundFederation } = config;
   return destination.trust === 'outbound-federation' && outboundFederation
-    ? { audience: outboundFederation.audience, signingAlgorithm: naming.OUTBOUND_SIGNING_ALGORITHM, maxDurationSeconds: outboundFederation.tokenDurationSeconds }
+    ? {
+        audience: outboundFederation.audience,
+        signingAlgorithm: naming.OUTBOUND_SIGNING_ALGORITHM,
+        maxDurationSeconds: outboundFederation.tokenDurationSeconds,
+      }
     : undefined;
 }
 
