@@ -117,7 +117,9 @@ function usage(stack: Stack, format: 'json' | 'yaml', tags: readonly { Key: stri
  * CDK CLI converts it). Tags are added by an aspect at synth, so they are added here by hand.
  */
 function resourceBytes(stack: Stack, resource: CfnResource, format: 'json' | 'yaml', tags: readonly { Key: string; Value: string }[]): number {
-  const fragment = stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()) as { Resources: Record<string, { Properties?: object }> };
+  const fragment = stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()) as {
+    Resources: Record<string, { Properties?: object }>;
+  };
   if (tags.length && tagsOf(resource)) for (const r of Object.values(fragment.Resources)) r.Properties = { ...r.Properties, Tags: tags };
   const text = format === 'json' ? JSON.stringify(fragment, undefined, 1) : stringify(fragment);
   return Buffer.byteLength(text);
