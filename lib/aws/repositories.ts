@@ -79,7 +79,9 @@ export class Repositories extends Construct {
 
   /** Takes a repository out again (it went to another stack). */
   remove(name: string): void {
-    this.node.tryRemoveChild(name);
+    const repository = this.repositories.get(name);
+    // By the construct's own id: the construct library turns the `/` of a repository name into `--`.
+    if (!repository || !this.node.tryRemoveChild(repository.node.id)) throw new Error(`repository ${name} is not in ${this.node.path}`);
     this.repositories.delete(name);
   }
 
