@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { createAwsApp } from '../lib/aws/app';
+import { createAwsApp, synthAwsApp } from '../lib/aws/app';
 import { runCli } from '../lib/cli-errors';
 import { configDir, loadConfig } from '../lib/config/load';
 
@@ -13,5 +13,5 @@ const fromContext: unknown = new App({ autoSynth: false }).node.tryGetContext('c
 
 runCli(() => {
   const config = loadConfig(typeof fromContext === 'string' ? path.resolve(fromContext) : configDir());
-  createAwsApp(config).synth();
+  synthAwsApp(createAwsApp(config));
 });

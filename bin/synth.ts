@@ -6,7 +6,8 @@ import { synthesize } from '../lib/synth';
 
 runCli(() => {
   const { values } = parseArgs({ options: { out: { type: 'string', default: '.' } } });
-  const config = synthesize({ configDir: configDir(), outRoot: values.out! });
-  const stacks = 1 + config.destinations.length;
-  process.stderr.write(`ferry: synthesized ${stacks} stacks into ${values.out}/cdk.out and the Argo pipeline into ${values.out}/dist from ${config.dir}\n`);
+  const { config, stacks } = synthesize({ configDir: configDir(), outRoot: values.out! });
+  process.stderr.write(
+    `ferry: synthesized ${stacks.length} stacks into ${values.out}/cdk.out and the Argo pipeline into ${values.out}/dist from ${config.dir}\n`,
+  );
 });

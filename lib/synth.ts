@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createAwsApp } from './aws/app';
+import { createAwsApp, synthAwsApp } from './aws/app';
 import { loadConfig } from './config/load';
 import type { FerryConfig } from './config/model';
 import { synthK8s } from './k8s/app';
@@ -21,20 +21,29 @@ export interface SynthOptions {
   readonly outRoot: string;
 }
 
-export function synthesize(opts: SynthOptions): FerryConfig {
+export interface SynthResult {
+  readonly config: FerryConfig;
+  /** The CloudFormation stacks written, by name. */
+  readonly stacks: readonly string[];
+}
+
+export function synthesize(opts: SynthOptions): SynthResult {
   const config = loadConfig(opts.configDir);
+  let stacks: string[] = [];
   fs.mkdirSync(opts.outRoot, { recursive: true });
   // Staged beside the outputs so the final renames stay on one filesystem.
   const staging = fs.mkdtempSync(path.join(opts.outRoot, '.ferry-synth-'));
   try {
-    createAwsApp(config, { outdir: path.join(staging, CDK_OUT) }).synth();
+    // Fails on a cdk-nag or Control Tower finding, and on a template over an AWS limit (limits.ts).
+    const assembly = synthAwsApp(createAwsApp(config, { outdir: path.join(staging, CDK_OUT) }));
+    stacks = assembly.stacks.map((s) => s.stackName);
     // Fails on an Argo validation finding, as the AWS app fails on a cdk-nag finding.
     synthK8s(config, { outdir: path.join(staging, DIST) });
     for (const dir of [CDK_OUT, DIST]) replaceDir(path.join(staging, dir), path.join(opts.outRoot, dir));
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
-  return config;
+  return { config, stacks };
 }
 
 function replaceDir(from: string, to: string): void {

@@ -2,14 +2,17 @@
  * The CDK app: one TargetStack per target (the build account and every destination), checked by
  * cdk-nag's AwsSolutions and NIST 800-53 R5 packs and AWS Control Tower's proactive controls on every synth.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import type { FerryConfig } from '../config/model';
-import { allTargets } from '../config/naming';
+import type { FerryConfig, Target } from '../config/model';
+import { allTargets, repositoryStackGlob, stackName } from '../config/naming';
 import { controlTowerChecks } from './control-tower';
+import { assemblyTemplates, assertWithinLimits } from './limits';
 import { providerNotices } from './providers';
-import { TargetStack } from './target-stack';
+import { addTargetStacks, STACK_RESOURCE_LIMIT } from './stack-split';
+import type { TargetStack } from './target-stack';
 
 export interface AwsAppOptions {
   /** Where synth writes the cloud assembly. @default - the CDK CLI's choice (CDK_OUTDIR), else a temp dir */
@@ -20,6 +23,18 @@ export interface AwsAppOptions {
    * @default - one line each on stderr
    */
   readonly notice?: (line: string) => void;
+}
+
+/** For a target in several stacks: which, and the one command that deploys them all; then every role whose grants moved into repository policies. */
+function splitNotices(target: Target, stacks: readonly Stack[]): string[] {
+  const head = stacks[0] as TargetStack;
+  const lines = [...head.access.notices];
+  if (stacks.length > 1) {
+    lines.unshift(
+      `ferry: ${stackName(target)} is split into ${stacks.length} stacks to stay within CloudFormation's limits (${STACK_RESOURCE_LIMIT} resources and the template size per stack): ${stacks.map((s) => s.stackName).join(', ')}; deploy them all with npx cdk deploy ${stackName(target)} '${repositoryStackGlob(target)}'`,
+    );
+  }
+  return lines;
 }
 
 /**
@@ -44,9 +59,22 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
     // No AWS::CDK::Metadata resource: the templates hold only what ferry declares.
     analyticsReporting: false,
   });
-  for (const target of allTargets(config)) new TargetStack(app, { config, target });
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const target of allTargets(config)) {
+    const stacks = addTargetStacks(app, { config, target });
+    for (const line of splitNotices(target, stacks)) notice(line);
+  }
   for (const line of providerNotices(config)) notice(line);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());
   return app;
+}
+
+/**
+ * Synthesizes the app and checks every template against AWS's limits (limits.ts): a template over
+ * a limit throws one line per finding, as a user-facing error (exit 2).
+ */
+export function synthAwsApp(app: App): CloudAssembly {
+  const assembly = app.synth();
+  assertWithinLimits(assemblyTemplates(assembly));
+  return assembly;
 }

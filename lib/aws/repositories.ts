@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { TagMutability } from '../config/model';
 import { acknowledgeControl, CT_ECR_PR_3 } from './control-tower';
+import type { PolicyDocumentJson } from './policy-documents';
 
 export interface RepositorySettings {
   /** The repository name, exactly as ECR shows it (e.g. `team/app`). */
@@ -33,8 +34,6 @@ export interface RepositorySettings {
 }
 
 export interface RepositoriesProps {
-  /** One repository per entry, in this order. */
-  readonly repositories: readonly RepositorySettings[];
   /** Images no tag points at any more (e.g. the previous `latest`) expire after this many days. */
   readonly untaggedImageExpiryDays: number;
   /**
@@ -44,15 +43,46 @@ export interface RepositoriesProps {
   readonly kmsKeyArn?: string;
 }
 
-/** Repositories scan on push and outlive their stack (RemovalPolicy.RETAIN): images are never deleted by a stack update. */
+/**
+ * Repositories scan on push and outlive their stack (RemovalPolicy.RETAIN): images are never deleted
+ * by a stack update. They are added one by one (`add`), so that the stack split (stack-split.ts) can
+ * measure each before deciding where it goes.
+ */
 export class Repositories extends Construct {
-  /** The repositories by name. */
-  readonly byName: ReadonlyMap<string, ecr.Repository>;
+  private readonly repositories = new Map<string, ecr.Repository>();
+  private readonly encryptionKey?: kms.IKey;
 
-  constructor(scope: Construct, id: string, props: RepositoriesProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: RepositoriesProps,
+  ) {
     super(scope, id);
-    const encryptionKey = props.kmsKeyArn ? kms.Key.fromKeyArn(this, 'EncryptionKey', props.kmsKeyArn) : undefined;
-    this.byName = new Map(props.repositories.map((settings) => [settings.name, this.repository(settings, props.untaggedImageExpiryDays, encryptionKey)]));
+    this.encryptionKey = props.kmsKeyArn ? kms.Key.fromKeyArn(this, 'EncryptionKey', props.kmsKeyArn) : undefined;
+  }
+
+  /** The repositories by name. */
+  get byName(): ReadonlyMap<string, ecr.Repository> {
+    return this.repositories;
+  }
+
+  /**
+   * Adds one repository; `policy` becomes its repository policy (grants that a role could not hold
+   * in its managed policies, see access-plan.ts).
+   */
+  add(settings: RepositorySettings, policy?: PolicyDocumentJson): ecr.Repository {
+    const repository = this.repository(settings, this.props.untaggedImageExpiryDays, this.encryptionKey);
+    if (policy) (repository.node.defaultChild as ecr.CfnRepository).repositoryPolicyText = policy;
+    this.repositories.set(settings.name, repository);
+    return repository;
+  }
+
+  /** Takes a repository out again (it went to another stack). */
+  remove(name: string): void {
+    const repository = this.repositories.get(name);
+    // By the construct's own id: the construct library turns the `/` of a repository name into `--`.
+    if (!repository || !this.node.tryRemoveChild(repository.node.id)) throw new Error(`repository ${name} is not in ${this.node.path}`);
+    this.repositories.delete(name);
   }
 
   private repository(settings: RepositorySettings, untaggedImageExpiryDays: number, encryptionKey: kms.IKey | undefined): ecr.Repository {

@@ -2,8 +2,6 @@
  * How a stack reaches CloudFormation: through the CDK bootstrap stack's roles, or with the
  * deployer's own credentials into an account that was never bootstrapped.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import {
   DefaultStackSynthesizer,
   type DockerImageAssetLocation,
@@ -12,11 +10,13 @@ import {
   type ISynthesisSession,
   StackSynthesizer,
 } from 'aws-cdk-lib';
-import { stringify } from 'yaml';
 import type { Target } from '../config/model';
 
 /** CloudFormation's limit for a template passed inline (TemplateBody) rather than from S3. */
 export const INLINE_TEMPLATE_LIMIT_BYTES = 51_200;
+
+/** CloudFormation's limit for a template uploaded to S3 (TemplateURL). */
+export const S3_TEMPLATE_LIMIT_BYTES = 1_000_000;
 
 /**
  * Deploys with the caller's credentials, template inline, and no assets at all.
@@ -27,11 +27,6 @@ export const INLINE_TEMPLATE_LIMIT_BYTES = 51_200;
  * back), and LegacyStackSynthesizer accepts assets that need the bootstrap bucket at deploy time.
  */
 export class CallerCredentialsSynthesizer extends StackSynthesizer {
-  /** @param configFile the config file that chose this synthesizer, for messages */
-  constructor(private readonly configFile: string) {
-    super();
-  }
-
   addFileAsset(): FileAssetLocation {
     throw new Error(
       `${this.boundStack.stackName}: the cli-credentials synthesizer deploys into accounts without a CDK bootstrap bucket, so it cannot publish file assets`,
@@ -45,24 +40,13 @@ export class CallerCredentialsSynthesizer extends StackSynthesizer {
   }
 
   synthesize(session: ISynthesisSession): void {
+    // The inline size limit is checked with every other limit on the written templates (limits.ts).
     this.synthesizeTemplate(session);
-    this.assertFitsInline(path.join(session.outdir, this.boundStack.templateFile));
     this.emitArtifact(session);
-  }
-
-  /** Fail at synth, not halfway through a deploy: without a bucket the template must go inline. */
-  private assertFitsInline(templatePath: string): void {
-    // The CDK CLI sends the template as YAML; measure the same form.
-    const size = Buffer.byteLength(stringify(JSON.parse(fs.readFileSync(templatePath, 'utf8'))));
-    if (size <= INLINE_TEMPLATE_LIMIT_BYTES) return;
-    throw new Error(
-      `${this.boundStack.stackName}: the template is ${size} bytes, over CloudFormation's ${INLINE_TEMPLATE_LIMIT_BYTES}-byte limit for templates sent inline, ` +
-        `and synthesizer: cli-credentials has no bucket to upload it to (in ${this.configFile}, set synthesizer: bootstrapped and run cdk bootstrap in that account, or configure fewer repositories)`,
-    );
   }
 }
 
 /** The synthesizer a target's config asks for. */
 export function synthesizerFor(target: Target): IStackSynthesizer {
-  return target.synthesizer === 'cli-credentials' ? new CallerCredentialsSynthesizer(target.source) : new DefaultStackSynthesizer();
+  return target.synthesizer === 'cli-credentials' ? new CallerCredentialsSynthesizer() : new DefaultStackSynthesizer();
 }

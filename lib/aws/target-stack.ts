@@ -3,20 +3,24 @@
  * issuer its role trusts (created here or imported, see providers.ts), the role that pushes there,
  * and in the build stack the source role of every destination in another account.
  */
-import { Stack, Tags } from 'aws-cdk-lib';
+import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { FerryConfig, TagMutability, Target } from '../config/model';
 import * as naming from '../config/naming';
 import { SHARED_FILE } from '../config/schema';
 import { FERRY_TAGS } from '../config/tags';
-import { IrsaRole } from './irsa-role';
+import { type AccessPlan, planAccess, type RoleAccess, type RolePlan } from './access-plan';
+import { IrsaRole, irsaGrants } from './irsa-role';
 import { ClusterOidcProvider } from './oidc-provider';
+import type { Grant } from './policy-documents';
 import { combineGrants, type PrefixGrant, prefixPullGrant, prefixPushGrant } from './prefix-grants';
 import { issuerKind, type ProviderPlan, providerOf } from './providers';
-import { Repositories, type RepositorySettings } from './repositories';
-import { RepositoryTemplates } from './repository-templates';
-import { SourceRole } from './source-role';
+import { Repositories, type RepositoriesProps, type RepositorySettings } from './repositories';
+import { acknowledgePrefixWildcards, RepositoryTemplates } from './repository-templates';
+import { SourceRole, sourceGrants, type TokenGrant } from './source-role';
 import { synthesizerFor } from './synthesizer';
+import { managedPolicy } from './web-identity-role';
 
 /** Kaniko's default `--cache-ttl` (two weeks): older cache layers are never read again. */
 export const KANIKO_CACHE_TTL_DAYS = 14;
@@ -32,38 +36,34 @@ export interface TargetStackProps {
  * Named by `naming.stackName` with a concrete account and region, so `cdk deploy <name>` with
  * that one account's credentials deploys exactly it. Termination protection is on: deleting the
  * stack would delete the role every pipeline run depends on.
+ *
+ * It holds the OIDC provider, every role and policy of the target, and as many of its repositories
+ * as fit; stack-split.ts puts the others into further stacks of the same account and region.
  */
 export class TargetStack extends Stack {
   readonly repositories: Repositories;
-  /** Repository prefix mode: the creation templates, when prefixes are configured. */
-  readonly templates?: RepositoryTemplates;
   /** The IAM OIDC provider this target's role trusts, and which stack creates it. */
   readonly provider: ProviderPlan;
   readonly oidcProvider: ClusterOidcProvider;
   readonly role: IrsaRole;
   /** Build stack only: one source role per destination in another account. */
   readonly sourceRoles: readonly SourceRole[];
+  /** Repository prefix mode: the creation templates, when prefixes are configured. */
+  readonly templates?: RepositoryTemplates;
+  /** Where every role's permissions went (own, shared and repository policies). */
+  readonly access: AccessPlan;
+  private readonly roleNames: ReadonlyMap<string, string>;
 
   constructor(
     scope: Construct,
     private readonly props: TargetStackProps,
   ) {
     const { config, target } = props;
-    const identity = target.kind === 'build' ? 'the Kaniko builder role' : 'the ferry pusher role';
-    super(scope, naming.stackName(target), {
-      env: { account: target.account, region: target.region },
-      stackName: naming.stackName(target),
-      description: `ferry ${target.kind} target "${target.name}" (${target.partition.id} ${target.account} ${target.region}): ECR repositories, the OIDC provider ${identity} trusts and ${identity}${target.kind === 'build' ? ', and the source roles of the push steps' : ''}.`,
-      synthesizer: synthesizerFor(target),
-      terminationProtection: true,
-    });
-    for (const [key, value] of Object.entries({ ...FERRY_TAGS, ...target.tags })) Tags.of(this).add(key, value);
+    super(scope, naming.stackName(target), targetStackProps(target, naming.stackName(target), description(target)));
+    tagStack(this, target);
 
-    this.repositories = new Repositories(this, 'Repositories', {
-      repositories: repositorySettings(config, target),
-      untaggedImageExpiryDays: config.untaggedImageExpiryDays,
-      kmsKeyArn: target.kmsKeyArn,
-    });
+    // Created first and filled last (stack-split.ts), so the template keeps its order: repositories first.
+    this.repositories = new Repositories(this, 'Repositories', repositoriesProps(config, target));
 
     if (config.repositoryPrefixes.length > 0) {
       this.templates = new RepositoryTemplates(this, 'RepositoryTemplates', {
@@ -91,7 +91,18 @@ export class TargetStack extends Stack {
     });
     this.deployAfterProviderOwner(scope);
 
-    const repositoryArn = (name: string): string => naming.repositoryArn(target, name);
+    const destinations = target.kind === 'build' ? config.destinations.filter((d) => naming.sourceRoleInBuildStack(config, d)) : [];
+    const roles = [
+      roleAccess(config, target, rolePrefixGrant(config, target)?.statements ?? []),
+      ...destinations.map((d) => sourceRoleAccess(config, d, sourcePrefixGrant(config)?.statements ?? [])),
+    ];
+    this.roleNames = new Map(roles.map((r) => [r.id, r.roleName]));
+    this.access = planAccess({
+      stackName: naming.stackName(target),
+      roles,
+      sharedPolicyName: (i) => naming.sharedPolicyName(target, i),
+    });
+
     const trust = trustOf(config, target);
     this.role = new IrsaRole(this, 'Role', {
       roleName: naming.roleName(target),
@@ -102,24 +113,52 @@ export class TargetStack extends Stack {
       issuerHostPath: this.provider.issuerHostPath,
       subject: trust.subject,
       audience: this.provider.clientId,
-      policyName: naming.rolePolicyName(target),
-      pushRepositoryArns: naming.repositoriesOf(config, target).map(repositoryArn),
-      pullRepositoryArns: pullRepositoryArns(config, target),
+      plan: this.planOf('Role'),
       permissionsBoundaryArn: target.permissionsBoundaryArn,
-      listTags: target.kind === 'destination',
-      prefixGrant: rolePrefixGrant(config, target),
     });
+    this.sourceRoles = destinations.map((d) => this.sourceRole(config, d));
+    this.addSharedPolicies();
+    // The prefix wildcards sit in the roles' own managed policies: acknowledged there, one ARN at a time.
+    acknowledgePrefixWildcards(this.role, rolePrefixGrant(config, target)?.arns ?? []);
+    for (const source of this.sourceRoles) acknowledgePrefixWildcards(source, sourcePrefixGrant(config)?.arns ?? []);
+  }
 
-    this.sourceRoles =
-      target.kind === 'build' ? config.destinations.filter((d) => naming.sourceRoleInBuildStack(config, d)).map((d) => this.sourceRole(config, d)) : [];
+  /** The role constructs by the id their access plan uses. */
+  get rolesById(): ReadonlyMap<string, iam.Role> {
+    return new Map([['Role', this.role.role], ...this.sourceRoles.map((r) => [r.node.id, r.role] as const)]);
+  }
+
+  private planOf(id: string): RolePlan {
+    const plan = this.access.roles.get(id);
+    if (!plan) throw new Error(`${this.stackName}: no access plan for ${id}`);
+    return plan;
+  }
+
+  /** Policies several roles share: created once, attached to each (see access-plan.ts). */
+  private addSharedPolicies(): void {
+    const roles = this.rolesById;
+    this.access.shared.forEach((shared, i) => {
+      managedPolicy(this, `SharedPolicy${i + 1}`, {
+        managedPolicyName: shared.name,
+        description: `Repository permissions that the roles ${shared.roles.map((id) => this.roleNames.get(id)).join(', ')} all need, on exact repository ARNs (part ${i + 1} of ${this.access.shared.length}).`,
+        path: this.props.target.rolePath,
+        document: shared.document,
+        roles: shared.roles.map((id) => {
+          const role = roles.get(id);
+          if (!role) throw new Error(`${this.stackName}: shared policy ${shared.name} names unknown role ${id}`);
+          return role;
+        }),
+      });
+    });
   }
 
   /** A source role in the build account for a destination in another account (see source-role.ts). */
   private sourceRole(config: FerryConfig, destination: Target): SourceRole {
-    const { build, cluster, outboundFederation } = config;
+    const { build, cluster } = config;
     const subject = naming.serviceAccountSubject(cluster, destination);
+    const id = sourceRoleId(destination);
     // Construct id by name: reordering destinations never replaces a role.
-    return new SourceRole(this, `SourceRole-${destination.name}`, {
+    return new SourceRole(this, id, {
       roleName: naming.sourceRoleName(destination),
       path: build.rolePath,
       description: `Assumed by the ServiceAccount ${subject} of the build cluster: pulls the build repositories and reaches the pusher role of ${destination.name} (${destination.trust}).`,
@@ -128,18 +167,9 @@ export class TargetStack extends Stack {
       issuerHostPath: this.provider.issuerHostPath,
       serviceAccountSubject: subject,
       audience: cluster.audience,
-      policyName: naming.sourceRolePolicyName(destination),
-      pullRepositoryArns: buildRepositoryArns(config),
-      mintToken:
-        destination.trust === 'outbound-federation' && outboundFederation
-          ? {
-              audience: outboundFederation.audience,
-              signingAlgorithm: naming.OUTBOUND_SIGNING_ALGORITHM,
-              maxDurationSeconds: outboundFederation.tokenDurationSeconds,
-            }
-          : undefined,
+      mintsTokens: mintToken(config, destination) !== undefined,
+      plan: this.planOf(id),
       permissionsBoundaryArn: build.permissionsBoundaryArn,
-      prefixGrant: prefixPullGrant(buildPrefixArns(config)),
     });
   }
 
@@ -162,6 +192,75 @@ export class TargetStack extends Stack {
   }
 }
 
+/** What every stack of a target shares: account and region, synthesizer, termination protection. */
+export function targetStackProps(target: Target, name: string, stackDescription: string): StackProps {
+  return {
+    env: { account: target.account, region: target.region },
+    stackName: name,
+    description: stackDescription,
+    synthesizer: synthesizerFor(target),
+    terminationProtection: true,
+  };
+}
+
+/** Every stack of a target carries ferry's tags and the target's. */
+export function tagStack(stack: Stack, target: Target): void {
+  for (const [key, value] of Object.entries({ ...FERRY_TAGS, ...target.tags })) Tags.of(stack).add(key, value);
+}
+
+export function repositoriesProps(config: FerryConfig, target: Target): RepositoriesProps {
+  return { untaggedImageExpiryDays: config.untaggedImageExpiryDays, kmsKeyArn: target.kmsKeyArn };
+}
+
+function description(target: Target): string {
+  const identity = target.kind === 'build' ? 'the Kaniko builder role' : 'the ferry pusher role';
+  return `ferry ${target.kind} target "${target.name}" (${target.partition.id} ${target.account} ${target.region}): ECR repositories, the OIDC provider ${identity} trusts and ${identity}${target.kind === 'build' ? ', and the source roles of the push steps' : ''}.`;
+}
+
+export function sourceRoleId(destination: Target): string {
+  return `SourceRole-${destination.name}`;
+}
+
+/** The builder or pusher role's grants: push to its repositories; pull the cache (build) or the build repositories (destination in the build account). */
+function roleAccess(config: FerryConfig, target: Target, extraStatements: readonly Grant[]): RoleAccess {
+  const repositoryArn = (name: string): string => naming.repositoryArn(target, name);
+  const sameAccountDestination = target.kind === 'destination' && !naming.sourceRoleInBuildStack(config, target);
+  return {
+    id: 'Role',
+    roleName: naming.roleName(target),
+    roleArn: naming.roleArn(target),
+    policyName: (i) => naming.rolePolicyName(target, i),
+    statements: irsaGrants({
+      pushRepositoryArns: naming.repositoriesOf(config, target).map(repositoryArn),
+      pullRepositoryArns: target.kind === 'build' ? [repositoryArn(config.cacheRepository)] : [],
+      remotePullRepositoryArns: sameAccountDestination ? buildRepositoryArns(config) : [],
+      listTags: target.kind === 'destination',
+      extraStatements,
+    }),
+  };
+}
+
+function sourceRoleAccess(config: FerryConfig, destination: Target, extraStatements: readonly Grant[]): RoleAccess {
+  return {
+    id: sourceRoleId(destination),
+    roleName: naming.sourceRoleName(destination),
+    roleArn: naming.sourceRoleArn(config, destination),
+    policyName: (i) => naming.sourceRolePolicyName(destination, i),
+    statements: sourceGrants({ pullRepositoryArns: buildRepositoryArns(config), mintToken: mintToken(config, destination), extraStatements }),
+  };
+}
+
+function mintToken(config: FerryConfig, destination: Target): TokenGrant | undefined {
+  const { outboundFederation } = config;
+  return destination.trust === 'outbound-federation' && outboundFederation
+    ? {
+        audience: outboundFederation.audience,
+        signingAlgorithm: naming.OUTBOUND_SIGNING_ALGORITHM,
+        maxDurationSeconds: outboundFederation.tokenDurationSeconds,
+      }
+    : undefined;
+}
+
 /** Who may assume a target's role, and how to describe it in IAM. */
 function trustOf(config: FerryConfig, target: Target): { subject: string; description: string } {
   if (issuerKind(target) === 'outbound') {
@@ -170,11 +269,6 @@ function trustOf(config: FerryConfig, target: Target): { subject: string; descri
   }
   const subject = naming.serviceAccountSubject(config.cluster, target);
   return { subject, description: `Assumed by the ServiceAccount ${subject} of the build cluster to push images.` };
-}
-
-/** The configured repositories in the build registry: what every push step copies from (not the cache, not the pusher image). */
-export function buildRepositoryArns(config: FerryConfig): string[] {
-  return config.repositories.map((r) => naming.repositoryArn(config.build, r.name));
 }
 
 /** Every repository under a prefix in the build registry: what push steps copy from in prefix mode. */
@@ -192,13 +286,17 @@ function rolePrefixGrant(config: FerryConfig, target: Target): PrefixGrant | und
   const tagged = Object.keys({ ...FERRY_TAGS, ...target.tags }).length > 0;
   const push = prefixPushGrant(own, { listTags: target.kind === 'destination', tagged });
   const readsBuild = target.kind === 'destination' && !naming.sourceRoleInBuildStack(config, target);
-  return readsBuild ? combineGrants(push, prefixPullGrant(buildPrefixArns(config))) : push;
+  return readsBuild ? combineGrants(push, sourcePrefixGrant(config)) : push;
 }
 
-/** Build: the Kaniko cache. A destination in the build account is its own source role: the build repositories. */
-function pullRepositoryArns(config: FerryConfig, target: Target): string[] {
-  if (target.kind === 'build') return [naming.repositoryArn(target, config.cacheRepository)];
-  return naming.sourceRoleInBuildStack(config, target) ? [] : buildRepositoryArns(config);
+/** A source role under the prefixes: pull from the build registry's. */
+function sourcePrefixGrant(config: FerryConfig): PrefixGrant | undefined {
+  return prefixPullGrant(buildPrefixArns(config));
+}
+
+/** The configured repositories in the build registry: what every push step copies from (not the cache, not the pusher image). */
+export function buildRepositoryArns(config: FerryConfig): string[] {
+  return config.repositories.map((r) => naming.repositoryArn(config.build, r.name));
 }
 
 /** Settings per repository: configured ones as configured; the build-only ones fixed here. */

@@ -1,12 +1,14 @@
 /**
  * The shape every ferry role shares: trusted through an IAM OIDC provider with both `sub` and
- * `aud` pinned, its permissions in one customer-managed policy (NIST 800-53 AC-6 asks for
+ * `aud` pinned, its permissions in customer-managed policies (NIST 800-53 AC-6 asks for
  * managed policies so they can be reviewed and reused), and the one cdk-nag IAM5 finding that
  * the `*` of the registry login brings acknowledged with the reason.
  */
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct, IDependable } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
+import type { RolePlan } from './access-plan';
+import type { PolicyDocumentJson } from './policy-documents';
 
 /** What every ferry role states about itself and its trust, whatever it is permitted to do. */
 export interface WebIdentityRoleBaseProps {
@@ -24,8 +26,6 @@ export interface WebIdentityRoleBaseProps {
   readonly issuerHostPath: string;
   /** The only token audience trusted. */
   readonly audience: string;
-  /** Name of the customer-managed policy holding the permissions. */
-  readonly policyName: string;
   /** Managed policy ARN set as the role's permissions boundary. @default - no boundary */
   readonly permissionsBoundaryArn?: string;
 }
@@ -35,18 +35,18 @@ export interface WebIdentityRoleProps extends WebIdentityRoleBaseProps {
   readonly subject: string;
   /** The policy's description, shown in the IAM console. */
   readonly policyDescription: string;
-  /** The permissions. */
-  readonly statements: iam.PolicyStatement[];
+  /** The role's own managed policies, as planned and measured (access-plan.ts). */
+  readonly policies: RolePlan['documents'];
   /** Why the `*` resources in the statements are acceptable: the acknowledgement's reason. */
   readonly wildcardReason: string;
 }
 
 /**
- * Adds the role (id `Resource`), its boundary reference (`Boundary`) and policy (`Policy`)
- * directly to `scope`, not to a construct of their own, so the logical IDs stay those of the
- * constructs that call it.
+ * Adds the role (id `Resource`), its boundary reference (`Boundary`) and its policies (`Policy`,
+ * then `Policy2`, `Policy3`, ...) directly to `scope`, not to a construct of their own, so the
+ * logical IDs stay those of the constructs that call it.
  */
-export function addWebIdentityRole(scope: Construct, props: WebIdentityRoleProps): { role: iam.Role; policy: iam.ManagedPolicy } {
+export function addWebIdentityRole(scope: Construct, props: WebIdentityRoleProps): { role: iam.Role; policies: iam.CfnManagedPolicy[] } {
   const role = new iam.Role(scope, 'Resource', {
     roleName: props.roleName,
     path: props.path,
@@ -63,14 +63,48 @@ export function addWebIdentityRole(scope: Construct, props: WebIdentityRoleProps
   // The trust policy names the provider by its literal ARN, which carries no dependency.
   if (props.oidcProvider) role.node.addDependency(props.oidcProvider);
 
-  const policy = new iam.ManagedPolicy(scope, 'Policy', {
-    managedPolicyName: props.policyName,
-    description: props.policyDescription,
-    path: props.path,
-    statements: props.statements,
-    roles: [role],
+  const policies = props.policies.map(({ name, document }, i) => {
+    const part = props.policies.length > 1 ? ` (part ${i + 1} of ${props.policies.length})` : '';
+    const policy = managedPolicy(scope, i === 0 ? 'Policy' : `Policy${i + 1}`, {
+      managedPolicyName: name,
+      description: `${props.policyDescription}${part}`,
+      path: props.path,
+      document,
+      roles: [role],
+    });
+    // Plugin-qualified id: the validation report then lists the finding as acknowledged, with this reason.
+    if (hasWildcardResource(document)) Validations.of(policy).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: props.wildcardReason });
+    return policy.node.defaultChild as iam.CfnManagedPolicy;
   });
-  // Plugin-qualified id: the validation report then lists the finding as acknowledged, with this reason.
-  Validations.of(policy).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: props.wildcardReason });
-  return { role, policy };
+  return { role, policies };
+}
+
+export interface ManagedPolicyProps {
+  readonly managedPolicyName: string;
+  readonly description: string;
+  /** IAM path. @default '/' */
+  readonly path?: string;
+  /** The document exactly as measured: written to the template unchanged. */
+  readonly document: PolicyDocumentJson;
+  readonly roles: readonly iam.IRole[];
+}
+
+/**
+ * A customer managed policy whose document is written as given (L1 under a construct of its own,
+ * id `Resource`, so its logical ID is the one an `iam.ManagedPolicy` with the same id had).
+ */
+export function managedPolicy(scope: Construct, id: string, props: ManagedPolicyProps): Construct {
+  const holder = new Construct(scope, id);
+  new iam.CfnManagedPolicy(holder, 'Resource', {
+    managedPolicyName: props.managedPolicyName,
+    description: props.description,
+    path: props.path ?? '/',
+    policyDocument: props.document,
+    roles: props.roles.map((r) => r.roleName),
+  });
+  return holder;
+}
+
+function hasWildcardResource(document: PolicyDocumentJson): boolean {
+  return document.Statement.some((s) => [s.Resource].flat().includes('*'));
 }

@@ -18,9 +18,26 @@ export function allTargets(config: FerryConfig): readonly Target[] {
   return [config.build, ...config.destinations];
 }
 
-/** `cdk deploy <stackName>` deploys exactly this target's account and region. */
+/** `cdk deploy <stackName>` deploys exactly this target's account and region (with its repository stacks, see below). */
 export function stackName(target: Target): string {
   return `${PROJECT}-${target.name}`;
+}
+
+/** What joins a target's stack name and the number of one of its further repository stacks. */
+export const REPOSITORY_STACK_INFIX = '-repositories-';
+
+/**
+ * The n-th stack of a target (n >= 2) when its resources do not fit into one stack: it holds
+ * further repositories and deploys after `stackName(target)`. The config loader refuses target
+ * names that start with another target's name and this infix, so no name (nor glob) collides.
+ */
+export function repositoryStackName(target: Target, n: number): string {
+  return `${stackName(target)}${REPOSITORY_STACK_INFIX}${n}`;
+}
+
+/** The glob that selects every further repository stack of a target: `cdk deploy <stackName> '<glob>'` deploys the whole account. */
+export function repositoryStackGlob(target: Target): string {
+  return `${stackName(target)}${REPOSITORY_STACK_INFIX}*`;
 }
 
 /** The IAM role and the Kubernetes ServiceAccount share this name: one identity, one name. */
@@ -36,9 +53,25 @@ export function repositoryCreatorRoleName(target: Target): string {
   return `${PROJECT}-repository-creator-${target.name}`;
 }
 
-/** The customer-managed policy holding the role's ECR permissions. */
-export function rolePolicyName(target: Target): string {
-  return `${roleName(target)}-ecr`;
+/**
+ * The customer-managed policies holding the role's ECR permissions: `<role>-ecr`, and when one
+ * is not enough `<role>-ecr-2`, `<role>-ecr-3`, ... (index is 0-based).
+ */
+export function rolePolicyName(target: Target, index = 0): string {
+  return numbered(`${roleName(target)}-ecr`, index);
+}
+
+/**
+ * A policy of one stack attached to several of its roles: a repository grant they all need
+ * identically (e.g. the pull of the build repositories by every source role), when it does not fit
+ * into their own policies. `ferry-<target>-shared-1`, ... (index is 0-based).
+ */
+export function sharedPolicyName(target: Target, index: number): string {
+  return `${PROJECT}-${target.name}-shared-${index + 1}`;
+}
+
+function numbered(name: string, index: number): string {
+  return index === 0 ? name : `${name}-${index + 1}`;
 }
 
 export function roleArn(target: Target): string {
@@ -76,9 +109,9 @@ export function sourceRoleName(destination: Target): string {
   return roleName(destination);
 }
 
-/** The customer-managed policy of a source role. */
-export function sourceRolePolicyName(destination: Target): string {
-  return `${sourceRoleName(destination)}-source`;
+/** The customer-managed policies of a source role: `<role>-source`, then `<role>-source-2`, ... (index is 0-based). */
+export function sourceRolePolicyName(destination: Target, index = 0): string {
+  return numbered(`${sourceRoleName(destination)}-source`, index);
 }
 
 /** True when the build stack creates a separate source role for this destination. */

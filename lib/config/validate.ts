@@ -2,7 +2,7 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 
-import { PUSHER_REPOSITORY, prefixPath } from './naming';
+import { PUSHER_REPOSITORY, prefixPath, REPOSITORY_STACK_INFIX } from './naming';
 import { arnPrefix, partition, partitionOfRegion } from './partitions';
 import type { FieldPath, Problem, SourceFile } from './problems';
 import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
@@ -44,6 +44,7 @@ export function crossCheck(input: CrossCheckInput): Problem[] {
       'name',
       (first) => `is already used by ${where(first)} (every name must be unique: it becomes the stack, role and ServiceAccount name)`,
     ),
+    ...repositoryStackClashes(targets),
     ...duplicates(
       targets,
       (t) => `${t.target.account}/${t.target.region}`,
@@ -163,6 +164,24 @@ function tagProblems(source: SourceFile, at: FieldPath, tags: Readonly<Record<st
     else seen.set(key.toLowerCase(), key);
   }
   return problems;
+}
+
+/**
+ * A target whose repositories do not fit into one stack gets further stacks named
+ * `ferry-<name>-repositories-<n>`, deployed with the glob `ferry-<name>-repositories-*`: no other
+ * target's name may start with `<name>-repositories-`, or its stack could take that name or match that glob.
+ */
+function repositoryStackClashes(targets: readonly Located[]): Problem[] {
+  return targets.flatMap((t) => {
+    const other = targets.find((o) => o !== t && t.target.name.startsWith(`${o.target.name}${REPOSITORY_STACK_INFIX}`));
+    if (!other) return [];
+    return [
+      t.source.problem(
+        [...t.path, 'name'],
+        `starts with "${other.target.name}${REPOSITORY_STACK_INFIX}", the prefix of the further repository stacks of target ${other.target.name} (${where(other)}): choose a name that does not`,
+      ),
+    ];
+  });
 }
 
 function duplicates(targets: readonly Located[], key: (t: Located) => string, field: string, message: (first: Located) => string): Problem[] {

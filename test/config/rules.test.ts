@@ -52,6 +52,11 @@ const EUSC = 'partition: aws-eusc\ndestinations:\n  - name: sovereign\n    accou
 
 const REJECTED: [string, Changes, RegExp][] = [
   [
+    "a target name that starts with another target's repository-stack prefix",
+    { 'aws-cn.yaml': { 'destinations.0.name': 'govcloud-repositories-2' } },
+    /^config\/aws-cn\.yaml:\d+: destinations\[0\]\.name = "govcloud-repositories-2": starts with "govcloud-repositories-", the prefix of the further repository stacks of target govcloud \(config\/aws-us-gov\.yaml:\d+\)/,
+  ],
+  [
     'an unknown region, with the closest real one',
     { 'aws-cn.yaml': { 'destinations.0.region': 'cn-north-9' } },
     /^config\/aws-cn\.yaml:7: destinations\[0\]\.region = "cn-north-9": is not a region AWS lists for partition aws-cn \(did you mean cn-north-1\? .*allowUnknownRegion: true/,

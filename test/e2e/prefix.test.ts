@@ -48,7 +48,7 @@ beforeAll(async () => {
   root = tempDir('ferry-e2e-prefix-');
   const dir = copyExampleConfig();
   fs.appendFileSync(path.join(dir, 'shared.yaml'), `repositoryPrefixes:\n  - prefix: ${PREFIX}/\n    tagMutability: IMMUTABLE\n`);
-  config = synthesize({ configDir: dir, outRoot: path.join(root, 'out') });
+  ({ config } = synthesize({ configDir: dir, outRoot: path.join(root, 'out') }));
   stacks = readCloudAssembly(path.join(root, 'out', 'cdk.out'));
   dist = readDist(path.join(root, 'out', 'dist'));
   clusterIssuer = await TestIssuer.create(config.cluster.issuerUrl);

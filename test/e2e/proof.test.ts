@@ -136,7 +136,7 @@ function failure(run: DestinationRun): string {
 
 beforeAll(async () => {
   root = tempDir('ferry-e2e-');
-  config = synthesize({ configDir: CONFIG_DIR, outRoot: path.join(root, 'out') });
+  ({ config } = synthesize({ configDir: CONFIG_DIR, outRoot: path.join(root, 'out') }));
   stacks = readCloudAssembly(path.join(root, 'out', 'cdk.out'));
   dist = readDist(path.join(root, 'out', 'dist'));
   clusterIssuer = await TestIssuer.create(config.cluster.issuerUrl);

@@ -1,0 +1,137 @@
+/**
+ * One target, as many stacks as CloudFormation needs: the target's stack (`ferry-<target>`) holds
+ * the OIDC provider, the roles, their policies and the first repositories; when the next repository
+ * would take a stack past the planned resource count or template size, it opens the target's next
+ * repository stack (`ferry-<target>-repositories-2`, `-3`, ...).
+ *
+ * Repositories are placed in config order, so adding repositories at the end of shared.yaml only
+ * ever adds to the last stack: a repository never moves between stacks (moving one would fail, as
+ * it is retained by the old stack and exists already for the new one).
+ *
+ * Every further stack depends on the target's stack: repository policies may name its roles, and
+ * ECR refuses a policy whose principal does not exist yet ("Principal not found").
+ */
+import { type CfnResource, Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import type { FerryConfig, Target } from '../config/model';
+import * as naming from '../config/naming';
+import { FERRY_TAGS } from '../config/tags';
+import { repositoryPolicyDocument } from './access-plan';
+import type { PolicyStatementJson } from './policy-documents';
+import { Repositories } from './repositories';
+import { INLINE_TEMPLATE_LIMIT_BYTES, S3_TEMPLATE_LIMIT_BYTES } from './synthesizer';
+import { repositoriesProps, repositorySettings, TargetStack, type TargetStackProps, tagStack, targetStackProps } from './target-stack';
+
+/** CloudFormation's limit of resources per stack. */
+export const STACK_RESOURCE_LIMIT = 500;
+
+/** What ferry plans per stack: 50 resources of headroom below the limit, for hand-added resources and later features. */
+export const PLANNED_RESOURCES_PER_STACK = 450;
+
+/** The share of the template size limit ferry plans to fill: the measure per resource is close, not exact. */
+const PLANNED_TEMPLATE_SHARE = 0.9;
+
+/** Description, parameters and rules of a stack without its resources (the bootstrap version check is about 1 KB). */
+const TEMPLATE_OVERHEAD_BYTES = 3_000;
+
+/** A further stack of a target: its next repositories, same account, region, synthesizer, tags and protection. */
+export class RepositoryStack extends Stack {
+  readonly repositories: Repositories;
+
+  constructor(scope: Construct, config: FerryConfig, target: Target, n: number, head: TargetStack) {
+    const name = naming.repositoryStackName(target, n);
+    super(
+      scope,
+      name,
+      targetStackProps(
+        target,
+        name,
+        `ferry ${target.kind} target "${target.name}" (${target.partition.id} ${target.account} ${target.region}): ECR repositories, stack ${n} of the target (its roles are in ${naming.stackName(target)}).`,
+      ),
+    );
+    tagStack(this, target);
+    this.repositories = new Repositories(this, 'Repositories', repositoriesProps(config, target));
+    this.addStackDependency(head, `its repositories' policies may name roles of ${naming.stackName(target)}, which ECR requires to exist`);
+  }
+}
+
+/** The target's stacks, first the target's own. */
+export function addTargetStacks(scope: Construct, props: TargetStackProps): Stack[] {
+  const { config, target } = props;
+  const head = new TargetStack(scope, props);
+  const stacks: Stack[] = [head];
+  const format = target.synthesizer === 'cli-credentials' ? 'yaml' : 'json';
+  const budget = {
+    resources: PLANNED_RESOURCES_PER_STACK,
+    bytes: Math.floor((format === 'yaml' ? INLINE_TEMPLATE_LIMIT_BYTES : S3_TEMPLATE_LIMIT_BYTES) * PLANNED_TEMPLATE_SHARE),
+  };
+  const tags = tagList(target);
+  const roleDependencies = head.rolesById;
+
+  let current: { stack: Stack; repositories: Repositories } = { stack: head, repositories: head.repositories };
+  let used = usage(head, format, tags);
+  for (const settings of repositorySettings(config, target)) {
+    const arn = naming.repositoryArn(target, settings.name);
+    const statements = head.access.repositoryStatements.get(arn);
+    const add = () => {
+      const repository = current.repositories.add(settings, statements ? repositoryPolicyDocument(statements) : undefined);
+      const resource = repository.node.defaultChild as CfnResource;
+      // Inside the target's stack, ECR needs the named roles first; a further stack already deploys after them.
+      if (statements && current.stack === head) for (const role of principalsOf(head, statements, roleDependencies)) resource.addDependency(role);
+      return resourceBytes(current.stack, resource, format, tags);
+    };
+    let bytes = add();
+    if (used.resources + 1 > budget.resources || used.bytes + bytes > budget.bytes) {
+      current.repositories.remove(settings.name);
+      const next = new RepositoryStack(scope, config, target, stacks.length + 1, head);
+      stacks.push(next);
+      current = { stack: next, repositories: next.repositories };
+      used = { resources: 0, bytes: TEMPLATE_OVERHEAD_BYTES };
+      bytes = add();
+    }
+    used = { resources: used.resources + 1, bytes: used.bytes + bytes };
+  }
+  return stacks;
+}
+
+/** The L1 roles a repository policy names, found by their ARN among the stack's roles. */
+function principalsOf(head: TargetStack, statements: readonly PolicyStatementJson[], roles: ReadonlyMap<string, iam.Role>): CfnResource[] {
+  const arns = new Set(statements.flatMap((s) => [(s.Principal as { AWS: string | string[] }).AWS].flat()));
+  return [...arns].flatMap((arn) => {
+    const id = head.access.roleIdsByArn.get(arn);
+    const role = id ? roles.get(id) : undefined;
+    return role ? [role.node.defaultChild as CfnResource] : [];
+  });
+}
+
+function usage(stack: Stack, format: 'json' | 'yaml', tags: readonly { Key: string; Value: string }[]): { resources: number; bytes: number } {
+  const resources = stack.node.findAll().filter((c): c is CfnResource => (c as CfnResource).cfnResourceType !== undefined && 'cfnProperties' in c);
+  return { resources: resources.length, bytes: TEMPLATE_OVERHEAD_BYTES + resources.reduce((sum, r) => sum + resourceBytes(stack, r, format, tags), 0) };
+}
+
+/**
+ * The bytes one resource adds to its template, in the form CloudFormation receives: the template
+ * file as the CDK writes it (JSON, indented by one space) when uploaded, YAML when sent inline (the
+ * CDK CLI converts it). Tags are added by an aspect at synth, so they are added here by hand.
+ */
+function resourceBytes(stack: Stack, resource: CfnResource, format: 'json' | 'yaml', tags: readonly { Key: string; Value: string }[]): number {
+  const fragment = stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()) as {
+    Resources: Record<string, { Properties?: object }>;
+  };
+  if (tags.length && tagsOf(resource)) for (const r of Object.values(fragment.Resources)) r.Properties = { ...r.Properties, Tags: tags };
+  const text = format === 'json' ? JSON.stringify(fragment, undefined, 1) : stringify(fragment);
+  return Buffer.byteLength(text);
+}
+
+/** Whether the resource type carries tags (the tag aspect tags every taggable resource). */
+function tagsOf(resource: CfnResource): boolean {
+  return (resource as unknown as { tags?: unknown }).tags !== undefined;
+}
+
+function tagList(target: Target): { Key: string; Value: string }[] {
+  return Object.entries({ ...FERRY_TAGS, ...target.tags })
+    .map(([Key, Value]) => ({ Key, Value }))
+    .sort((a, b) => a.Key.localeCompare(b.Key));
+}
