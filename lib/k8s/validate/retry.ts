@@ -67,7 +67,7 @@ export function retryFindings(context: Context): Finding[] {
     const workflowStrategy = (wt.spec as { retryStrategy?: RetryStrategy }).retryStrategy;
     return templatesOf(wt).flatMap((t) => {
       const own = (t as { retryStrategy?: RetryStrategy }).retryStrategy;
-      // A workflow-level retryStrategy applies to every template without its own.
+      // A workflow-level retryStrategy applies to every template without its own (operator.go, retryStrategy()).
       const [strategy, path] = own ? [own, `${templatePath(t)}.retryStrategy`] : [workflowStrategy, 'spec.retryStrategy'];
       return strategy?.backoff ? backoffFindings(wt, t, strategy, path, own ? '' : `(for template "${t.name}") `) : [];
     });
@@ -96,7 +96,8 @@ function maxDurationFindings(t: Template, strategy: RetryStrategy, at: (field: s
   const backoff = strategy.backoff!;
   const maxDuration = argoDurationSeconds(backoff.maxDuration)!;
   const retries = wholeNumber(strategy.limit);
-  // Without a limit Argo retries until maxDuration ends: then it is the only bound, as intended.
+  // Without a limit Argo retries until maxDuration ends: then it is the bound, as intended. A
+  // limit that is not a number (a parameter resolved at run time) leaves nothing to compare.
   if (retries === undefined) return [];
   const fix = "maxDuration is a total deadline from the first attempt's start, not a cap per wait (that is backoff.cap)";
   const deadline = wholeNumber((t as { activeDeadlineSeconds?: unknown }).activeDeadlineSeconds);
