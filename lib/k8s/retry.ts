@@ -19,8 +19,13 @@ export function retryStrategy(retry: StepRetry): WorkflowTemplateSpecTemplatesRe
       : WorkflowTemplateSpecTemplatesRetryStrategyRetryPolicy.ALWAYS,
     // Exit 2 is what no retry can fix (bad input, a digest or tag conflict): retrying only waits.
     expression: retry.unlessBadInput ? `lastRetry.exitCode != "${EXIT.badInput}"` : undefined,
+    // `cap` bounds each wait. No `maxDuration`: Argo counts it from the first attempt's start as a
+    // deadline for all attempts together, and cuts each retry pod's deadline to what is left of it,
+    // so it could only kill a retry before FERRY_TIMEOUT. Each attempt has its own
+    // activeDeadlineSeconds and `limit` is finite, so the node ends anyway (the validation's
+    // retry-deadline rule refuses a maxDuration too short for every attempt).
     backoff: retry.backoff
-      ? { duration: retry.backoff, factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(BACKOFF_FACTOR), maxDuration: retry.maxBackoff }
+      ? { duration: retry.backoff, factor: WorkflowTemplateSpecTemplatesRetryStrategyBackoffFactor.fromNumber(BACKOFF_FACTOR), cap: retry.backoffCap }
       : undefined,
   };
 }

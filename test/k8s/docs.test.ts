@@ -4,6 +4,7 @@ import { createK8sApp } from '../../lib/k8s/app';
 import { KANIKO_CAPABILITIES, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { RULES } from '../../lib/k8s/validate';
 import { userProvidedObjects } from '../../lib/k8s/validate/config';
+import { backoffWaits, worstCaseSeconds } from '../../lib/k8s/validate/retry';
 import { exampleConfig, type Json, manifests } from './helpers';
 
 const page = (name: string) => fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', name), 'utf8');
@@ -51,6 +52,21 @@ describe('docs/pipeline.md and docs/security.md keep up with the pipeline code',
     for (const t of push.spec.templates as Json[]) {
       for (const flag of (t.container.args as string[]).filter((a) => a.startsWith('--'))) expect(docs).toContain(flag);
       for (const e of t.container.env as Json[]) expect(docs).toContain(`\`${e.name}\``);
+    }
+  });
+
+  test('the retry schedule of push and sync is what the templates emit: attempts, waits, cap, longest total', () => {
+    const out = manifests(config);
+    for (const [wt, step] of [
+      [WORKFLOW_TEMPLATE.push, 'push'],
+      [WORKFLOW_TEMPLATE.sync, 'sync'],
+    ]) {
+      const t = out.workflowTemplate(wt).spec.templates.find((x: Json) => x.retryStrategy);
+      const retries = Number(t.retryStrategy.limit);
+      const waits = backoffWaits(t.retryStrategy.backoff, retries)!;
+      const total = worstCaseSeconds(retries, t.activeDeadlineSeconds, waits);
+      const row = `| ${step} | ${retries + 1} (\`limit: ${retries}\`) | ${waits.map((w) => `${w} s`).join(', ')} | ${t.retryStrategy.backoff.cap} | ${total} s: ${retries + 1} × ${t.activeDeadlineSeconds} s + ${total - (retries + 1) * t.activeDeadlineSeconds} s of waits |`;
+      expect(docs).toContain(row);
     }
   });
 });

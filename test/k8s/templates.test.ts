@@ -9,7 +9,7 @@ import {
   WORKFLOW_SERVICE_ACCOUNT,
 } from '../../lib/config/naming';
 import { createK8sApp } from '../../lib/k8s/app';
-import { LIMITS, PATH, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
+import { LIMITS, PATH, RETRY, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { argument, configWith, envOf, exampleConfig, type Json, manifests } from './helpers';
 
 const config = exampleConfig();
@@ -98,7 +98,7 @@ describe('push templates', () => {
       // The default chain (IRSA -> source role) and the build registry are in the build region.
       expect(envOf(push)).toEqual({ AWS_REGION: config.build.region, FERRY_TIMEOUT: String(LIMITS.push.activeDeadlineSeconds - 120) });
       expect(push.outputs.parameters[0]).toMatchObject({ name: 'digest', valueFrom: { path: PATH.digestFile } });
-      expect(push.retryStrategy.backoff).toMatchObject({ duration: expect.any(String), factor: 2 });
+      expect(push.retryStrategy.backoff).toEqual({ duration: expect.any(String), factor: 2, cap: expect.any(String) });
       expect(Number(push.retryStrategy.limit)).toBeGreaterThan(0);
       // No exit-2 retries: bad input, a digest mismatch or a refused tag stay failed.
       expect(push.retryStrategy.expression).toBe('lastRetry.exitCode != "2"');
@@ -356,6 +356,17 @@ describe('pod hygiene', () => {
       expect(wt.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'ferry', 'app.kubernetes.io/component': expect.any(String) });
     }
     for (const entry of entries) for (const p of out.workflowTemplate(entry).spec.arguments.parameters) expect(p.description).toBeTruthy();
+  });
+
+  test('push and sync retries cap each wait (backoff.cap) and set no total deadline (maxDuration) that could cut an attempt short', () => {
+    const delivery = out.podTemplates().filter(({ wt }) => wt === WORKFLOW_TEMPLATE.push || wt === WORKFLOW_TEMPLATE.sync);
+    expect(delivery.length).toBe(2 * config.destinations.length);
+    for (const { template } of delivery) {
+      expect(template.retryStrategy.backoff.cap).toBe(
+        template.metadata.labels['app.kubernetes.io/component'] === 'push' ? RETRY.push.backoffCap : RETRY.sync.backoffCap,
+      );
+      expect(template.retryStrategy.backoff).not.toHaveProperty('maxDuration');
+    }
   });
 
   test('no singular synchronization mutex or semaphore, which Argo v4 removed', () => {

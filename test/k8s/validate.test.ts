@@ -6,6 +6,7 @@ import { createK8sApp } from '../../lib/k8s/app';
 import { dependsOperands, type Finding, formatFinding, type KubeObject, type RuleId, validate } from '../../lib/k8s/validate';
 import { userProvidedObjects, validateOptionsFor } from '../../lib/k8s/validate/config';
 import { dependsGuaranteesSuccess } from '../../lib/k8s/validate/dag';
+import { argoDurationSeconds, backoffWaits } from '../../lib/k8s/validate/retry';
 import { ARGO_CRDS, validateArgoObject, validateWorkflowTemplate } from '../../lib/k8s/validate/schema';
 import { validatorCode } from '../../lib/k8s/validate/schema-gen';
 import { exampleConfig, type Json, manifests } from './helpers';
@@ -432,5 +433,89 @@ describe('a CronWorkflow running a WorkflowTemplate by reference', () => {
   test('unknown-argument: an argument the WorkflowTemplate does not declare (Argo would run with the default)', () => {
     const [f] = only('unknown-argument', findings(broken((x) => (cron(x).spec.workflowSpec.arguments.parameters[1].name = 'tag'))));
     expect(f.message).toMatch(/passes "tag", which ferry-sync does not declare \(it takes: destination, tags, repositories\)/);
+  });
+});
+
+describe('retry-deadline: a backoff.maxDuration must leave room for every attempt the retryStrategy promises', () => {
+  // The real push template of one destination: 1800 s per attempt, limit 3, waits 15 s, 30 s, 60 s.
+  const push = (x: Finder) => x.template('ferry-push', 'push-govcloud');
+
+  test('maxDuration used as a cap per wait (what ferry emitted before): one line naming template, field and fix', () => {
+    const [f] = only('retry-deadline', findings(broken((x) => (push(x).retryStrategy.backoff.maxDuration = '10m'))));
+    expect(f).toMatchObject({ object: 'WorkflowTemplate/ferry-push', path: 'spec.templates[push-govcloud].retryStrategy.backoff.maxDuration' });
+    expect(f.message).toMatch(/^is "10m" \(600s\), but its 4 attempts of up to 1800s \(activeDeadlineSeconds\) and the waits 15s, 30s, 60s take up to 7305s;/);
+    expect(f.message).toMatch(/not a cap per wait \(that is backoff\.cap\).*set it to at least "7305s", or drop it$/);
+    expect(formatFinding(f)).not.toContain('\n');
+  });
+
+  test('exactly every attempt and wait is enough; a second less is not', () => {
+    expect(findings(broken((x) => (push(x).retryStrategy.backoff.maxDuration = '7305s')))).toEqual([]);
+    expect(findings(broken((x) => (push(x).retryStrategy.backoff.maxDuration = '2h1m44s')))).toHaveLength(1);
+  });
+
+  test('the waits are those Argo computes: duration × factor^(n-1), each at most cap', () => {
+    const [f] = only(
+      'retry-deadline',
+      findings(
+        broken((x) => {
+          const t = push(x);
+          t.activeDeadlineSeconds = 100;
+          t.retryStrategy = { limit: '5', backoff: { duration: '1m', factor: 2, cap: '2m', maxDuration: '18m' } };
+        }),
+      ),
+    );
+    expect(f.message).toMatch(/6 attempts of up to 100s \(activeDeadlineSeconds\) and the waits 60s, 120s, 120s, 120s, 120s take up to 1140s/);
+    expect(backoffWaits({ duration: '10', factor: '3' }, 3)).toEqual([10, 30, 90]);
+    expect(backoffWaits({ duration: '10s' }, 3)).toEqual([10, 10, 10]);
+  });
+
+  test('a workflow-level retryStrategy counts for every template without its own', () => {
+    const list = only(
+      'retry-deadline',
+      findings(
+        broken((x) => {
+          delete push(x).retryStrategy;
+          x.wt('ferry-push').spec.retryStrategy = { limit: 1, backoff: { duration: '10s', maxDuration: '30m' } };
+        }),
+      ),
+    );
+    expect(list.map((f) => f.path)).toEqual(['spec.retryStrategy.backoff.maxDuration']);
+    expect(list[0].message).toMatch(/^\(for template "push-govcloud"\) is "30m" \(1800s\), but its 2 attempts .* take up to 3610s/);
+  });
+
+  test('maxDuration on a template with no activeDeadlineSeconds: no maxDuration is sure to be enough', () => {
+    const [f] = only(
+      'retry-deadline',
+      findings(
+        broken((x) => {
+          delete push(x).activeDeadlineSeconds;
+          push(x).retryStrategy.backoff.maxDuration = '24h';
+        }),
+      ),
+    );
+    expect(f.message).toMatch(/no activeDeadlineSeconds, so no maxDuration is sure to leave room for its 4 attempts/);
+  });
+
+  test('without a limit Argo retries until maxDuration: then it is the bound, and not a finding', () => {
+    expect(
+      findings(
+        broken((x) => {
+          delete push(x).retryStrategy.limit;
+          push(x).retryStrategy.backoff.maxDuration = '10m';
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  test('a backoff Argo cannot run: no duration, or a field it cannot parse', () => {
+    const [missing] = only('retry-deadline', findings(broken((x) => delete push(x).retryStrategy.backoff.duration)));
+    expect(missing.message).toMatch(/no base duration specified for retryStrategy/);
+    const [cap] = only('retry-deadline', findings(broken((x) => (push(x).retryStrategy.backoff.cap = '10 minutes'))));
+    expect(cap).toMatchObject({ path: 'spec.templates[push-govcloud].retryStrategy.backoff.cap' });
+  });
+
+  test('durations read as Argo reads them: a plain integer is seconds, anything else is a Go duration', () => {
+    expect(['90', '15s', '10m', '1h30m', '1.5h', '500ms', '0', '-2s'].map(argoDurationSeconds)).toEqual([90, 15, 600, 5400, 5400, 0.5, 0, -2]);
+    expect(['', '10', '1d', '10 m', 'm', '1.5'].map((d) => argoDurationSeconds(d === '10' ? 10.5 : d))).toEqual(Array(6).fill(undefined));
   });
 });

@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { indexTar, MAX_HEADER_EXTENSION } from '../../lib/image/archive';
+import { unprivilegedFerry, unprivilegedPlace } from '../support/unprivileged';
 import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
-import { ferryProcess, ferryPush, tmpDir } from './helpers';
+import { ferryPush, tmpDir } from './helpers';
 
 let work: string;
 let kaniko: string;
@@ -113,16 +114,30 @@ test('a PAX size record that is not a number is a malformed archive', async () =
   );
 });
 
-test('an image file ferry may not read exits 2 (EACCES), run as an unprivileged user', async () => {
-  const locked = path.join(work, 'locked.tar');
-  fs.copyFileSync(kaniko, locked);
-  fs.chmodSync(locked, 0o000);
-  const root = process.getuid?.() === 0;
-  const run = await ferryProcess(
-    ['push', locked, '--to', '127.0.0.1:9/x:v1'],
-    { PATH: process.env.PATH, HOME: work },
-    root ? { uid: 65534, gid: 65534 } : undefined,
-  );
-  expect(run.stderr.trim()).toMatch(new RegExp(`^ferry push: ${locked}: cannot read( the image)? \\(EACCES\\)$`));
-  expect(run.code).toBe(2);
-});
+// Root reads any file, so as root the CLI runs as an unprivileged user, compiled into a directory
+// that user can reach: the checkout itself may be in one it cannot (a 0700 home, /root).
+const place = unprivilegedPlace();
+(place.dir ? test : test.skip)(
+  `an image file ferry may not read exits 2 (EACCES), run as an unprivileged user${place.reason ? ` (skipped: ${place.reason})` : ''}`,
+  async () => {
+    const ferry = unprivilegedFerry(place.dir!);
+    try {
+      const locked = path.join(ferry.dir, 'locked.tar');
+      const readable = path.join(ferry.dir, 'readable.tar');
+      fs.copyFileSync(kaniko, locked);
+      fs.copyFileSync(kaniko, readable);
+      fs.chmodSync(locked, 0o000);
+      fs.chmodSync(readable, 0o644);
+      const run = await ferry.run(['push', locked, '--to', '127.0.0.1:9/x:v1']);
+      expect(run.stderr.trim()).toMatch(new RegExp(`^ferry push: ${locked}: cannot read( the image)? \\(EACCES\\)$`));
+      expect(run.code).toBe(2);
+      // The same user reads the same image next to it, and gets as far as the registry: the file's mode refused it, nothing else.
+      const control = await ferry.run(['push', readable, '--to', '127.0.0.1:9/x:v1', '--retries', '0']);
+      expect(control.stderr).not.toMatch(/EACCES/);
+      expect(control.stderr).toMatch(/127\.0\.0\.1:9/);
+      expect(control.code).toBe(1);
+    } finally {
+      ferry.remove();
+    }
+  },
+);

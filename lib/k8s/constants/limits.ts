@@ -47,9 +47,10 @@ export interface StepRetry {
   readonly onErrorOnly?: boolean;
   /** Do not retry the step's exit code for "nothing a retry can fix" (exit 2). */
   readonly unlessBadInput?: boolean;
-  /** First backoff; each further one doubles, up to maxBackoff. */
+  /** First backoff; each further one doubles, up to backoffCap. */
   readonly backoff?: string;
-  readonly maxBackoff?: string;
+  /** The longest single wait (Argo `backoff.cap`). Not a total: ferry sets no `backoff.maxDuration` (see retry.ts). */
+  readonly backoffCap?: string;
 }
 
 /** How often each step is tried again (see retry.ts). */
@@ -57,8 +58,8 @@ export const RETRY: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'notif
   clone: { limit: 2, unlessBadInput: true, backoff: '10s' },
   // A failed build is final; a lost pod (eviction, node loss) is worth one more try.
   build: { limit: 1, onErrorOnly: true },
-  push: { limit: 3, unlessBadInput: true, backoff: '15s', maxBackoff: '10m' },
+  push: { limit: 3, unlessBadInput: true, backoff: '15s', backoffCap: '10m' },
   // A second sync moves only what the first did not: retrying is cheap.
-  sync: { limit: 3, unlessBadInput: true, backoff: '30s', maxBackoff: '10m' },
+  sync: { limit: 3, unlessBadInput: true, backoff: '30s', backoffCap: '10m' },
   notify: { limit: 2, backoff: '10s' },
 };

@@ -15,6 +15,7 @@ import { dagFindings } from './dag';
 import { identityFindings } from './identity';
 import { Context, type Finding, finding, type KubeObject, type ValidateOptions } from './model';
 import { referenceFindings } from './references';
+import { retryFindings } from './retry';
 import { type ArgoKind, validateArgoObject } from './schema';
 
 export { DEPENDS_RESULTS, dependsOperands } from './dag';
@@ -23,7 +24,13 @@ export { RULES } from './model';
 
 export function validate(objects: readonly KubeObject[], options: ValidateOptions): Finding[] {
   const context = new Context(objects, options);
-  return [...(options.schema === false ? [] : schemaFindings(context)), ...referenceFindings(context), ...dagFindings(context), ...identityFindings(context)];
+  return [
+    ...(options.schema === false ? [] : schemaFindings(context)),
+    ...referenceFindings(context),
+    ...dagFindings(context),
+    ...identityFindings(context),
+    ...retryFindings(context),
+  ];
 }
 
 const SCHEMA_KINDS: readonly ArgoKind[] = ['WorkflowTemplate', 'CronWorkflow'];

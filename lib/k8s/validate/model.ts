@@ -20,6 +20,7 @@ export const RULES = [
   'push-volume',
   'executor-rbac',
   'push-identity',
+  'retry-deadline',
 ] as const;
 
 export type RuleId = (typeof RULES)[number];
