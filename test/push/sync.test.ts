@@ -123,7 +123,8 @@ test('--dry-run prints the plan and writes nothing', async () => {
   const run = await ferrySync([`${src.host}/team/app`, '--to', `${dstProxy.host}/dry/app`, '--dry-run']);
   expect(run.code).toBe(0);
   expect(run.stderr).toContain(`${dstProxy.host}/dry/app: ${Object.keys(tags).length} to copy, 0 in place, 0 in conflict`);
-  expect(run.stderr).toContain(`${dstProxy.host}/dry/app: would copy v1 (${tags.v1.slice(0, 19)})`);
+  // The plan names full digests, as the JSON summary does.
+  expect(run.stderr).toContain(`${dstProxy.host}/dry/app: would copy v1 (${tags.v1})\n`);
   expect(dstProxy.writes()).toEqual([]);
 });
 
@@ -140,6 +141,10 @@ test('a tag that exists with another digest is reported with both digests, not o
   const again = await ferrySync([`${src.host}/team/app`, '--to', `${plain.host}/conflict/app`]);
   expect(again.code).toBe(2);
   expect(await digestAt(plain, 'conflict/app:v2')).toBe(other.digest);
+  // --dry-run exits as the run would: a plan with a conflict is exit 2 (documented in --help).
+  const dry = await ferrySync([`${src.host}/team/app`, '--to', `${plain.host}/conflict/app`, '--dry-run']);
+  expect(dry.code).toBe(2);
+  expect(dry.stderr).toContain(`CONFLICT: tag v2 is ${other.digest} there but ${tags.v2} in the source`);
 });
 
 test('a source tag or digest instead of a repository is refused with exit 2', async () => {
