@@ -24,5 +24,9 @@ COPY bin/ferry ./bin/ferry
 RUN ln -s /opt/ferry/bin/ferry /usr/local/bin/ferry
 # By number, so Kubernetes runAsNonRoot can verify it; the same id the Argo templates run as.
 USER 65532:65532
-# The Argo templates set the command (ferry copy, ferry sync) explicitly.
+# Run with no arguments, the image pushes IMAGE_TAR to IMAGE_URI (`ferry push` reads both,
+# and AWS_ECR_ENDPOINT, from the environment): the contract of the push wrapper this image
+# replaces, kept so such containers keep working. The Argo templates set the command
+# (ferry copy, ferry sync) explicitly and never rely on CMD.
 ENTRYPOINT ["ferry"]
+CMD ["push"]

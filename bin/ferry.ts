@@ -4,7 +4,7 @@ import { USAGE as COPY_USAGE, main as copy } from '../lib/cli/copy';
 import { USAGE as PUSH_USAGE, main as push } from '../lib/cli/push';
 import { USAGE as STATUS_USAGE, main as status } from '../lib/cli/status';
 import { USAGE as SYNC_USAGE, main as sync } from '../lib/cli/sync';
-import { EXIT } from '../lib/contract';
+import { EXIT, FERRY_VERSION } from '../lib/contract';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   push: { run: push, usage: PUSH_USAGE, summary: 'push an image tarball or OCI layout to registries' },
@@ -18,22 +18,47 @@ const USAGE = `Usage: ferry <command> [options]
 Commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(6)}  ${c.summary} (ferry ${name} --help)`)
-  .join('\n')}`;
+  .join('\n')}
+
+Also:
+  ferry --version, ferry version  print ferry's version and Node's, exit 0
+  ferry help <command>            a command's usage, as ferry <command> --help
+
+Exit codes: 0 done; 1 failed in a way a later run may fix; 2 nothing a retry can fix
+(bad input or usage, an unknown command included).`;
+
+/** `ferry <version> (node <version>)`: the Node version too, since the pusher image and a workstation differ. */
+const VERSION_LINE = `ferry ${FERRY_VERSION} (node ${process.version})`;
+
+function unknown(command: string): number {
+  process.stderr.write(`ferry: unknown command "${command}"\n${USAGE}\n`);
+  return EXIT.badInput;
+}
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const known = command === undefined ? undefined : COMMANDS[command];
   if (known) return known.run(rest);
-  if (command === 'help' && rest[0] && COMMANDS[rest[0]]) {
-    process.stdout.write(`${COMMANDS[rest[0]].usage}\n`);
+  if (command === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return EXIT.badInput;
+  }
+  if (command === 'version' || command === '--version' || command === '-V') {
+    process.stdout.write(`${VERSION_LINE}\n`);
     return EXIT.ok;
   }
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    (command === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
-    return command === undefined ? EXIT.badInput : EXIT.ok;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0];
+    if (topic === undefined) {
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    // `ferry help <typo>` is as wrong as `ferry <typo>`: the same line and exit code.
+    if (!COMMANDS[topic]) return unknown(topic);
+    process.stdout.write(`${COMMANDS[topic].usage}\n`);
+    return EXIT.ok;
   }
-  process.stderr.write(`ferry: unknown command "${command}"\n${USAGE}\n`);
-  return EXIT.badInput;
+  return unknown(command);
 }
 
 // Exit through the normal path so the temp-file cleanup registered on 'exit' runs.

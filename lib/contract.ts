@@ -1,8 +1,20 @@
 /**
  * The facts the ferry CLI, its entry points (bin/) and the Argo templates (lib/k8s) must agree
- * on, in one module that imports nothing: the exit codes the retry policies read, and the push
- * step's deadline from which the CLI's default --timeout is derived.
+ * on, in one module that imports only package.json: ferry's version, the exit codes the retry
+ * policies read, and the push step's deadline from which the CLI's default --timeout is derived.
  */
+// The compiled CLI reads it from build/package.json, which tsc emits next to build/lib and
+// build/bin: the pusher image copies the whole build/ directory, so the version travels with it.
+import { version } from '../package.json';
+
+/** ferry's version: package.json's, the one source (`ferry --version`, the User-Agent, the pusher image tag). */
+export const FERRY_VERSION: string = version;
+
+/**
+ * The User-Agent of every request ferry makes, to registries and (appended to the SDK's own)
+ * to AWS APIs: `ferry/<version>`, so registry and CloudTrail logs show which client called.
+ */
+export const USER_AGENT = `ferry/${FERRY_VERSION}`;
 
 /** ferry's exit codes: scripts and the Argo retry policy rely on them. */
 export const EXIT = {

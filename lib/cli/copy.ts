@@ -10,7 +10,7 @@ import { copyImage } from '../operations/copy';
 import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } from '../registry/authn';
 import type { Progress } from '../registry/progress';
 import { formatReference } from '../registry/reference';
-import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon, RETRIES_USAGE } from './options';
 import {
   type CliContext,
   type Command,
@@ -58,8 +58,8 @@ Credentials, per registry: ECR (by host name, or AWS_ECR_ENDPOINT) through the d
 credentials or the =<role-arn>; else Docker config.json ($DOCKER_CONFIG); else anonymous.
 A dkr.ecr-fips.* registry makes every AWS call of that registry use AWS's FIPS endpoints.
 
-Retries and deadlines are those of ferry push (see ferry push --help): one budget of
---retries per operation; a blob's transfer to one destination is one operation.
+${RETRIES_USAGE} A blob's transfer to one destination (its download and
+upload) is one operation: a retry reads the blob from the source again.
 
 Exit codes: 0 every destination holds the image; 1 some destination failed in a way a
 later attempt may fix; 2 nothing a retry can fix (bad input or usage, a corrupt source,

@@ -16,6 +16,7 @@ import { DEFAULT_TIMEOUT_SECONDS } from '../contract';
 import type { Env } from '../registry/authn';
 import { Deadline, requestTimeouts } from '../registry/deadlines';
 import { HostSet, normalizeHost } from '../registry/host';
+import { DEFAULT_RETRY_POLICY } from '../registry/retry';
 import { Transport } from '../registry/transport';
 
 export const DEFAULTS = { jobs: 4, retries: 8, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS } as const;
@@ -42,6 +43,15 @@ export const COMMON_USAGE = `  --jobs <n>                    parallel blob uploa
                                 without a port, every port of that host; repeatable
   --ca-file <path>              trust the PEM CA certificate(s) in this file too; repeatable
   -h, --help                    show this help`;
+
+const seconds = (ms: number) => `${ms / 1000} s`;
+
+/** The "Retries" section of every command's --help, from the retry policy itself. */
+export const RETRIES_USAGE = `Retries: connection errors, request timeouts, 408, 429 and 5xx, at most --retries times
+per operation (one blob upload, one manifest PUT, one HEAD), waiting ${seconds(DEFAULT_RETRY_POLICY.baseMs)}, ${seconds(2 * DEFAULT_RETRY_POLICY.baseMs)}, ${seconds(4 * DEFAULT_RETRY_POLICY.baseMs)} ...
+(doubling, with jitter, at most ${seconds(DEFAULT_RETRY_POLICY.maxDelayMs)} each; Retry-After may lengthen a wait up to ${seconds(DEFAULT_RETRY_POLICY.maxRetryAfterMs)}),
+at most ${seconds(DEFAULT_RETRY_POLICY.maxTotalMs)} of waiting per operation. A request fails when it cannot connect, gets no
+answer, or moves fewer than 1 KB/s.`;
 
 export interface CommonSettings {
   readonly jobs: number;

@@ -12,7 +12,7 @@ import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } 
 import type { Progress } from '../registry/progress';
 import { formatReference, parseReference } from '../registry/reference';
 import { pushImage } from '../registry/remote';
-import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon, RETRIES_USAGE } from './options';
 import {
   type CliContext,
   type Command,
@@ -54,15 +54,14 @@ ${TRUST_USAGE}
 A dkr.ecr-fips.* registry makes every AWS call of that destination (STS and ECR) use
 AWS's FIPS endpoints. Each AWS endpoint called is logged as "aws endpoint: <host>".
 
-The environment fills in what the arguments leave out (the Argo step's contract):
-IMAGE_TAR is the image when none is given, IMAGE_URI the destination(s), comma-separated,
-when no --to is given. AWS_ECR_ENDPOINT names a registry host to treat as ECR.
+The environment fills in what the arguments leave out: IMAGE_TAR is the image when none
+is given, IMAGE_URI the destination(s), comma-separated, when no --to is given.
+AWS_ECR_ENDPOINT names a registry host to treat as ECR. This is the environment contract
+of the pusher image run with no arguments (its CMD is "push"), kept for the push wrapper
+that image replaces; the Argo templates run ferry copy with arguments instead.
 FERRY_TIMEOUT is --timeout when the flag is not given.
 
-Retries: connection errors, request timeouts, 408, 429 and 5xx, at most --retries times
-per operation (one blob upload, one manifest PUT, one HEAD), waiting 1 s, 2 s, 4 s ... (with
-jitter, at most 30 s; Retry-After may lengthen a wait up to 60 s). A request fails when it
-cannot connect, gets no answer, or moves fewer than 1 KB/s.
+${RETRIES_USAGE}
 
 Exit codes: 0 every destination holds the image; 1 some destination failed in a way a
 later run may fix (network, 5xx, throttling, timeouts, authorization); 2 nothing a retry
@@ -83,8 +82,9 @@ const PUSH_OPTIONS = {
 } as const;
 
 /**
- * The Argo step's contract: IMAGE_TAR and IMAGE_URI stand in for the image and the --to
- * refs the arguments leave out, so the template can pass flags and keep paths in env.
+ * The pusher image's environment contract (run with no arguments, its CMD is `push`), kept
+ * for the push wrapper the image replaces: IMAGE_TAR and IMAGE_URI stand in for the image
+ * and the --to refs the arguments leave out.
  */
 function withEnvironment(image: string | undefined, to: string[] | undefined, env: Env): { image: string; to: string[] } {
   const resolved = image ?? env.IMAGE_TAR;

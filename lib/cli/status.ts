@@ -9,7 +9,7 @@ import { globToRegExp } from '../operations/sync';
 import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } from '../registry/authn';
 import { withinDeadline } from '../registry/deadlines';
 import type { Progress } from '../registry/progress';
-import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon, RETRIES_USAGE } from './options';
 import { type CliContext, type Command, checkDestinationRoles, PROCESS_CONTEXT, parseRepository, type RepositoryArg, runCommand, withRun } from './shared';
 
 /** Hex digits of a digest shown in a cell: enough to tell images apart at a glance. */
@@ -38,6 +38,8 @@ Options:
 ${COMMON_USAGE}
 
 ${TRUST_USAGE}
+
+${RETRIES_USAGE} Every read is one operation; the --timeout deadline covers the whole run.
 
 Exit codes: 0 every registry holds every tag of the reference at the same digest; 1 a tag
 is missing somewhere (ferry sync brings it) or a registry could not be read; 2 a tag is at

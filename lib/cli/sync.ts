@@ -9,7 +9,7 @@ import { type DestinationOutcome, globToRegExp, planSync, type Repository, runSy
 import { type Env, parseTrust, TRUST_OPTIONS, TRUST_USAGE, type TrustSettings } from '../registry/authn';
 import { withinDeadline } from '../registry/deadlines';
 import type { Progress } from '../registry/progress';
-import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon } from './options';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommonSettings, parseCommandLine, parseCommon, RETRIES_USAGE } from './options';
 import {
   type CliContext,
   type Command,
@@ -39,17 +39,20 @@ Options:
   --to <dst-repo>[=<role-arn>]  destination repository, repeatable (at least one)
   --tags <glob>                 only tags matching this glob: * any characters, ? one,
                                 [abc] a class (default *)
-  --dry-run                     print the plan, change nothing
+  --dry-run                     print the plan, change nothing; exits as the run would
+                                for what a plan can know (2 on a conflict)
   --no-referrers                do not copy signatures, SBOMs and attestations along
 ${COMMON_USAGE}
 
 ${TRUST_USAGE}
 
-Retries and deadlines are those of ferry push (see ferry push --help).
+${RETRIES_USAGE} As in ferry copy, a blob's transfer to one destination is
+one operation; the --timeout deadline covers the whole sync.
 
 Exit codes: 0 every destination holds every matching tag; 1 something failed that a
 later run may fix; 2 a tag exists at a destination with another digest (named with both
-digests), or bad input or usage.`;
+digests), or bad input or usage. With --dry-run: 2 when the plan has a conflict (the run
+would end so too), 1 when a destination could not be read, otherwise 0.`;
 
 interface SyncSettings extends CommonSettings {
   readonly source: RepositoryArg;
@@ -88,8 +91,6 @@ function parseSyncArgs(argv: readonly string[], env: Env): SyncSettings | 'help'
   };
 }
 
-const short = (digest: string) => digest.slice(0, 19);
-
 function reportPlan(progress: Progress, plan: SyncPlan, dryRun: boolean): void {
   progress.log(plan.tags.length ? `${plan.source}: ${plan.tags.length} matching tags` : `${plan.source}: no tag matches --tags`);
   for (const d of plan.destinations) {
@@ -106,7 +107,7 @@ function reportPlan(progress: Progress, plan: SyncPlan, dryRun: boolean): void {
       continue;
     }
     progress.log(`${d.repository}: ${d.missing.length} to copy, ${d.present.length} in place, ${d.conflicts.length} in conflict`);
-    if (dryRun) for (const m of d.missing) progress.log(`${d.repository}: would copy ${m.tag} (${short(m.digest)})`);
+    if (dryRun) for (const m of d.missing) progress.log(`${d.repository}: would copy ${m.tag} (${m.digest})`);
   }
 }
 

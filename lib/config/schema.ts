@@ -185,7 +185,13 @@ export const clusterSchema = z
       .string({ error: required('a Kubernetes namespace, e.g. ci') })
       .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'is not a Kubernetes namespace name (expected a DNS label, e.g. ci)' })
       .describe('Namespace where the Argo workflows and ServiceAccounts run.'),
-    audience: z.string().min(1).default(DEFAULTS.audience).describe('Token audience the roles trust (the same also in China).'),
+    audience: z
+      .string()
+      .min(1)
+      .default(DEFAULTS.audience)
+      .describe(
+        'Audience of the ServiceAccount tokens: the client ID of every provider registered for the cluster issuer and the aud every such role trusts, in every partition (China: see docs/aws.md).',
+      ),
   })
   .describe('The EKS cluster that runs the builds.');
 
@@ -292,7 +298,7 @@ export const imagesSchema = z
     pusher: image('the ferry pusher')
       .optional()
       .describe(
-        "`ferry push` image. Without it: ferry/ferry in the build account's registry, tagged with this package's version (the pipeline builds it from the Dockerfile).",
+        "The ferry pusher image, from which the push steps run `ferry copy` and the sync templates `ferry sync`. Without it: ferry/ferry in the build account's registry, tagged with this package's version (the pipeline builds it from the Dockerfile).",
       ),
     git: image('a git').default(DEFAULTS.images.git).describe('Image that clones the source.'),
     notify: image('a curl').default(DEFAULTS.images.notify).describe('Image that posts notifications.'),

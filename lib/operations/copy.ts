@@ -8,6 +8,9 @@
  * referrers, and only then the tag, which is read back (by tag and by digest) before the
  * destination counts as done. A tag therefore never points at an incomplete image, nor
  * at one whose signatures are still missing.
+ *
+ * A tag-schema referrers index (`sha256-<hex>`) is merged into at a destination, never
+ * replaced (referrers.ts mergeReferrersIndex): what the destination lists already stays.
  */
 
 import { PassThrough } from 'node:stream';
@@ -19,7 +22,7 @@ import { type Deadline, withinDeadline } from '../registry/deadlines';
 import type { Progress } from '../registry/progress';
 import { openBlob, type PulledManifest, type RemoteImage, readImage } from '../registry/pull';
 import { formatReference, type Reference } from '../registry/reference';
-import { discoverReferrers, listForSubject, type Referrer } from '../registry/referrers';
+import { discoverReferrers, indexEntries, listForSubject, mergeReferrersIndex, REFERRERS_INDEX_TAG, type Referrer, referrersTag } from '../registry/referrers';
 import type { Registry } from '../registry/registry';
 import {
   type BlobCounts,
@@ -39,6 +42,8 @@ import { AbandonedError, Fanout } from './fanout';
 export interface Endpoint {
   readonly registry: Registry;
   readonly ref: Reference;
+  /** Referrer tags this copy must not set here (sync: tags in conflict at this destination). */
+  readonly keep?: ReadonlySet<string>;
 }
 
 export interface CopyOptions {
@@ -71,6 +76,8 @@ class Target {
   readonly blobs: BlobCounts = { pushed: 0, skipped: 0, mounted: 0 };
   bytes = 0;
   referrers = 0;
+  /** The tag named a referrers index, merged into rather than set: its read-back was the merge's own. */
+  merged = false;
   error?: unknown;
 
   constructor(
@@ -112,17 +119,19 @@ class CopyRun {
     return formatReference(this.source.ref);
   }
 
-  /** Runs `fn` for every live destination at once; a failure takes only that destination out. */
-  async each(fn: (t: Target) => Promise<void>): Promise<void> {
+  /** Runs `fn` for every live destination (of `among`) at once; a failure takes only that destination out. */
+  async each(fn: (t: Target) => Promise<void>, among: readonly Target[] = this.targets): Promise<void> {
     await Promise.all(
-      this.live.map(async (t) => {
-        try {
-          await fn(t);
-        } catch (err) {
-          if (err instanceof SourceError) throw err;
-          t.error ??= err;
-        }
-      }),
+      among
+        .filter((t) => t.live)
+        .map(async (t) => {
+          try {
+            await fn(t);
+          } catch (err) {
+            if (err instanceof SourceError) throw err;
+            t.error ??= err;
+          }
+        }),
     );
   }
 
@@ -130,12 +139,12 @@ class CopyRun {
     for (const t of this.live) t.error = err;
   }
 
-  /** Every blob of an image into every live destination; a corrupt source blob throws SourceError. */
-  async blobs(descriptors: readonly Descriptor[]): Promise<void> {
-    await mapLimit(descriptors, this.opts.jobs, (d) => this.blob(d));
+  /** Every blob of an image into every live destination (of `among`); a corrupt source blob throws SourceError. */
+  async blobs(descriptors: readonly Descriptor[], among: readonly Target[] = this.targets): Promise<void> {
+    await mapLimit(descriptors, this.opts.jobs, (d) => this.blob(d, among));
   }
 
-  private async blob(d: Descriptor): Promise<void> {
+  private async blob(d: Descriptor, among: readonly Target[]): Promise<void> {
     const blob: Blob = {
       ...d,
       origin: `${this.sourceLabel} blob`,
@@ -154,7 +163,7 @@ class CopyRun {
       } else {
         needed.push(t);
       }
-    });
+    }, among);
     // One retry budget per destination for this blob (push's upload operation): a failed
     // transfer starts over with a fresh read, as a failed PATCH does in push.
     const budgets = new Map(needed.map((t) => [t, t.dest.registry.transport.budget(`upload of ${d.digest} to ${t.dest.label}`, t.dest.deadline)]));
@@ -229,39 +238,65 @@ class CopyRun {
   }
 
   /** Manifests under the top one, by digest, children first. */
-  async children(image: RemoteImage): Promise<void> {
+  async children(image: RemoteImage, among: readonly Target[] = this.targets): Promise<void> {
     await this.each(async (t) => {
       for (const child of image.children) await putManifest(t.dest, child.digest, child);
-    });
+    }, among);
   }
 
-  async put(manifest: PulledManifest, reference: (t: Target) => string): Promise<void> {
+  async put(manifest: PulledManifest, reference: (t: Target) => string, among: readonly Target[] = this.targets): Promise<void> {
     await this.each(async (t) => {
       await putManifest(t.dest, reference(t), manifest);
-    });
+    }, among);
   }
 
-  /** Copies each referrer (its blobs, manifests, its tag) and lists it for its subject where the API is missing. */
+  /**
+   * Sets `tag` to `manifest` at each target, except that a tag-schema referrers index is
+   * merged into what the target holds (added to, never replaced).
+   */
+  async tag(manifest: PulledManifest, tag: (t: Target) => string, among: readonly Target[] = this.targets): Promise<boolean[]> {
+    const entries = indexEntries(manifest);
+    const merged = new Map<Target, boolean>();
+    await this.each(async (t) => {
+      const name = tag(t);
+      const merge = entries !== undefined && REFERRERS_INDEX_TAG.test(name);
+      if (merge) await mergeReferrersIndex(t.dest, name, entries, manifest);
+      else await putManifest(t.dest, name, manifest);
+      merged.set(t, merge);
+    }, among);
+    return among.map((t) => merged.get(t) ?? false);
+  }
+
+  /**
+   * Copies each referrer (its blobs, manifests, its tag) to the targets that may receive it
+   * (not where sync keeps a tag in conflict), and lists it for its subject where the API is missing.
+   */
   async referrers(found: readonly Referrer[]): Promise<void> {
     for (const referrer of found) {
+      const among = this.live.filter((t) => !(referrer.tag && t.endpoint.keep?.has(referrer.tag)));
+      if (among.length === 0) continue;
       const image = await readImage(this.source.registry, this.source.ref.repository, referrer.reference).catch((err) => {
         throw new SourceError(err);
       });
-      await this.blobs(image.blobs);
-      await this.children(image);
-      await this.put(image.manifest, () => referrer.tag ?? image.manifest.digest);
+      await this.blobs(image.blobs, among);
+      await this.children(image, among);
+      if (referrer.tag === referrersTag(referrer.subject)) await this.tag(image.manifest, () => referrer.tag!, among);
+      else await this.put(image.manifest, () => referrer.tag ?? image.manifest.digest, among);
       await this.each(async (t) => {
         await listForSubject(t.dest, referrer, scopes(t.dest.ref.repository));
         t.referrers++;
-      });
+      }, among);
       this.opts.progress.log(`referrer ${referrer.reference} of ${referrer.subject} copied`);
     }
   }
 
-  /** The destination must hold the digest both under the tag and by digest (push's read-back). */
+  /**
+   * The destination must hold the digest both under the tag and by digest (push's read-back);
+   * a merged referrers index was read back by the merge itself (it lists every source entry).
+   */
   async readBack(manifest: PulledManifest): Promise<void> {
     await this.each(async (t) => {
-      await verifyManifest(t.dest, manifest, t.endpoint.ref.tag);
+      if (!t.merged) await verifyManifest(t.dest, manifest, t.endpoint.ref.tag);
     });
   }
 
@@ -379,6 +414,9 @@ async function copyInto(run: CopyRun, source: Endpoint, opts: CopyOptions, learn
     await run.put(image.manifest, () => digest);
     await run.referrers(found);
   }
-  await run.put(image.manifest, (t) => t.endpoint.ref.tag ?? digest);
+  const merged = await run.tag(image.manifest, (t) => t.endpoint.ref.tag ?? digest);
+  run.targets.forEach((t, i) => {
+    t.merged = merged[i];
+  });
   await run.readBack(image.manifest);
 }

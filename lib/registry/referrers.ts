@@ -5,11 +5,18 @@
  *  2. otherwise the referrers tag schema: an index tagged `sha256-<hex>` listing them;
  *  3. cosign's tags `sha256-<hex>.sig`, `.att`, `.sbom` (cosign before OCI 1.1 mode).
  * Referrers of referrers are not followed.
+ *
+ * Writing the tag schema's index follows the OCI distribution spec 1.1 ("Pushing Manifests
+ * with Subject", "Referrers Tag Schema"): pull the `sha256-<hex>` index, start from an empty
+ * one on 404, refuse anything that is not an image index, append only descriptors whose
+ * digest is not listed yet, push. Entries are never removed or reordered, so a referrer
+ * attached at the destination alone (a signature made there) stays discoverable.
  */
+import { FatalError, PushError, sanitize } from '../common/errors';
 import { type Descriptor, isDigest, MediaType, manifestOf } from '../image/image';
 import { fetchManifest, manifestDigest, type PulledManifest, pullScopes } from './pull';
 import type { Registry } from './registry';
-import { type Destination, putManifest } from './remote';
+import { type Destination, putManifest, scopes } from './remote';
 import { header, unexpected } from './transport';
 
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
@@ -21,6 +28,9 @@ export function referrersTag(subject: string): string {
 
 /** Tags that carry referrers rather than images: sync treats them with their subject. */
 export const REFERRER_TAG = /^sha256-([a-f0-9]{64})(\.(?:sig|att|sbom))?$/;
+
+/** The tag schema's own tag (no cosign suffix): an index that is merged into, never replaced. */
+export const REFERRERS_INDEX_TAG = /^sha256-[a-f0-9]{64}$/;
 
 /** A referrer descriptor as an index lists it (artifactType and annotations kept). */
 export type ReferrerDescriptor = Descriptor & { readonly artifactType?: string; readonly annotations?: Record<string, string> };
@@ -79,21 +89,93 @@ export async function discoverReferrers(registry: Registry, repository: string, 
 }
 
 /**
- * After a referrer landed by digest: a destination without the referrers API learns of it
- * only through the tag schema, so add it to the `sha256-<hex>` index there (kept, not replaced).
+ * The entries of a tag-schema referrers index, or undefined when the manifest is not an
+ * OCI image index (then it is not the tag schema's, and nothing may be merged into it).
  */
-export async function listForSubject(dest: Destination, referrer: Referrer, scopes: readonly string[]): Promise<'api' | 'listed' | 'present'> {
+export function indexEntries(manifest: Pick<PulledManifest, 'bytes' | 'mediaType'>): ReferrerDescriptor[] | undefined {
+  if (manifest.mediaType !== MediaType.ociIndex) return undefined;
+  return referrersOfIndex(manifest.bytes);
+}
+
+/** Whether every entry of `wanted` is listed (by digest) in `held`. */
+export function listsAll(held: readonly ReferrerDescriptor[], wanted: readonly ReferrerDescriptor[]): boolean {
+  const digests = new Set(held.map((d) => d.digest));
+  return wanted.every((d) => digests.has(d.digest));
+}
+
+/** How often a merge is redone when a concurrent writer replaced the index between our PUT and its read-back. */
+const MERGE_ATTEMPTS = 3;
+
+export type MergeOutcome = 'created' | 'merged' | 'present';
+
+/**
+ * Adds `additions` to the destination's referrers index at `tag` (`sha256-<hex>`):
+ *  - no index there (404): `base` (the source's index, pushed byte for byte, so its digest
+ *    is kept) when given, else a new index of the additions;
+ *  - an index that lists every addition already: nothing is written;
+ *  - otherwise the destination's document with the missing descriptors appended, its own
+ *    entries and their order kept (a new manifest, so a new digest: expected for the schema);
+ *  - anything else at the tag: FatalError, nothing written (no retry turns it into an index).
+ * The index is read back after the PUT; if another writer replaced it meanwhile (the tag
+ * schema has no locking: the last writer wins), the merge is redone on what is there now.
+ */
+export async function mergeReferrersIndex(
+  dest: Destination,
+  tag: string,
+  additions: readonly ReferrerDescriptor[],
+  base?: PulledManifest,
+): Promise<MergeOutcome> {
+  const { registry } = dest;
+  const { repository } = dest.ref;
+  const sc = scopes(repository);
+  for (let attempt = 1; ; attempt++) {
+    const existing = await fetchManifest(registry, repository, tag, sc);
+    const held = existing ? indexEntries(existing) : [];
+    if (!held) {
+      throw new FatalError(
+        `${dest.label}: tag ${tag} holds a ${sanitize(existing!.mediaType, 100)}, not the OCI image index the referrers tag schema keeps there; not overwritten`,
+      );
+    }
+    if (existing && listsAll(held, additions)) return 'present';
+    const next = existing ? appended(existing, held, additions) : (base ?? newIndex(additions));
+    await putManifest(dest, tag, next);
+    const stored = await fetchManifest(registry, repository, tag, sc);
+    const storedEntries = stored && indexEntries(stored);
+    if (storedEntries && listsAll(storedEntries, additions)) return existing ? 'merged' : 'created';
+    if (attempt >= MERGE_ATTEMPTS)
+      throw new PushError(`${dest.label}: the referrers index ${tag} kept changing under ferry (another writer); its referrers are not all listed`);
+  }
+}
+
+function newIndex(entries: readonly ReferrerDescriptor[]): PulledManifest {
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: entries }));
+  return { ...manifestOf(bytes, MediaType.ociIndex), manifests: entries, blobs: [] };
+}
+
+/** The destination's own document (annotations and all) with the missing descriptors appended. */
+function appended(existing: PulledManifest, held: readonly ReferrerDescriptor[], additions: readonly ReferrerDescriptor[]): PulledManifest {
+  const doc = JSON.parse(existing.bytes.toString('utf8')) as Record<string, unknown> & { manifests?: unknown[] };
+  const listed = new Set(held.map((d) => d.digest));
+  const added: ReferrerDescriptor[] = [];
+  for (const d of additions) {
+    if (listed.has(d.digest)) continue;
+    listed.add(d.digest);
+    added.push(d);
+  }
+  const bytes = Buffer.from(JSON.stringify({ ...doc, manifests: [...(doc.manifests ?? []), ...added] }));
+  return { ...manifestOf(bytes, MediaType.ociIndex), manifests: [...held, ...added], blobs: [] };
+}
+
+/**
+ * After a referrer landed by digest: a destination without the referrers API learns of it
+ * only through the tag schema, so it is merged into the `sha256-<hex>` index there.
+ */
+export async function listForSubject(dest: Destination, referrer: Referrer, sc: readonly string[]): Promise<'api' | MergeOutcome> {
   const {
     registry,
     ref: { repository },
   } = dest;
   if (!referrer.descriptor) return 'present';
-  if (await referrersFromApi(registry, repository, referrer.subject, [...scopes])) return 'api';
-  const tag = referrersTag(referrer.subject);
-  const existing: PulledManifest | undefined = await fetchManifest(registry, repository, tag, [...scopes]);
-  const listed = existing ? ((JSON.parse(existing.bytes.toString('utf8')).manifests ?? []) as ReferrerDescriptor[]) : [];
-  if (listed.some((d) => d.digest === referrer.descriptor!.digest)) return 'present';
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...listed, referrer.descriptor] }));
-  await putManifest(dest, tag, manifestOf(index, MediaType.ociIndex));
-  return 'listed';
+  if (await referrersFromApi(registry, repository, referrer.subject, [...sc])) return 'api';
+  return mergeReferrersIndex(dest, referrersTag(referrer.subject), [referrer.descriptor]);
 }

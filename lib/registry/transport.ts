@@ -14,7 +14,7 @@ import * as https from 'node:https';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import * as tls from 'node:tls';
 import { FatalError, PushError, RetryableError, sanitize } from '../common/errors';
-import { DEFAULT_TIMEOUT_SECONDS } from '../contract';
+import { DEFAULT_TIMEOUT_SECONDS, USER_AGENT } from '../contract';
 import { type Deadline, type RequestTimeouts, requestTimeouts } from './deadlines';
 import { HostSet } from './host';
 import { DEFAULT_RETRY_POLICY, RetryBudget, type RetryPolicy } from './retry';
@@ -332,7 +332,10 @@ export class Transport {
         if (!streaming) done();
         resolve(value);
       };
-      const outgoing = this.module(req.url).request(req.url, { method: req.method, headers: req.headers, agent: this.agent(req.url) });
+      // Every request, token realms and blob storage included, names ferry and its version
+      // (registries and ECR log it); a caller's own User-Agent would win, none sets one.
+      const headers = { 'user-agent': USER_AGENT, ...req.headers };
+      const outgoing = this.module(req.url).request(req.url, { method: req.method, headers, agent: this.agent(req.url) });
       deadline?.signal.addEventListener('abort', onAbort, { once: true });
       outgoing.on('error', fail);
       // 'finish' (the request handed to the socket) may come before the socket connects.

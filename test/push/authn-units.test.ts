@@ -3,6 +3,10 @@ import { REFRESH_MARGIN_MS, refreshing } from '../../lib/registry/authn/aws-cred
 import { ecrConfig, hasFipsEndpoint, stsConfig } from '../../lib/registry/authn/endpoints';
 import { tokenClaims } from '../../lib/registry/authn/federation';
 import { checkFederatedRole, DEFAULT_TRUST, parseTrust } from '../../lib/registry/authn/flags';
+import { version } from '../../package.json';
+
+/** What the SDK appends to its User-Agent as ferry/<version>. */
+const UA = [['ferry', version]];
 
 describe('refreshing credentials', () => {
   test('are reused until REFRESH_MARGIN_MS before they expire, then fetched again; a failure is not cached', async () => {
@@ -87,15 +91,24 @@ describe('FIPS endpoints where AWS has them', () => {
     ['eusc-de-east-1', false],
   ])('%s: %s', (region, fips) => {
     expect(hasFipsEndpoint(region)).toBe(fips);
-    expect(stsConfig(region, true)).toEqual({ region, useFipsEndpoint: fips });
+    expect(stsConfig(region, true)).toEqual({ region, useFipsEndpoint: fips, customUserAgent: UA });
     expect(stsConfig(region, false).useFipsEndpoint).toBe(false);
   });
 
   test('the ECR API host is the documented ecr-fips name, unless an endpoint URL overrides it', () => {
-    expect(ecrConfig('us-east-1', true, {})).toEqual({ region: 'us-east-1', useFipsEndpoint: false, endpoint: 'https://ecr-fips.us-east-1.amazonaws.com' });
+    expect(ecrConfig('us-east-1', true, {})).toEqual({
+      region: 'us-east-1',
+      useFipsEndpoint: false,
+      endpoint: 'https://ecr-fips.us-east-1.amazonaws.com',
+      customUserAgent: UA,
+    });
     expect(ecrConfig('us-gov-east-1', true, {}).endpoint).toBe('https://ecr-fips.us-gov-east-1.amazonaws.com');
-    expect(ecrConfig('us-east-1', false, {})).toEqual({ region: 'us-east-1', useFipsEndpoint: false });
-    expect(ecrConfig('us-east-1', true, { AWS_ENDPOINT_URL_ECR: 'https://vpce.example' })).toEqual({ region: 'us-east-1', useFipsEndpoint: true });
+    expect(ecrConfig('us-east-1', false, {})).toEqual({ region: 'us-east-1', useFipsEndpoint: false, customUserAgent: UA });
+    expect(ecrConfig('us-east-1', true, { AWS_ENDPOINT_URL_ECR: 'https://vpce.example' })).toEqual({
+      region: 'us-east-1',
+      useFipsEndpoint: true,
+      customUserAgent: UA,
+    });
   });
 });
 

@@ -76,6 +76,8 @@ export interface AwsApiStandIn {
   readonly unexpectedHosts: string[];
   /** Every web identity token GetWebIdentityToken handed out (to check none is printed). */
   readonly mintedTokens: string[];
+  /** The User-Agent header of every request, in order. */
+  readonly userAgents: string[];
   stop(): Promise<void>;
 }
 
@@ -269,7 +271,9 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
 </GetWebIdentityTokenResponse>`;
   }
 
+  const userAgents: string[] = [];
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    userAgents.push(String(req.headers['user-agent'] ?? ''));
     const body = await readBody(req);
     const host = options.hosts ? String(req.headers.host ?? '').replace(/:\d+$/, '') : undefined;
     if (host !== undefined && !options.hosts!.includes(host)) {
@@ -363,6 +367,7 @@ export async function startAwsApiStandIn(passwords: string[], options: StandInOp
     caFile,
     calls,
     unexpectedHosts,
+    userAgents,
     get mintedTokens() {
       return [...minted.keys()];
     },

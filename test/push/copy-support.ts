@@ -135,8 +135,9 @@ export async function storeArtifact(
   host: string,
   repo: string,
   subject: { digest: string; size: number; mediaType: string },
+  label?: string,
 ): Promise<{ digest: string; descriptor: Record<string, unknown> }> {
-  const sbom = await storeBlob(host, repo, Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
+  const sbom = await storeBlob(host, repo, Buffer.from(label ? `{"spdxVersion":"SPDX-2.3","name":${JSON.stringify(label)}}` : '{"spdxVersion":"SPDX-2.3"}'));
   const empty = await storeBlob(host, repo, Buffer.from('{}'));
   const manifest = Buffer.from(
     JSON.stringify({
@@ -153,6 +154,13 @@ export async function storeArtifact(
 }
 
 /** The tag schema's `sha256-<hex>` index listing these referrers. */
+/** The descriptors a registry serves in a `sha256-<hex>` referrers index, in order. */
+export async function referrersListed(host: string, repo: string, subject: string): Promise<{ digest: string }[] | undefined> {
+  const res = await call(host, 'GET', `/v2/${repo}/manifests/${subject.replace(':', '-')}`, undefined, { accept: MT.index });
+  if (res.status === 404) return undefined;
+  return ((await res.json()) as { manifests: { digest: string }[] }).manifests;
+}
+
 export async function storeReferrersTag(host: string, repo: string, subject: string, descriptors: Record<string, unknown>[]): Promise<string> {
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.index, manifests: descriptors }));
   return storeManifest(host, repo, subject.replace(':', '-'), index, MT.index);
@@ -178,6 +186,7 @@ export function corruptBlob(registry: TestRegistry, digest: string): void {
 export interface LoggedRequest {
   readonly method: string;
   readonly path: string;
+  readonly userAgent?: string;
 }
 
 export interface RegistryProxy {
@@ -221,7 +230,7 @@ export async function startRegistryProxy(upstreamHost: string, opts: ProxyOption
   const [upHost, upPort] = upstreamHost.split(':');
   const server = http.createServer((req, res) => {
     const urlPath = req.url!.split('?')[0];
-    log.push({ method: req.method!, path: urlPath });
+    log.push({ method: req.method!, path: urlPath, userAgent: req.headers['user-agent'] });
     const referrers = /^\/v2\/(.+)\/referrers\/(sha256:[a-f0-9]{64})$/.exec(urlPath);
     if (referrers && opts.referrers && req.method === 'GET') {
       req.resume();

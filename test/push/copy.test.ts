@@ -8,11 +8,13 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main as copyMain } from '../../lib/cli/copy';
 import { DEFAULTS } from '../../lib/cli/options';
+import { version } from '../../package.json';
 import {
   blobBytes,
   corruptBlob,
   MT,
   type RegistryProxy,
+  referrersListed,
   registryRequest,
   type StoredIndex,
   sha256,
@@ -107,6 +109,9 @@ describe('an index with two platforms, a cosign signature and a tag-schema refer
     }
     const blobs = image.platforms.flatMap((p) => p.blobs);
     for (const digest of blobs) expect(proxy.blobGets(digest)).toHaveLength(1);
+    // Every request names ferry and its version (registries log the User-Agent).
+    expect(proxy.log.length).toBeGreaterThan(0);
+    expect(new Set(proxy.log.map((r) => r.userAgent))).toEqual(new Set([`ferry/${version}`]));
     // skopeo pulls every platform and checks every blob against its digest.
     const pulled = await skopeo(secure, ['copy', '--all', '--quiet', `docker://${secure.host}/team/app:v1`, `oci:${path.join(work, 'pulled')}:v1`]);
     expect(pulled.stderr).toBe('');
@@ -181,6 +186,47 @@ test('referrers from the OCI 1.1 referrers API land, and are listed under the ta
   } finally {
     await withApi.stop();
   }
+});
+
+test("the destination's own referrers index is merged into, never replaced: its signature stays listed; a second copy writes nothing", async () => {
+  const image = await storeImage(src.host, 'merge/app', 'v1', 'merge');
+  const subject = { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length };
+  const fromSource = await storeArtifact(src.host, 'merge/app', subject, 'made at the source');
+  await storeReferrersTag(src.host, 'merge/app', image.digest, [fromSource.descriptor]);
+  // The destination holds the image and a signature attached there alone (a GovCloud signer's).
+  expect((await ferryCopy([`${src.host}/merge/app:v1`, '--to', `${plain.host}/merge/app:v1`, '--no-referrers'])).code).toBe(0);
+  const own = await storeArtifact(plain.host, 'merge/app', subject, 'signed at the destination');
+  expect(own.digest).not.toBe(fromSource.digest);
+  await storeReferrersTag(plain.host, 'merge/app', image.digest, [own.descriptor]);
+  const dst = await startRegistryProxy(plain.host);
+  try {
+    const run = await ferryCopy([`${src.host}/merge/app:v1`, '--to', `${dst.host}/merge/app:v1`, '--insecure-registry', dst.host]);
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.code).toBe(0);
+    // The destination's entry first and kept, the source's appended.
+    expect((await referrersListed(plain.host, 'merge/app', image.digest))?.map((d) => d.digest)).toEqual([own.digest, fromSource.digest]);
+    expect(await status(plain, `/v2/merge/app/manifests/${own.digest}`)).toBe(200);
+    expect(await status(plain, `/v2/merge/app/manifests/${fromSource.digest}`)).toBe(200);
+    dst.log.length = 0;
+    const again = await ferryCopy([`${src.host}/merge/app:v1`, '--to', `${dst.host}/merge/app:v1`, '--insecure-registry', dst.host]);
+    expect(again.code).toBe(0);
+    expect(dst.writes()).toEqual([]);
+    expect((await referrersListed(plain.host, 'merge/app', image.digest))?.map((d) => d.digest)).toEqual([own.digest, fromSource.digest]);
+  } finally {
+    await dst.stop();
+  }
+});
+
+test('a referrers tag that holds something other than an index is not overwritten: that destination fails with exit 2', async () => {
+  const image = await storeImage(src.host, 'notindex/app', 'v1', 'notindex');
+  const artifact = await storeArtifact(src.host, 'notindex/app', { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length });
+  await storeReferrersTag(src.host, 'notindex/app', image.digest, [artifact.descriptor]);
+  const squatter = await storeImage(plain.host, 'notindex/app', image.digest.replace(':', '-'), 'squatter');
+  const run = await ferryCopy([`${src.host}/notindex/app:v1`, '--to', `${plain.host}/notindex/app:v1`]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(`tag ${image.digest.replace(':', '-')} holds a ${MT.manifest}, not the OCI image index`);
+  expect(sha256(await raw(plain, `notindex/app:${image.digest.replace(':', '-')}`))).toBe(squatter.digest);
+  expect(await status(plain, '/v2/notindex/app/manifests/v1')).toBe(404);
 });
 
 test('a destination that cannot be reached fails alone (exit 1); the others get the image', async () => {

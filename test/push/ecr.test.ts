@@ -4,11 +4,14 @@
  * whose htpasswd knows user AWS with the password the stand-in hands out. ferry runs as
  * a child process so the AWS SDK sees exactly the environment a pod would give it.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { version } from '../../package.json';
+import { childOutput } from '../support/child-output';
 import { type AwsApiStandIn, startAwsApiStandIn } from './aws-api-stand-in';
 import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
-import { ECR_PASSWORD, ferryProcess, PASSWORD, registryGet, skopeo, tmpDir, USER } from './helpers';
+import { ECR_PASSWORD, ferryProcess, PASSWORD, REPO_ROOT, registryGet, skopeo, tmpDir, USER } from './helpers';
 import { startRegistry, type TestRegistry } from './registry-server';
 
 let registry: TestRegistry;
@@ -101,21 +104,51 @@ test('stand-in ECR: a token the registry keeps refusing ends in exit 1 naming th
   expect((await registryGet(registry, '/v2/ecr/refused/tags/list')).status).toBe(404);
 });
 
-test("stand-in ECR: with no arguments the Argo step's contract IMAGE_TAR / IMAGE_URI / AWS_ECR_ENDPOINT drives the push", async () => {
-  const run = await ferryProcess(
-    ['push'],
-    podEnv({
-      IMAGE_TAR: image,
-      IMAGE_URI: `${registry.host}/ecr/from-env:v1`,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIASTANDINDEFAULT01',
-      AWS_SECRET_ACCESS_KEY: 'stand-in-secret',
-      NODE_EXTRA_CA_CERTS: registry.caFile!,
-    }),
-  );
+/**
+ * The pusher image's own argv, as a container runtime builds it: the Dockerfile's ENTRYPOINT
+ * followed by its CMD (both JSON exec form), `ferry` resolved to the compiled bin/ferry the
+ * image links onto its PATH.
+ */
+function imageArgv(): string[] {
+  const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const last = (instruction: string): string[] => {
+    const lines = dockerfile.split('\n').filter((l) => l.startsWith(`${instruction} `));
+    if (lines.length === 0) return [];
+    const argv = JSON.parse(lines[lines.length - 1].slice(instruction.length + 1));
+    if (!Array.isArray(argv)) throw new Error(`Dockerfile ${instruction} is not in JSON exec form`);
+    return argv;
+  };
+  const [program, ...args] = [...last('ENTRYPOINT'), ...last('CMD')];
+  expect(program).toBe('ferry');
+  return [path.join(REPO_ROOT, 'bin', 'ferry'), ...args];
+}
+
+test('the pusher image run with no arguments pushes IMAGE_TAR to IMAGE_URI through AWS_ECR_ENDPOINT (the wrapper it replaces), naming ferry in every AWS call', async () => {
+  const [program, ...args] = imageArgv();
+  // The wrapper's three variables, and what the pod and this test's stand-ins add: IRSA's
+  // role and token, the region of an ECR host whose name shows none, the stand-in's URLs, the CA.
+  const env = {
+    IMAGE_TAR: image,
+    IMAGE_URI: `${registry.host}/ecr/from-image:v1`,
+    AWS_ECR_ENDPOINT: `https://${registry.host}`,
+    AWS_REGION: 'us-east-1',
+    AWS_ROLE_ARN: 'arn:aws:iam::111111111111:role/ferry-build',
+    AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+    AWS_ENDPOINT_URL_ECR: standIn.url,
+    AWS_ENDPOINT_URL_STS: standIn.url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    NODE_EXTRA_CA_CERTS: registry.caFile!,
+    HOME: work,
+  };
+  standIn.userAgents.length = 0;
+  const run = await childOutput(spawn(process.execPath, [program, ...args], { env, cwd: work }));
   expect(run.stderr).not.toContain('FAILED');
   expect(run.code).toBe(0);
-  expect((await registryGet(registry, '/v2/ecr/from-env/manifests/v1')).status).toBe(200);
+  const inspect = await skopeo(registry, ['inspect', '--raw', `docker://${registry.host}/ecr/from-image:v1`], `AWS:${ECR_PASSWORD}`);
+  expect(inspect.code).toBe(0);
+  expect(standIn.calls.map((c) => c.api)).toEqual(['sts:AssumeRoleWithWebIdentity', 'ecr:GetAuthorizationToken']);
+  expect(standIn.userAgents).toHaveLength(2);
+  for (const ua of standIn.userAgents) expect(ua.split(' ')).toContain(`ferry/${version}`);
   expectNoSecrets(run.stderr);
 });
 

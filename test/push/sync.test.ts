@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { main as copyMain } from '../../lib/cli/copy';
 import { main as syncMain } from '../../lib/cli/sync';
 import { Authenticator, anonymous } from '../../lib/registry/authn';
 import { listTags } from '../../lib/registry/pull';
@@ -13,14 +14,17 @@ import { Transport } from '../../lib/registry/transport';
 import {
   MT,
   type RegistryProxy,
+  referrersListed,
   registryRequest,
   type StoredImage,
   sha256,
   startRegistryProxy,
+  storeArtifact,
   storeCosignSignature,
   storeImage,
   storeIndex,
   storeManifest,
+  storeReferrersTag,
 } from './copy-support';
 import { dockerConfig, PASSWORD, skopeo, tmpDir, USER } from './helpers';
 import { startRegistry, type TestRegistry } from './registry-server';
@@ -68,6 +72,13 @@ async function ferrySync(args: readonly string[]): Promise<{ code: number; stdou
   const insecure = [srcProxy.host, dstProxy.host, src.host, plain.host].flatMap((h) => ['--insecure-registry', h]);
   const code = await syncMain([...args, ...insecure, '--ca-file', secure.caFile!], { env, stdout: out, stderr: err });
   return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+}
+
+/** `ferry copy --no-referrers`: puts an image at a destination without its referrers. */
+async function copyImageOnly(from: string, to: string): Promise<void> {
+  const sink = new PassThrough().resume();
+  const insecure = [src.host, plain.host, srcProxy.host].flatMap((h) => ['--insecure-registry', h]);
+  expect(await copyMain([from, '--to', to, '--no-referrers', ...insecure], { env, stdout: sink, stderr: sink })).toBe(0);
 }
 
 async function digestAt(registry: TestRegistry, ref: string): Promise<string | undefined> {
@@ -123,7 +134,8 @@ test('--dry-run prints the plan and writes nothing', async () => {
   const run = await ferrySync([`${src.host}/team/app`, '--to', `${dstProxy.host}/dry/app`, '--dry-run']);
   expect(run.code).toBe(0);
   expect(run.stderr).toContain(`${dstProxy.host}/dry/app: ${Object.keys(tags).length} to copy, 0 in place, 0 in conflict`);
-  expect(run.stderr).toContain(`${dstProxy.host}/dry/app: would copy v1 (${tags.v1.slice(0, 19)})`);
+  // The plan names full digests, as the JSON summary does.
+  expect(run.stderr).toContain(`${dstProxy.host}/dry/app: would copy v1 (${tags.v1})\n`);
   expect(dstProxy.writes()).toEqual([]);
 });
 
@@ -140,6 +152,10 @@ test('a tag that exists with another digest is reported with both digests, not o
   const again = await ferrySync([`${src.host}/team/app`, '--to', `${plain.host}/conflict/app`]);
   expect(again.code).toBe(2);
   expect(await digestAt(plain, 'conflict/app:v2')).toBe(other.digest);
+  // --dry-run exits as the run would: a plan with a conflict is exit 2 (documented in --help).
+  const dry = await ferrySync([`${src.host}/team/app`, '--to', `${plain.host}/conflict/app`, '--dry-run']);
+  expect(dry.code).toBe(2);
+  expect(dry.stderr).toContain(`CONFLICT: tag v2 is ${other.digest} there but ${tags.v2} in the source`);
 });
 
 test('a source tag or digest instead of a repository is refused with exit 2', async () => {
@@ -190,4 +206,43 @@ describe('tag listing follows pagination', () => {
       await paging.stop();
     }
   });
+});
+
+test('a referrers index the destination holds with its own entries is merged, not a conflict; nothing is removed; the second run is a no-op', async () => {
+  const image = await storeImage(src.host, 'merge/app', 'v1', 'merge');
+  const subject = { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length };
+  const fromSource = await storeArtifact(src.host, 'merge/app', subject, 'made at the source');
+  await storeReferrersTag(src.host, 'merge/app', image.digest, [fromSource.descriptor]);
+  await copyImageOnly(`${src.host}/merge/app:v1`, `${plain.host}/merge/app:v1`);
+  const own = await storeArtifact(plain.host, 'merge/app', subject, 'signed at the destination');
+  expect(own.digest).not.toBe(fromSource.digest);
+  await storeReferrersTag(plain.host, 'merge/app', image.digest, [own.descriptor]);
+  const run = await ferrySync([`${src.host}/merge/app`, '--to', `${dstProxy.host}/merge/app`, '--json']);
+  expect(run.stderr).not.toContain('CONFLICT');
+  expect(run.code).toBe(0);
+  expect(JSON.parse(run.stdout).destinations[0].copied).toEqual([{ tag: image.digest.replace(':', '-'), digest: expect.any(String) }]);
+  expect((await referrersListed(plain.host, 'merge/app', image.digest))?.map((d) => d.digest)).toEqual([own.digest, fromSource.digest]);
+  expect(await digestAt(plain, `merge/app@${fromSource.digest}`)).toBe(fromSource.digest);
+  expect(await digestAt(plain, `merge/app@${own.digest}`)).toBe(own.digest);
+  dstProxy.log.length = 0;
+  const again = await ferrySync([`${src.host}/merge/app`, '--to', `${dstProxy.host}/merge/app`]);
+  expect(again.code).toBe(0);
+  expect(again.stderr).toContain(`${dstProxy.host}/merge/app: nothing to do, 2 tags already in place`);
+  expect(dstProxy.writes()).toEqual([]);
+});
+
+test('one signature is read from the source once when one destination gets it with its image and another, holding the image, gets it alone', async () => {
+  const image = await storeImage(src.host, 'once/app', 'v1', 'once');
+  const sig = await storeCosignSignature(src.host, 'once/app', image.digest);
+  const sigManifest = JSON.parse((await registryRequest(src, `/v2/once/app/manifests/${sig}`, 'GET')).body);
+  const sigBlobs = [sigManifest.config.digest, ...sigManifest.layers.map((l: { digest: string }) => l.digest)];
+  await copyImageOnly(`${src.host}/once/app:v1`, `${plain.host}/once-b/app:v1`);
+  srcProxy.log.length = 0;
+  const run = await ferrySync([`${srcProxy.host}/once/app`, '--to', `${plain.host}/once-a/app`, '--to', `${plain.host}/once-b/app`, '--json']);
+  expect(run.stderr).not.toContain('FAILED');
+  expect(run.code).toBe(0);
+  const sigTag = `${image.digest.replace(':', '-')}.sig`;
+  for (const repo of ['once-a/app', 'once-b/app']) expect(await digestAt(plain, `${repo}:${sigTag}`)).toBe(sig);
+  expect(await digestAt(plain, 'once-a/app:v1')).toBe(image.digest);
+  for (const digest of [...sigBlobs, ...image.blobs]) expect(srcProxy.blobGets(digest)).toHaveLength(1);
 });

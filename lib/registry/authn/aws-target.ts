@@ -5,7 +5,7 @@
  */
 import { partitionOfRegion } from '../../config/partitions';
 import type { Env } from './credentials';
-import { type AwsClientConfig, endpointLogPlugin, type Log } from './endpoints';
+import { AWS_USER_AGENT, type AwsClientConfig, endpointLogPlugin, type Log } from './endpoints';
 import type { TrustSettings } from './flags';
 
 export interface AwsTarget {
@@ -28,7 +28,7 @@ export function partitionOf(target: AwsTarget): string {
 
 /** Config for an STS client the SDK creates inside a credential provider. */
 export function innerSts(config: Partial<AwsClientConfig>, log: Log) {
-  return { clientConfig: { ...config }, clientPlugins: [endpointLogPlugin(log)] };
+  return { clientConfig: { customUserAgent: AWS_USER_AGENT, ...config }, clientPlugins: [endpointLogPlugin(log)] };
 }
 
 export function sessionName(): string {

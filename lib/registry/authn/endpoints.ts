@@ -16,8 +16,9 @@
  *    four US regions) and https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/using-govcloud-endpoints.html.
  *  - aws-cn and aws-eusc have no FIPS endpoints for either service.
  */
-import type { Pluggable } from '@smithy/types';
+import type { Pluggable, UserAgent } from '@smithy/types';
 import { partitionOfRegion } from '../../config/partitions';
+import { FERRY_VERSION } from '../../contract';
 import type { Env } from './credentials';
 
 const US_COMMERCIAL_FIPS = new Set(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']);
@@ -28,10 +29,17 @@ export function hasFipsEndpoint(region: string): boolean {
   return partition === 'aws-us-gov' || (partition === 'aws' && US_COMMERCIAL_FIPS.has(region));
 }
 
+/**
+ * Appended by the SDK to its own User-Agent and x-amz-user-agent (as `ferry/<version>`), so
+ * CloudTrail's userAgent names ferry. A name/version pair: the SDK escapes a "/" inside a name.
+ */
+export const AWS_USER_AGENT: UserAgent = [['ferry', FERRY_VERSION]];
+
 export interface AwsClientConfig {
   readonly region: string;
   readonly useFipsEndpoint: boolean;
   readonly endpoint?: string;
+  readonly customUserAgent?: UserAgent;
 }
 
 /**
@@ -39,7 +47,7 @@ export interface AwsClientConfig {
  * where AWS has one (GovCloud's regional STS is FIPS either way).
  */
 export function stsConfig(region: string, fips: boolean): AwsClientConfig {
-  return { region, useFipsEndpoint: fips && hasFipsEndpoint(region) };
+  return { region, useFipsEndpoint: fips && hasFipsEndpoint(region), customUserAgent: AWS_USER_AGENT };
 }
 
 /**
@@ -48,9 +56,14 @@ export function stsConfig(region: string, fips: boolean): AwsClientConfig {
  */
 export function ecrConfig(region: string, fips: boolean, env: Env): AwsClientConfig {
   const useFipsEndpoint = fips && hasFipsEndpoint(region);
-  if (!useFipsEndpoint || env.AWS_ENDPOINT_URL_ECR || env.AWS_ENDPOINT_URL) return { region, useFipsEndpoint };
+  if (!useFipsEndpoint || env.AWS_ENDPOINT_URL_ECR || env.AWS_ENDPOINT_URL) return { region, useFipsEndpoint, customUserAgent: AWS_USER_AGENT };
   // The SDK refuses useFipsEndpoint next to an endpoint: the endpoint named is the FIPS one.
-  return { region, useFipsEndpoint: false, endpoint: `https://ecr-fips.${region}.${partitionOfRegion(region)!.dnsSuffix}` };
+  return {
+    region,
+    useFipsEndpoint: false,
+    endpoint: `https://ecr-fips.${region}.${partitionOfRegion(region)!.dnsSuffix}`,
+    customUserAgent: AWS_USER_AGENT,
+  };
 }
 
 export type Log = (line: string) => void;
