@@ -300,7 +300,13 @@ class PathWalk {
   private async readRepository(registry: Registry, repository: string): Promise<{ missing: boolean; tags: number; read?: string }> {
     const scopes = pullScopes(repository);
     const list = await registry.request({ method: 'GET', target: `/v2/${repository}/tags/list?n=10`, scopes });
-    if (list.status === 404) return { missing: true, tags: 0 };
+    if (list.status === 404) {
+      // ECR answers a repository that does not exist with NAME_UNKNOWN "The repository with name
+      // '<name>' does not exist in the registry with id '<account>'". Other registries also answer
+      // 404 for a repository that exists with no tags yet (distribution's "repository name not
+      // known to registry"): only ECR's own wording means missing.
+      return { missing: /does not exist/i.test(registryError(list)), tags: 0 };
+    }
     if (list.status !== 200) throw new RegistryAnswer(list.status, registryError(list), `GET /v2/${repository}/tags/list`);
     let tags: string[] = [];
     try {

@@ -99,18 +99,20 @@ function likelyFix(hop: Hop, err: unknown, ctx: HopContext): string | undefined 
   }
   if (hop === 'assume' || hop === 'pod-role') {
     const issuer = ctx.claims?.iss ?? "the token's issuer";
-    if (/audience/i.test(text)) {
+    // By AWS's error name first: a stand-in's (or a future AWS) message may mention other words.
+    const denied = name === 'AccessDenied' || /Not authorized to perform/i.test(errorMessage(err));
+    if (!denied && /audience/i.test(text)) {
       return `the audience differs: the token is for ${JSON.stringify(ctx.claims?.aud ?? ctx.audience)}; the OIDC provider for ${issuer} in ${accountOf(ctx.role)} must list it as a client ID and the role's trust policy must require it`;
     }
-    if (/InvalidIdentityToken|No OpenIDConnect provider|provider/i.test(text)) {
-      return `${accountOf(ctx.role)} (partition ${ctx.partition}) has no IAM OIDC provider for issuer ${issuer}, or it cannot fetch its keys`;
-    }
-    if (/AccessDenied|not authorized/i.test(text)) {
-      const name = roleNameOf(ctx.role);
+    if (denied) {
+      const role = roleNameOf(ctx.role);
       const aud = ctx.claims?.aud ?? ctx.audience;
-      return `role ${ctx.role} does not trust issuer ${issuer} with sub ${ctx.claims?.sub ?? "(the token's subject)"}${aud ? ` and aud ${JSON.stringify(aud)}` : ''}: check its trust policy's :sub and :aud conditions${name ? ` (aws iam get-role --role-name ${name} --query Role.AssumeRolePolicyDocument, in account ${accountOf(ctx.role)})` : ''}`;
+      return `role ${ctx.role} does not trust issuer ${issuer} with sub ${ctx.claims?.sub ?? "(the token's subject)"}${aud ? ` and aud ${JSON.stringify(aud)}` : ''}: check its trust policy's :sub and :aud conditions${role ? ` (aws iam get-role --role-name ${role} --query Role.AssumeRolePolicyDocument, in account ${accountOf(ctx.role)})` : ''}`;
     }
-    if (/ExpiredToken/i.test(text)) return "the token expired before it was used: check the pod's clock and --token-duration";
+    if (/ExpiredToken|Token expired/i.test(text)) return "the token expired before it was used: check the pod's clock and --token-duration";
+    if (/InvalidIdentityToken|No OpenIDConnect provider/i.test(text)) {
+      return `${accountOf(ctx.role)} (partition ${ctx.partition}) has no IAM OIDC provider for issuer ${issuer}, or it cannot fetch its keys (aws iam list-open-id-connect-providers in that account; the provider's URL must be the issuer exactly)`;
+    }
     return undefined;
   }
   if (/AccessDenied|not authorized/i.test(text)) return `role ${ctx.role ?? '(default credentials)'} may not call ecr:GetAuthorizationToken`;
