@@ -154,7 +154,9 @@ export function mistake(stage: Stage, destination: Target, name: MistakeName, st
       };
     case 'wrong partition': {
       // The ServiceAccount names its role in another partition than the STS it must use.
-      const { dist, role: wrong } = withAnnotatedRole(stage, stepName, (r) => r.replace(/^arn:[a-z-]+:/, r.startsWith('arn:aws:') ? 'arn:aws-us-gov:' : 'arn:aws:'));
+      const { dist, role: wrong } = withAnnotatedRole(stage, stepName, (r) =>
+        r.replace(/^arn:[a-z-]+:/, r.startsWith('arn:aws:') ? 'arn:aws-us-gov:' : 'arn:aws:'),
+      );
       return { dist, refused: { api: `AssumeRoleWithWebIdentity ${wrong}`, error: /AccessDenied.*partition/ }, says: /assum/i };
     }
     case 'ServiceAccount with another role': {
@@ -204,7 +206,8 @@ export function mistake(stage: Stage, destination: Target, name: MistakeName, st
       // The destination stack was not deployed with this repository.
       return {
         stacks: withStack(stage, destination, (t) => {
-          for (const [id, r] of Object.entries<Json>(t.Resources)) if (r.Type === 'AWS::ECR::Repository' && r.Properties.RepositoryName === stage.repository) delete t.Resources[id];
+          for (const [id, r] of Object.entries<Json>(t.Resources))
+            if (r.Type === 'AWS::ECR::Repository' && r.Properties.RepositoryName === stage.repository) delete t.Resources[id];
         }),
         refused: { api: 'registry', error: /404 NAME_UNKNOWN/ },
         says: /NAME_UNKNOWN|does not exist/i,
