@@ -1,6 +1,7 @@
 /** The `ferry` command: dispatches to its subcommands. */
 
 import { USAGE as COPY_USAGE, main as copy } from '../lib/cli/copy';
+import { main as doctorPath } from '../lib/cli/doctor-path';
 import { USAGE as PUSH_USAGE, main as push } from '../lib/cli/push';
 import { USAGE as STATUS_USAGE, main as status } from '../lib/cli/status';
 import { USAGE as SYNC_USAGE, main as sync } from '../lib/cli/sync';
@@ -37,6 +38,8 @@ function unknown(command: string): number {
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The in-cluster doctor (ferry-doctor WorkflowTemplate); `ferry doctor` itself is the workstation doctor's.
+  if (command === 'doctor' && rest[0] === 'path') return doctorPath(rest.slice(1));
   const known = command === undefined ? undefined : COMMANDS[command];
   if (known) return known.run(rest);
   if (command === undefined) {

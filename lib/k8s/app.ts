@@ -6,6 +6,7 @@ import { App, YamlOutputType } from 'cdk8s';
 import type { FerryConfig } from '../config/model';
 import { BuildAndReplicateChart } from './charts/build-and-replicate';
 import { BuildPusherChart } from './charts/build-pusher';
+import { DoctorChart } from './charts/doctor';
 import { ExecutorRbacChart } from './charts/executor-rbac';
 import { KanikoBuildChart } from './charts/kaniko-build';
 import { NotifyChart } from './charts/notify';
@@ -41,6 +42,7 @@ export function createK8sApp(config: FerryConfig, opts: K8sAppOptions = {}): App
   if (config.images.pusher === undefined) new BuildPusherChart(app, 'build-pusher', props);
   new SyncChart(app, 'sync', props);
   new SyncScheduleChart(app, 'sync-schedule', props);
+  new DoctorChart(app, 'doctor', props);
   return app;
 }
 

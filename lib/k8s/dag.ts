@@ -153,8 +153,8 @@ export interface EntrySpecOptions {
   readonly name: string;
   readonly parameters: WorkflowTemplateSpecArgumentsParameters[];
   readonly templates: WorkflowTemplateSpecTemplates[];
-  /** The onExit template. Default: exitHandlerTemplate() for the build-and-deliver entries. */
-  readonly exitHandler?: WorkflowTemplateSpecTemplates;
+  /** The onExit template. Default: exitHandlerTemplate() for the build-and-deliver entries; false: none. */
+  readonly exitHandler?: WorkflowTemplateSpecTemplates | false;
 }
 
 /**
@@ -166,13 +166,13 @@ export function entrySpec(options: EntrySpecOptions): WorkflowTemplateSpec {
     entrypoint: TEMPLATE.main,
     arguments: { parameters: options.parameters },
     serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
-    onExit: TEMPLATE.exitHandler,
+    onExit: options.exitHandler === false ? undefined : TEMPLATE.exitHandler,
     activeDeadlineSeconds: WORKFLOW_DEADLINE_SECONDS,
     securityContext: NON_ROOT_POD,
     // Pods of a successful run go at once; a failed run keeps them for its logs until the TTL.
     podGc: { strategy: WorkflowTemplateSpecPodGcStrategy.ON_WORKFLOW_SUCCESS },
     ttlStrategy: { secondsAfterSuccess: TTL_SECONDS.afterSuccess, secondsAfterFailure: TTL_SECONDS.afterFailure },
     workflowMetadata: { labels: { [LABEL.name]: options.name } },
-    templates: [...options.templates, options.exitHandler ?? exitHandlerTemplate()],
+    templates: options.exitHandler === false ? options.templates : [...options.templates, options.exitHandler ?? exitHandlerTemplate()],
   };
 }

@@ -30,7 +30,13 @@ describe('docs/pipeline.md and docs/security.md keep up with the pipeline code',
 
   test('every entry parameter is documented', () => {
     const out = manifests(config);
-    for (const entry of [WORKFLOW_TEMPLATE.pipeline, WORKFLOW_TEMPLATE.buildAndReplicate, WORKFLOW_TEMPLATE.buildPusher, WORKFLOW_TEMPLATE.sync]) {
+    for (const entry of [
+      WORKFLOW_TEMPLATE.pipeline,
+      WORKFLOW_TEMPLATE.buildAndReplicate,
+      WORKFLOW_TEMPLATE.buildPusher,
+      WORKFLOW_TEMPLATE.sync,
+      WORKFLOW_TEMPLATE.doctor,
+    ]) {
       for (const p of out.workflowTemplate(entry).spec.arguments.parameters as Json[]) expect(docs).toContain(`\`${p.name}\``);
     }
   });
@@ -39,6 +45,7 @@ describe('docs/pipeline.md and docs/security.md keep up with the pipeline code',
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.pipeline}`);
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.buildPusher}`);
     expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.sync}`);
+    expect(docs).toContain(`argo submit -n ${config.cluster.namespace} --from workflowtemplate/${WORKFLOW_TEMPLATE.doctor}`);
   });
 
   test('every validation rule is documented', () => {

@@ -6,9 +6,11 @@ import {
   pushTaskName,
   roleArn,
   serviceAccountName,
+  sourceRoleArn,
   WORKFLOW_SERVICE_ACCOUNT,
 } from '../../lib/config/naming';
 import { createK8sApp } from '../../lib/k8s/app';
+import { doctorTaskName } from '../../lib/k8s/charts/doctor';
 import { LIMITS, PATH, RETRY, TEMPLATE, WORKFLOW_TEMPLATE } from '../../lib/k8s/constants';
 import { argument, configWith, envOf, exampleConfig, type Json, manifests } from './helpers';
 
@@ -320,8 +322,8 @@ describe('pod hygiene', () => {
   const pods = out.podTemplates();
 
   test('every pod template: explicit command, pinned image, own service account, requests, limits and a deadline', () => {
-    // clone (in two entries), build, build-to-volume, verify, report, alert, and one push and one sync per destination.
-    expect(pods.length).toBe(7 + 2 * config.destinations.length);
+    // clone (in two entries), build, build-to-volume, verify, report, alert, and one push, one sync and one doctor per destination.
+    expect(pods.length).toBe(7 + 3 * config.destinations.length);
     for (const { template } of pods) {
       expect(template.container.command?.length).toBeGreaterThan(0);
       expect(template.container.image).toMatch(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/);
@@ -400,5 +402,41 @@ describe('build-pusher entry', () => {
     const own = configWith({ 'shared.yaml': 'repositories:\n  - name: ferry/demo-app\nimages:\n  pusher: registry.example.com/tools/ferry:1.0.0\n' });
     expect(manifests(own).objects.map((o) => o.metadata?.name)).not.toContain(WORKFLOW_TEMPLATE.buildPusher);
     expect(createK8sApp(own).charts.map((c) => c.node.id)).not.toContain('build-pusher');
+  });
+});
+
+describe('the ferry-doctor entry: the push step identity, read-only, per destination', () => {
+  test.each(config.destinations.map((d) => [d.name]))(
+    '%s: runs ferry doctor path as the push ServiceAccount, with the push step trust flags and env',
+    (name) => {
+      const d = config.destinations.find((x) => x.name === name)!;
+      const push = out.template(WORKFLOW_TEMPLATE.push, pushTaskName(d));
+      const doctor = out.template(WORKFLOW_TEMPLATE.doctor, doctorTaskName(d));
+      expect(doctor.serviceAccountName).toBe(push.serviceAccountName);
+      expect(doctor.container.image).toBe(push.container.image);
+      expect(doctor.container.command).toEqual(['ferry', 'doctor', 'path']);
+      expect(doctor.container.env.map((e: Json) => e.name)).toEqual(push.container.env.map((e: Json) => e.name));
+      const args: string[] = doctor.container.args;
+      // The build repository carries the role the pod must hold; the destination and its role are the push step's.
+      expect(args[0]).toBe(`${buildImageName(config, '{{inputs.parameters.image_repository}}')}=${sourceRoleArn(config, d)}`);
+      expect(args[2]).toBe(push.container.args[2].replace(/:\{\{inputs\.parameters\.image_tag\}\}/, ''));
+      const trust = push.container.args.slice(push.container.args.indexOf('--trust'));
+      expect(args.slice(args.indexOf('--trust'))).toEqual(trust);
+      expect(args).toEqual(expect.arrayContaining(['--expect-issuer', config.cluster.issuerUrl, '--expect-audience', config.cluster.audience]));
+      // A doctor reports mistakes: no retry, no run volume.
+      expect(doctor.retryStrategy).toBeUndefined();
+      expect(doctor.volumes.filter((v: Json) => !v.emptyDir)).toEqual([]);
+      expect(doctor.container.securityContext.runAsNonRoot).toBe(true);
+    },
+  );
+
+  test('destination (all or one) picks the tasks; repository defaults to the first configured one', () => {
+    const wt = out.workflowTemplate(WORKFLOW_TEMPLATE.doctor);
+    const params = Object.fromEntries(wt.spec.arguments.parameters.map((p: Json) => [p.name, p]));
+    expect(params.destination).toMatchObject({ value: 'all', enum: ['all', ...config.destinations.map((d) => d.name)] });
+    expect(params.repository).toMatchObject({ value: config.repositories[0].name, enum: config.repositories.map((r) => r.name) });
+    expect(wt.spec.onExit).toBeUndefined();
+    const tasks = out.template(WORKFLOW_TEMPLATE.doctor, TEMPLATE.main).dag.tasks;
+    expect(tasks.map((t: Json) => t.name)).toEqual(config.destinations.map(doctorTaskName));
   });
 });

@@ -20,6 +20,8 @@ export const WORKFLOW_TEMPLATE = {
   buildPusher: `${PROJECT}-build-pusher`,
   /** Entry: backfills one destination, or all, from the build registry (ferry sync). */
   sync: `${PROJECT}-sync`,
+  /** Entry: walks each push step's credential path from inside its pod, read-only (ferry doctor path). */
+  doctor: `${PROJECT}-doctor`,
 } as const;
 
 /** The CronWorkflow that runs the ferry-sync entry on the schedule of shared.yaml `sync`. */
@@ -67,9 +69,11 @@ export const WORKFLOW_PARAM = {
   tags: 'tags',
   /** ferry-sync: a JSON list of repositories to backfill (default: every configured one). */
   repositories: 'repositories',
+  /** ferry-doctor: the repository whose path is checked. */
+  repository: 'repository',
 } as const;
 
-/** The ferry-sync `destination` value that backfills every destination. */
+/** The ferry-sync and ferry-doctor `destination` value that means every destination. */
 export const ALL_DESTINATIONS = 'all';
 
 /** Input parameters of the step templates. */

@@ -8,13 +8,15 @@ export interface StepLimits {
 }
 
 /** Requests, limits and deadlines per step. ferry push stays under 150 MB RSS for any image size. */
-export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'verify' | 'notify', StepLimits>> = {
+export const LIMITS: Readonly<Record<'clone' | 'build' | 'push' | 'sync' | 'doctor' | 'verify' | 'notify', StepLimits>> = {
   clone: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' }, activeDeadlineSeconds: 600 },
   build: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '4', memory: '8Gi' }, activeDeadlineSeconds: 3600 },
   // ferry's default --timeout is derived from this deadline (lib/contract.ts).
   push: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: PUSH_STEP_DEADLINE_SECONDS },
   // One destination and one repository per pod, every missing tag of it: longer than one push.
   sync: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' }, activeDeadlineSeconds: 7200 },
+  // A handful of AWS and registry calls, nothing transferred: minutes at most, even when throttled.
+  doctor: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' }, activeDeadlineSeconds: 300 },
   verify: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' }, activeDeadlineSeconds: 120 },
   notify: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' }, activeDeadlineSeconds: 120 },
 };

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { type AwsContext, type AwsTarget, innerSts, partitionOf, sessionName } from './aws-target';
 import { stsConfig } from './endpoints';
-import { outboundFederation } from './federation';
+import { outboundFederation, tokenClaims } from './federation';
 import { HopError, hopError } from './hops';
 
 /** Refresh this long before credentials expire (the SDK clients use the same margin). */
@@ -51,9 +51,25 @@ function defaultChain(target: AwsTarget, ctx: AwsContext): AwsCredentialIdentity
     try {
       return await chain(props);
     } catch (err) {
-      throw hopError('pod-role', err, { role: podRole, region: target.region, partition: partitionOf(target), trust: 'IRSA', host: target.host });
+      throw hopError('pod-role', err, {
+        role: podRole,
+        region: target.region,
+        partition: partitionOf(target),
+        trust: 'IRSA',
+        host: target.host,
+        claims: claimsOfFile(ctx.env.AWS_WEB_IDENTITY_TOKEN_FILE),
+      });
     }
   };
+}
+
+/** The claims of the pod's projected token, for messages; none when it cannot be read. */
+function claimsOfFile(file: string | undefined): ReturnType<typeof tokenClaims> | undefined {
+  try {
+    return file ? tokenClaims(fs.readFileSync(file, 'utf8').trim()) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function clusterOidc(target: AwsTarget & { roleArn: string }, ctx: AwsContext): AwsCredentialIdentityProvider {
@@ -66,19 +82,32 @@ function clusterOidc(target: AwsTarget & { roleArn: string }, ctx: AwsContext): 
       throw new HopError(
         `role ${target.roleArn} for ${target.host} needs a web identity token, but AWS_WEB_IDENTITY_TOKEN_FILE is not set (is the pod's ServiceAccount annotated with eks.amazonaws.com/role-arn?)`,
       );
+    let webIdentityToken = '';
     try {
       // Read each time: the kubelet rotates the token. Trimmed, unlike the SDK's
       // fromTokenFile, so a token file written with a trailing newline still works.
-      const webIdentityToken = fs.readFileSync(tokenFile, 'utf8').trim();
+      webIdentityToken = fs.readFileSync(tokenFile, 'utf8').trim();
       return await fromWebToken({ roleArn: target.roleArn, webIdentityToken, roleSessionName: sessionName(), ...innerSts(sts, ctx.log) })();
     } catch (err) {
-      throw hopError('assume', err, { role: target.roleArn, region: sts.region, partition: partitionOf(target), trust: 'cluster-oidc' });
+      throw hopError('assume', err, {
+        role: target.roleArn,
+        region: sts.region,
+        partition: partitionOf(target),
+        trust: 'cluster-oidc',
+        claims: webIdentityToken ? tokenClaims(webIdentityToken) : undefined,
+      });
     }
   };
 }
 
+/** A destination's AWS credentials, and how they were obtained (safe to print). */
+export interface AwsCredentials {
+  readonly provider: AwsCredentialIdentityProvider;
+  readonly describe: string;
+}
+
 /** The credentials the ECR client of `target` signs with, refreshed before they expire. */
-export function awsCredentialsFor(target: AwsTarget, ctx: AwsContext): { provider: AwsCredentialIdentityProvider; describe: string } {
+export function awsCredentialsFor(target: AwsTarget, ctx: AwsContext): AwsCredentials {
   if (!target.roleArn) return { provider: defaultChain(target, ctx), describe: 'the default AWS credentials' };
   const role = { ...target, roleArn: target.roleArn };
   if (ctx.trust.mode === 'outbound-federation') {

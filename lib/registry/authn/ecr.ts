@@ -8,7 +8,7 @@
 import { InputError } from '../../common/errors';
 import { parseEcrHost, partitionOfRegion } from '../../config/partitions';
 import { normalizeHost } from '../host';
-import { awsCredentialsFor } from './aws-credentials';
+import { type AwsCredentials, awsCredentialsFor } from './aws-credentials';
 import { type AwsContext, type AwsTarget, partitionOf } from './aws-target';
 import { type CredentialSource, type Credentials, type Env, splitUserPassword } from './credentials';
 import { ecrConfig, endpointLogPlugin, hasFipsEndpoint } from './endpoints';
@@ -35,8 +35,11 @@ export function ecrTargetOf(host: string, env: Env, roleArn?: string): EcrTarget
   return { host, region, fips: false, roleArn };
 }
 
-export function ecrSource(target: EcrTarget, ctx: AwsContext): CredentialSource {
-  const aws = awsCredentialsFor(target, ctx);
+/**
+ * `aws`: the AWS credentials the login is signed with; default: the destination's, by its trust
+ * path (the doctor passes credentials it already obtained hop by hop).
+ */
+export function ecrSource(target: EcrTarget, ctx: AwsContext, aws: AwsCredentials = awsCredentialsFor(target, ctx)): CredentialSource {
   const fetch = async (): Promise<Credentials> => {
     const { ECRClient, GetAuthorizationTokenCommand } = require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr');
     const ecr = new ECRClient({ ...ecrConfig(target.region, target.fips, ctx.env), credentials: aws.provider });

@@ -13,17 +13,27 @@ import { endpointLogPlugin, stsConfig } from './endpoints';
 import { checkFederatedRole, TOKEN_SIGNING_ALGORITHM } from './flags';
 import { hopError } from './hops';
 
-/** iss, sub and aud of a JWT, for error messages; the signature is not checked (STS does). */
-export function tokenClaims(token: string): { iss?: string; sub?: string; aud?: string | string[] } {
+/** The claims of a token ferry reports (never the token itself). */
+export interface TokenClaims {
+  readonly iss?: string;
+  readonly sub?: string;
+  readonly aud?: string | string[];
+  /** Expiry, seconds since the epoch. */
+  readonly exp?: number;
+}
+
+/** iss, sub, aud and exp of a JWT, for messages and the doctor; the signature is not checked (STS does). */
+export function tokenClaims(token: string): TokenClaims {
   try {
-    const { iss, sub, aud } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    return { iss, sub, aud };
+    const { iss, sub, aud, exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return { iss, sub, aud, exp: typeof exp === 'number' ? exp : undefined };
   } catch {
     return {};
   }
 }
 
-async function mint(target: AwsTarget & { roleArn: string }, ctx: AwsContext, tokenRegion: string): Promise<string> {
+/** GetWebIdentityToken with the pod's default credentials at the token region's STS: the token, never logged. */
+export async function mintToken(target: AwsTarget & { roleArn: string }, ctx: AwsContext, tokenRegion: string): Promise<string> {
   const { STSClient, GetWebIdentityTokenCommand } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
   const { fromNodeProviderChain } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
   const config = stsConfig(tokenRegion, ctx.trust.fips);
@@ -55,7 +65,8 @@ async function mint(target: AwsTarget & { roleArn: string }, ctx: AwsContext, to
   }
 }
 
-async function assume(target: AwsTarget & { roleArn: string }, ctx: AwsContext, token: string): Promise<AwsCredentialIdentity> {
+/** AssumeRoleWithWebIdentity of the destination role with a minted token, at the STS of the registry's region. */
+export async function assumeWithToken(target: AwsTarget & { roleArn: string }, ctx: AwsContext, token: string): Promise<AwsCredentialIdentity> {
   const { fromWebToken } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
   const config = stsConfig(target.region, target.fips);
   try {
@@ -77,5 +88,5 @@ async function assume(target: AwsTarget & { roleArn: string }, ctx: AwsContext, 
 export function outboundFederation(target: AwsTarget & { roleArn: string }, ctx: AwsContext): () => Promise<AwsCredentialIdentity> {
   checkFederatedRole(ctx.trust, target.roleArn, partitionOf(target));
   const tokenRegion = ctx.trust.region!;
-  return async () => assume(target, ctx, await mint(target, ctx, tokenRegion));
+  return async () => assumeWithToken(target, ctx, await mintToken(target, ctx, tokenRegion));
 }

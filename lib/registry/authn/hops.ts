@@ -14,8 +14,29 @@ const HOP_NAMES: Record<Hop, string> = {
   'ecr-login': 'ECR login (GetAuthorizationToken)',
 };
 
+/** What a HopError knows beyond its message: the hop, AWS's answer, the fix, and whether AWS refused. */
+export interface HopErrorInfo {
+  readonly hop: Hop;
+  /** AWS's answer (error name and message), never a token. */
+  readonly detail: string;
+  readonly fix?: string;
+  /**
+   * AWS (or the pod's own set-up) refused: a trust, a policy, a provider, a missing token or
+   * credential; the same request fails again until something is changed. False for throttling,
+   * server faults and network errors, which a later attempt may get past.
+   */
+  readonly refused: boolean;
+}
+
 /** A PushError from one of the AWS hops (its name stays PushError: callers treat it as one). */
-export class HopError extends PushError {}
+export class HopError extends PushError {
+  constructor(
+    message: string,
+    readonly info?: HopErrorInfo,
+  ) {
+    super(message);
+  }
+}
 
 export interface HopContext {
   readonly role?: string;
@@ -30,6 +51,26 @@ export interface HopContext {
 
 function errorName(err: unknown): string {
   return (err as { name?: string; Code?: string })?.name ?? '';
+}
+
+/** Throttling, server faults and network errors: worth another attempt, not a refusal. */
+const TRANSIENT =
+  /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalError|RequestTimeout|TimeoutError|IDPCommunicationError|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|socket hang up/i;
+
+/** Whether AWS refused (a 4xx that is not throttling), or the pod lacks what the hop needs. */
+export function isRefusal(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const text = `${e?.name ?? ''} ${e?.code ?? ''} ${errorMessage(err)}`;
+  if (e?.$fault === 'server' || TRANSIENT.test(text)) return false;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 400 && status < 500;
+  // No credentials at all, a token file that cannot be read, a TLS chain that does not verify.
+  return /CredentialsProviderError|Could not load credentials|ENOENT|EACCES|CERT_|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(text);
+}
+
+/** The role's name, for `aws iam get-role --role-name`. */
+function roleNameOf(arn: string | undefined): string | undefined {
+  return /:role\/(?:.*\/)?([^/]+)$/.exec(arn ?? '')?.[1];
 }
 
 function accountOf(arn: string | undefined): string {
@@ -58,16 +99,20 @@ function likelyFix(hop: Hop, err: unknown, ctx: HopContext): string | undefined 
   }
   if (hop === 'assume' || hop === 'pod-role') {
     const issuer = ctx.claims?.iss ?? "the token's issuer";
-    if (/audience/i.test(text)) {
+    // By AWS's error name first: a stand-in's (or a future AWS) message may mention other words.
+    const denied = name === 'AccessDenied' || /Not authorized to perform/i.test(errorMessage(err));
+    if (!denied && /audience/i.test(text)) {
       return `the audience differs: the token is for ${JSON.stringify(ctx.claims?.aud ?? ctx.audience)}; the OIDC provider for ${issuer} in ${accountOf(ctx.role)} must list it as a client ID and the role's trust policy must require it`;
     }
-    if (/InvalidIdentityToken|No OpenIDConnect provider|provider/i.test(text)) {
-      return `${accountOf(ctx.role)} (partition ${ctx.partition}) has no IAM OIDC provider for issuer ${issuer}, or it cannot fetch its keys`;
+    if (denied) {
+      const role = roleNameOf(ctx.role);
+      const aud = ctx.claims?.aud ?? ctx.audience;
+      return `role ${ctx.role} does not trust issuer ${issuer} with sub ${ctx.claims?.sub ?? "(the token's subject)"}${aud ? ` and aud ${JSON.stringify(aud)}` : ''}: check its trust policy's :sub and :aud conditions${role ? ` (aws iam get-role --role-name ${role} --query Role.AssumeRolePolicyDocument, in account ${accountOf(ctx.role)})` : ''}`;
     }
-    if (/AccessDenied|not authorized/i.test(text)) {
-      return `role ${ctx.role} does not trust issuer ${issuer} with sub ${ctx.claims?.sub ?? "(the token's subject)"}: check its trust policy's :sub and :aud conditions`;
+    if (/ExpiredToken|Token expired/i.test(text)) return "the token expired before it was used: check the pod's clock and --token-duration";
+    if (/InvalidIdentityToken|No OpenIDConnect provider/i.test(text)) {
+      return `${accountOf(ctx.role)} (partition ${ctx.partition}) has no IAM OIDC provider for issuer ${issuer}, or it cannot fetch its keys (aws iam list-open-id-connect-providers in that account; the provider's URL must be the issuer exactly)`;
     }
-    if (/ExpiredToken/i.test(text)) return "the token expired before it was used: check the pod's clock and --token-duration";
     return undefined;
   }
   if (/AccessDenied|not authorized/i.test(text)) return `role ${ctx.role ?? '(default credentials)'} may not call ecr:GetAuthorizationToken`;
@@ -82,5 +127,10 @@ export function hopError(hop: Hop, err: unknown, ctx: HopContext): PushError {
   const fix = likelyFix(hop, err, ctx);
   const name = errorName(err);
   const detail = `${name && name !== 'Error' && !errorMessage(err).startsWith(name) ? `${name}: ` : ''}${errorMessage(err)}`;
-  return new HopError(`${HOP_NAMES[hop]} failed${ctx.host ? ` for ${ctx.host}` : ''} (${who}): ${detail}${fix ? `; likely fix: ${fix}` : ''}`);
+  return new HopError(`${HOP_NAMES[hop]} failed${ctx.host ? ` for ${ctx.host}` : ''} (${who}): ${detail}${fix ? `; likely fix: ${fix}` : ''}`, {
+    hop,
+    detail,
+    fix,
+    refused: isRefusal(err),
+  });
 }

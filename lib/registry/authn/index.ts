@@ -11,11 +11,14 @@
  */
 
 export { Authenticator } from './authenticator';
+export { type AwsCredentials, awsCredentialsFor } from './aws-credentials';
+export { type AwsContext, type AwsTarget, partitionOf } from './aws-target';
 export { Challenge, parseChallenge } from './challenge';
 export { anonymous, CredentialSource, Credentials, Env } from './credentials';
 export { dockerConfigSource } from './docker-config';
 export { EcrTarget, ecrSource, ecrTargetOf } from './ecr';
-export { ecrConfig, hasFipsEndpoint, stsConfig } from './endpoints';
+export { ecrConfig, endpointLogPlugin, hasFipsEndpoint, type Log, stsConfig } from './endpoints';
+export { assumeWithToken, mintToken, type TokenClaims, tokenClaims } from './federation';
 export {
   checkFederatedRole,
   DEFAULT_TRUST,
@@ -29,5 +32,5 @@ export {
   TrustSettings,
   TrustValues,
 } from './flags';
-export { HopError } from './hops';
+export { HopError, type HopErrorInfo, isRefusal } from './hops';
 export { credentialSourceFor, SourceOptions } from './keychain';
