@@ -26,7 +26,10 @@ export function tokenClaims(token: string): { iss?: string; sub?: string; aud?: 
 async function mint(target: AwsTarget & { roleArn: string }, ctx: AwsContext, tokenRegion: string): Promise<string> {
   const { STSClient, GetWebIdentityTokenCommand } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
   const { fromNodeProviderChain } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
-  const config = stsConfig(tokenRegion, ctx.trust.fips);
+  // A call made for a FIPS destination goes to a FIPS endpoint wherever AWS has one, the mint
+  // in the build region included, whether or not --token-fips asked (stsConfig falls back to
+  // the regular endpoint where the token region has no FIPS STS; synth says so once).
+  const config = stsConfig(tokenRegion, ctx.trust.fips || target.fips);
   // The pod's own credentials, with their own STS call (IRSA) in the same region and FIPS mode.
   const sts = new STSClient({ ...config, credentials: fromNodeProviderChain(innerSts(config, ctx.log)) });
   sts.middlewareStack.use(endpointLogPlugin(ctx.log));
