@@ -29,10 +29,11 @@ export const ECR_LOGIN_ACTION = 'ecr:GetAuthorizationToken';
 
 export interface IrsaRoleProps extends WebIdentityRoleBaseProps {
   /**
-   * The only token subject trusted: the ServiceAccount `system:serviceaccount:<namespace>:<name>` for
-   * cluster tokens, the source role's ARN for outbound web identity tokens.
+   * The token subject trusted: the ServiceAccount `system:serviceaccount:<namespace>:<name>` for
+   * cluster tokens; for outbound web identity tokens the source role's ARN, in both spellings
+   * (naming.outboundTokenSubjects).
    */
-  readonly subject: string;
+  readonly subject: string | readonly string[];
   /** Repositories the role may push to, as exact ARNs. */
   readonly pushRepositoryArns: readonly string[];
   /** Repositories the role may also pull from (Kaniko's layer cache; the build repositories for a destination in the build account). @default - none */

@@ -13,7 +13,11 @@ import { endpointLogPlugin, stsConfig } from './endpoints';
 import { checkFederatedRole, TOKEN_SIGNING_ALGORITHM } from './flags';
 import { hopError } from './hops';
 
-/** iss, sub and aud of a JWT, for error messages; the signature is not checked (STS does). */
+/**
+ * iss, sub and aud of a JWT, without the signature or any other claim: for error messages, and for
+ * reporting which `sub` STS put into a minted token (with or without the role path, which AWS does
+ * not document). The signature is not checked (STS does); a token that is not a JWT gives {}.
+ */
 export function tokenClaims(token: string): { iss?: string; sub?: string; aud?: string | string[] } {
   try {
     const { iss, sub, aud } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));

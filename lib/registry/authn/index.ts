@@ -16,6 +16,7 @@ export { anonymous, CredentialSource, Credentials, Env } from './credentials';
 export { dockerConfigSource } from './docker-config';
 export { EcrTarget, ecrSource, ecrTargetOf } from './ecr';
 export { ecrConfig, hasFipsEndpoint, stsConfig } from './endpoints';
+export { tokenClaims } from './federation';
 export {
   checkFederatedRole,
   DEFAULT_TRUST,
