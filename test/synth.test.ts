@@ -47,4 +47,23 @@ describe('npm run synth', () => {
     expect(fs.readFileSync(path.join(out, 'cdk.out', 'ferry-china.template.json'), 'utf8')).toBe(before);
     expect(fs.readdirSync(out).sort()).toEqual(['cdk.out', 'dist']);
   });
+
+  test('a FIPS outbound-federation destination whose build region has no FIPS STS is named once, with the region', () => {
+    const out = tempDir();
+    const config = copyExampleConfig();
+    editConfig(config, 'build.yaml', /^region: us-east-1$/m, 'region: eu-west-1');
+    editConfig(
+      config,
+      'aws-us-gov.yaml',
+      /$(?![\s\S])/,
+      '  - name: gov-fips\n    account: "444444444444"\n    region: us-gov-west-1\n    fips: true\n    synthesizer: cli-credentials\n    trust: outbound-federation\n',
+    );
+    const result = synth(config, out);
+    expect(result.status).toBe(0);
+    const lines = result.stderr.split('\n').filter((l) => l.includes('not to a FIPS endpoint'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^ferry: gov-fips \(fips: true, trust: outbound-federation\): .* sts\.eu-west-1\.amazonaws\.com, .*no FIPS STS endpoint in the build region eu-west-1/,
+    );
+  });
 });

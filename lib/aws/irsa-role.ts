@@ -59,10 +59,11 @@ export function irsaGrants(props: IrsaGrantProps): RoleGrant[] {
 
 export interface IrsaRoleProps extends WebIdentityRoleBaseProps {
   /**
-   * The only token subject trusted: the ServiceAccount `system:serviceaccount:<namespace>:<name>` for
-   * cluster tokens, the source role's ARN for outbound web identity tokens.
+   * The token subject trusted: the ServiceAccount `system:serviceaccount:<namespace>:<name>` for
+   * cluster tokens; for outbound web identity tokens the source role's ARN, in both spellings
+   * (naming.outboundTokenSubjects).
    */
-  readonly subject: string;
+  readonly subject: string | readonly string[];
   /** The role's managed policies, planned from irsaGrants (access-plan.ts). */
   readonly plan: RolePlan;
 }

@@ -262,10 +262,13 @@ function mintToken(config: FerryConfig, destination: Target): TokenGrant | undef
 }
 
 /** Who may assume a target's role, and how to describe it in IAM. */
-function trustOf(config: FerryConfig, target: Target): { subject: string; description: string } {
+function trustOf(config: FerryConfig, target: Target): { subject: string | readonly string[]; description: string } {
   if (issuerKind(target) === 'outbound') {
     const source = naming.sourceRoleArn(config, target);
-    return { subject: source, description: `Assumed with an outbound web identity token of ${source} (build account) to push images.` };
+    return {
+      subject: naming.outboundTokenSubjects(config, target),
+      description: `Assumed with an outbound web identity token of ${source} (build account) to push images.`,
+    };
   }
   const subject = naming.serviceAccountSubject(config.cluster, target);
   return { subject, description: `Assumed by the ServiceAccount ${subject} of the build cluster to push images.` };

@@ -31,8 +31,8 @@ export interface WebIdentityRoleBaseProps {
 }
 
 export interface WebIdentityRoleProps extends WebIdentityRoleBaseProps {
-  /** The only token subject trusted. */
-  readonly subject: string;
+  /** The token subject trusted, or the spellings of one subject (StringEquals matches any of them). */
+  readonly subject: string | readonly string[];
   /** The policy's description, shown in the IAM console. */
   readonly policyDescription: string;
   /** The role's own managed policies, as planned and measured (access-plan.ts). */
@@ -51,10 +51,10 @@ export function addWebIdentityRole(scope: Construct, props: WebIdentityRoleProps
     roleName: props.roleName,
     path: props.path,
     description: props.description,
-    // Both claims pinned: `sub` limits the role to one subject, `aud` to tokens minted for STS.
+    // Both claims pinned: `sub` limits the role to one subject (one role ARN may come in two spellings), `aud` to tokens minted for STS.
     assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
       StringEquals: {
-        [`${props.issuerHostPath}:sub`]: props.subject,
+        [`${props.issuerHostPath}:sub`]: typeof props.subject === 'string' || props.subject.length !== 1 ? props.subject : props.subject[0],
         [`${props.issuerHostPath}:aud`]: props.audience,
       },
     }),

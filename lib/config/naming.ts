@@ -104,6 +104,20 @@ export function sourceRoleArn(config: FerryConfig, destination: Target): string 
   return `${arnPrefix(build.partition.id)}iam::${build.account}:role${build.rolePath}${sourceRoleName(destination)}`;
 }
 
+/**
+ * The `sub` values a destination role reached by outbound federation trusts: its source role's
+ * ARN with the build target's rolePath, and without it. AWS documents `sub` as the calling role's
+ * ARN but shows it only for a role without a path, so whether STS keeps the path is not
+ * documented. Both spellings name the same role (role names are unique per account whatever the
+ * path), so trusting both grants nothing more; with rolePath `/` they are one value.
+ */
+export function outboundTokenSubjects(config: FerryConfig, destination: Target): readonly string[] {
+  const withPath = sourceRoleArn(config, destination);
+  const build = config.build;
+  const withoutPath = `${arnPrefix(build.partition.id)}iam::${build.account}:role/${sourceRoleName(destination)}`;
+  return withPath === withoutPath ? [withPath] : [withPath, withoutPath];
+}
+
 /** Named like the destination's pusher role: one identity, one name, in two accounts. */
 export function sourceRoleName(destination: Target): string {
   return roleName(destination);

@@ -84,6 +84,25 @@ export function partitionOfRegion(region: string): PartitionFacts | undefined {
   return specificFirst.find((p) => p.regionPattern.test(region));
 }
 
+/**
+ * The US commercial regions where AWS runs FIPS endpoints of STS (`sts-fips.<region>`) and ECR
+ * (`ecr-fips.<region>`, `dkr.ecr-fips.<region>`): AWS General Reference, "AWS Security Token
+ * Service endpoints and quotas" and "Amazon ECR endpoints and quotas" (checked Nov 2026). Written
+ * here because the SDK cannot answer it: its partition data says `supportsFIPS` for every
+ * partition, and its STS and ECR endpoint rules build a FIPS host name for any region.
+ */
+const US_COMMERCIAL_FIPS_REGIONS: readonly string[] = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'];
+
+/**
+ * Where AWS runs a FIPS endpoint of STS and ECR: the four US commercial regions, and every
+ * GovCloud region (its regional STS endpoints are FIPS endpoints themselves,
+ * https://aws.amazon.com/compliance/fips/). None in aws-cn or aws-eusc.
+ */
+export function hasFipsEndpoint(region: string): boolean {
+  const id = partitionOfRegion(region)?.id;
+  return id === 'aws-us-gov' || (id === 'aws' && US_COMMERCIAL_FIPS_REGIONS.includes(region));
+}
+
 export function regionInPartition(region: string, partitionId: string): boolean {
   return partitionOfRegion(region)?.id === partitionId;
 }

@@ -3,6 +3,7 @@
  * ARN from lib/config/naming.ts so that a ServiceAccount's role is the role CloudFormation creates.
  */
 import { App, YamlOutputType } from 'cdk8s';
+import { fipsMintNotices } from '../config/fips-mint';
 import type { FerryConfig } from '../config/model';
 import { BuildAndReplicateChart } from './charts/build-and-replicate';
 import { BuildPusherChart } from './charts/build-pusher';
@@ -24,6 +25,12 @@ import { validateOptionsFor } from './validate/config';
 export interface K8sAppOptions {
   /** Where `synth()` writes; default: cdk8s's own (CDK8S_OUTDIR, else dist). */
   readonly outdir?: string;
+  /**
+   * Receives what the operator must know once per synth of the pipeline: which FIPS destinations
+   * get their outbound token from a non-FIPS STS endpoint (lib/config/fips-mint.ts).
+   * @default - one line each on stderr
+   */
+  readonly notice?: (line: string) => void;
 }
 
 /** The app, not yet synthesized: call `.synth()` to write the files, or read `charts` directly. Chart ids are the file names: `<id>.k8s.yaml`. */
@@ -62,4 +69,6 @@ export function synthK8s(config: FerryConfig, opts: K8sAppOptions = {}): void {
     validateOptionsFor(config),
   );
   app.synth();
+  const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const line of fipsMintNotices(config)) notice(line);
 }

@@ -9,6 +9,7 @@
  *   region's STS (--token-region), then AssumeRoleWithWebIdentity at the destination region's STS.
  * - AWS_REGION is the build region: the default chain's STS and the build registry live there.
  */
+import { mintsAtFipsSts } from '../config/fips-mint';
 import type { FerryConfig, Target } from '../config/model';
 import { roleArn } from '../config/naming';
 import { ferryTimeoutSeconds, type StepLimits } from './constants';
@@ -34,7 +35,8 @@ export function trustArgs(config: FerryConfig, destination: Target): string[] {
     config.build.region,
     '--token-duration',
     String(federation.tokenDurationSeconds),
-    ...(config.build.fips ? ['--token-fips'] : []),
+    // FIPS when the build or this destination is FIPS, wherever the build region has a FIPS STS.
+    ...(mintsAtFipsSts(config, destination) ? ['--token-fips'] : []),
   ];
 }
 

@@ -155,7 +155,7 @@ describe('destination roles', () => {
   });
 
   test.each(['cn-a', 'cn-b', 'gov-b', 'eusc-a'])(
-    '%s (outbound-federation): trusts the outbound issuer with aud = the audience and sub = its source role ARN, path included',
+    '%s (outbound-federation): trusts the outbound issuer with aud = the audience and sub = its source role ARN, with and without its path',
     (name) => {
       const d = target(name);
       const role = roleNamed(d, naming.roleName(d));
@@ -167,7 +167,8 @@ describe('destination roles', () => {
           Condition: {
             StringEquals: {
               [`${OUTBOUND_HOST}:aud`]: OUTBOUND_AUDIENCE,
-              [`${OUTBOUND_HOST}:sub`]: `arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-${name}`,
+              // Whether STS keeps the role path in `sub` is not documented: both spellings of the one role.
+              [`${OUTBOUND_HOST}:sub`]: [`arn:aws:iam::111111111111:role/ferry/ci/ferry-pusher-${name}`, `arn:aws:iam::111111111111:role/ferry-pusher-${name}`],
             },
           },
         },
@@ -336,5 +337,37 @@ test('the same 12 digits in another partition are another account: a source role
     expect(plan.arn).toBe(`arn:aws-us-gov:iam::111111111111:oidc-provider/${CLUSTER_HOST_PATH}`);
   } finally {
     fs.rmSync(sameDigits, { recursive: true, force: true });
+  }
+});
+
+test("the outbound trust policy, with both sub spellings, fits IAM's default 2,048 characters at the longest values the config accepts", () => {
+  // rolePath 512 (IAM's maximum), issuer URL and audience 255 each (IAM's provider limits), a 24-character name.
+  const rolePath = `/${'p'.repeat(510)}/`;
+  const issuer = `https://${'i'.repeat(255 - 'https://'.length - '.tokens.sts.global.api.aws'.length)}.tokens.sts.global.api.aws`;
+  const audience = 'a'.repeat(255);
+  const name = 'gov-abcdefghijklmnopqrst';
+  const longDir = writeUnseenConfig((files) => {
+    Object.assign(files['build.yaml'], { rolePath, outboundFederation: { issuerUrl: issuer, audience } });
+    files['aws-us-gov.yaml'] = {
+      partition: 'aws-us-gov',
+      destinations: [{ name, account: '222222222222', region: 'us-gov-west-1', trust: 'outbound-federation' }],
+    };
+    for (const file of ['aws.yaml', 'aws-cn.yaml', 'aws-eusc.yaml']) delete files[file];
+  });
+  try {
+    const long = loadConfig(longDir);
+    const d = long.destinations[0];
+    expect([rolePath.length, issuer.length, audience.length, name.length]).toEqual([512, 255, 255, 24]);
+    const assembly = createAwsApp(long, { notice: () => {} }).synth();
+    const template = assembly.getStackByName(naming.stackName(d)).template as Record<string, any>;
+    const role = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === naming.roleName(d));
+    const trust = role.Properties.AssumeRolePolicyDocument;
+    expect(trust.Statement[0].Condition.StringEquals[`${issuer.slice('https://'.length)}:sub`]).toEqual(naming.outboundTokenSubjects(long, d));
+    expect(naming.outboundTokenSubjects(long, d)).toHaveLength(2);
+    // IAM counts the policy without whitespace; CloudFormation sends it as compact JSON.
+    const size = JSON.stringify(trust).length;
+    expect(size).toBeLessThanOrEqual(2048);
+  } finally {
+    fs.rmSync(longDir, { recursive: true, force: true });
   }
 });

@@ -8,7 +8,8 @@
  *  - GetWebIdentityToken: SigV4-signed by credentials this stand-in issued, in the endpoint's
  *    region; the calling role's identity policies must allow sts:GetWebIdentityToken with the
  *    request's audience, algorithm and duration; the account must have outbound federation
- *    enabled. It returns a JWT signed by that account's issuer, with the claims AWS documents.
+ *    enabled. It returns a JWT signed by that account's issuer, with the claims AWS documents
+ *    (`sub` spelled as `outboundSubject` says: the role ARN with or without its path).
  *  - GetCallerIdentity, for debugging a session.
  * Every call is recorded, with the verdict, for the tests to assert on.
  */
@@ -134,6 +135,17 @@ function members(form: URLSearchParams, name: string): string[] {
   return out;
 }
 
+/**
+ * How the stand-in spells the `sub` of a minted token. AWS documents `sub` as the calling role's
+ * ARN but shows it only for a role without a path, so it is not known whether STS keeps the path:
+ * the stand-in can issue either spelling (or any other, to prove a wrong one is refused).
+ */
+export type OutboundSubject = (role: Role) => string;
+/** `arn:<partition>:iam::<account>:role<path><name>`, the role's ARN as IAM shows it. */
+export const SUB_WITH_PATH: OutboundSubject = (role) => role.arn;
+/** `arn:<partition>:iam::<account>:role/<name>`, as an assumed-role session names its role. */
+export const SUB_WITHOUT_PATH: OutboundSubject = (role) => `arn:${role.partition}:iam::${role.account}:role/${role.name}`;
+
 export interface StsStandInOptions {
   readonly world: () => IamWorld;
   readonly sessions: Sessions;
@@ -144,6 +156,8 @@ export interface StsStandInOptions {
 
 export class StsStandIn {
   readonly calls: StsCall[] = [];
+  /** The `sub` of the tokens GetWebIdentityToken mints; replace to try another spelling. */
+  outboundSubject: OutboundSubject = SUB_WITH_PATH;
 
   constructor(private readonly opts: StsStandInOptions) {}
 
@@ -270,16 +284,17 @@ export class StsStandIn {
       throw new StsError(403, 'OutboundWebIdentityFederationDisabledException', `Outbound web identity federation is not enabled for account ${role.account}`);
     // Never beyond the caller's own session.
     const lifetime = Math.min(duration, Math.floor((session.expiration.getTime() - Date.now()) / 1000));
+    const sub = this.outboundSubject(role);
     const minted = await issuer.sign(
       {
-        sub: role.arn,
+        sub,
         aud: audience.length === 1 ? audience[0] : audience,
         'https://sts.amazonaws.com/': { aws_account: role.account, source_region: endpoint.region },
       },
       lifetime,
       algorithm,
     );
-    Object.assign(record, { iss: issuer.url, sub: role.arn, aud: audience });
+    Object.assign(record, { iss: issuer.url, sub, aud: audience });
     return `<WebIdentityToken>${escape(minted.token)}</WebIdentityToken><Expiration>${minted.expiration.toISOString()}</Expiration>`;
   }
 }

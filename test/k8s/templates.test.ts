@@ -135,7 +135,7 @@ describe('push templates', () => {
     ]);
   });
 
-  test('--token-fips only when the build target is FIPS, and a changed audience and duration reach the args', () => {
+  test('--token-fips for an outbound-federation destination when the build target is FIPS, and a changed audience and duration reach the args', () => {
     const fips = manifests(
       configWith({
         'build.yaml': require('node:fs')

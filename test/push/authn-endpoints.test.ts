@@ -182,6 +182,35 @@ describe('outbound federation: mint in the build region, assume in the destinati
     expect(loggedHosts(run.stderr)).toEqual([...hosts].sort());
   });
 
+  test.each([
+    ['us-east-1', 'sts-fips.us-east-1.amazonaws.com'],
+    // AWS runs no FIPS STS in eu-west-1: the mint stays on the regular endpoint, and is not refused.
+    ['eu-west-1', 'sts.eu-west-1.amazonaws.com'],
+  ])("a FIPS destination's token, minted in build region %s without --token-fips, comes from %s (FIPS wherever AWS has it)", async (buildRegion, mintHost) => {
+    const govHost = '333333333333.dkr.ecr-fips.us-gov-west-1.amazonaws.com';
+    const govRole = 'arn:aws-us-gov:iam::333333333333:role/ferry-pusher-gov';
+    const hosts = [mintHost, 'sts.us-gov-west-1.amazonaws.com', 'ecr-fips.us-gov-west-1.amazonaws.com'];
+    const aws = await standIn({
+      hosts,
+      roles: { [SOURCE_ROLE]: { token: POD_TOKEN }, [govRole]: { issuer: ISSUER, sub: SOURCE_ROLE, aud: 'sts.amazonaws.com' } },
+      federation: { issuer: ISSUER, enabled: true },
+    });
+    const run = await push(aws, govHost, `${govHost}/gov/mint-${buildRegion}:v1=${govRole}`, ['--trust', 'outbound-federation'], {
+      ...irsa,
+      AWS_REGION: buildRegion,
+    });
+    expect(run.stderr).not.toContain('FAILED');
+    expect(run.code).toBe(0);
+    expect(aws.unexpectedHosts).toEqual([]);
+    expect(aws.calls.map((c) => [c.api, c.host])).toEqual([
+      ['sts:AssumeRoleWithWebIdentity', mintHost],
+      ['sts:GetWebIdentityToken', mintHost],
+      ['sts:AssumeRoleWithWebIdentity', 'sts.us-gov-west-1.amazonaws.com'],
+      ['ecr:GetAuthorizationToken', 'ecr-fips.us-gov-west-1.amazonaws.com'],
+    ]);
+    expect(run.stderr).toContain(`aws endpoint: ${mintHost} (STS GetWebIdentityToken)`);
+  });
+
   test('a session about to expire is refreshed: a second ECR login mints and assumes again', async () => {
     // 120 s sessions are inside the 5-minute refresh margin, so every use refreshes.
     const aws = await standIn({ hosts: chinaHosts, roles: roles(), federation: { issuer: ISSUER, enabled: true }, sessionSeconds: 120 }, [

@@ -4,7 +4,8 @@
  * The SDK's endpoint rules build a FIPS host name for any region once `useFipsEndpoint`
  * is set (`sts-fips.eu-west-1.amazonaws.com`, `api.ecr-fips.cn-north-1.amazonaws.com.cn`),
  * whether or not AWS runs one there. So ferry asks for FIPS only where AWS's endpoint
- * pages list a FIPS endpoint, and names the ECR one itself because the SDK's
+ * pages list a FIPS endpoint (hasFipsEndpoint, in config/partitions.ts so that synth reads
+ * the same regions), and names the ECR one itself because the SDK's
  * `api.ecr-fips.<region>` is not a name those pages list. Sources (checked Nov 2026):
  *  - STS: https://docs.aws.amazon.com/general/latest/gr/sts.html
  *    (sts-fips.<region>.amazonaws.com in us-east-1, us-east-2, us-west-1, us-west-2);
@@ -17,17 +18,12 @@
  *  - aws-cn and aws-eusc have no FIPS endpoints for either service.
  */
 import type { Pluggable, UserAgent } from '@smithy/types';
-import { partitionOfRegion } from '../../config/partitions';
+import { hasFipsEndpoint, partitionOfRegion } from '../../config/partitions';
 import { FERRY_VERSION } from '../../contract';
 import type { Env } from './credentials';
 
-const US_COMMERCIAL_FIPS = new Set(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']);
-
-/** Where AWS runs a FIPS endpoint of STS and ECR (the same regions for both). */
-export function hasFipsEndpoint(region: string): boolean {
-  const partition = partitionOfRegion(region)?.id;
-  return partition === 'aws-us-gov' || (partition === 'aws' && US_COMMERCIAL_FIPS.has(region));
-}
+/** Where AWS runs a FIPS endpoint of STS and ECR (the same regions for both); the synth asks the same table. */
+export { hasFipsEndpoint };
 
 /**
  * Appended by the SDK to its own User-Agent and x-amz-user-agent (as `ferry/<version>`), so

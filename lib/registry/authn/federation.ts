@@ -22,7 +22,12 @@ export interface TokenClaims {
   readonly exp?: number;
 }
 
-/** iss, sub, aud and exp of a JWT, for messages and the doctor; the signature is not checked (STS does). */
+/**
+ * iss, sub, aud and exp of a JWT, without the signature or any other claim: for error messages, and
+ * for the doctor's report of which `sub` STS put into a minted token (with or without the role
+ * path, which AWS does not document). The signature is not checked (STS does); a token that is not
+ * a JWT gives {}.
+ */
 export function tokenClaims(token: string): TokenClaims {
   try {
     const { iss, sub, aud, exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
@@ -36,7 +41,10 @@ export function tokenClaims(token: string): TokenClaims {
 export async function mintToken(target: AwsTarget & { roleArn: string }, ctx: AwsContext, tokenRegion: string): Promise<string> {
   const { STSClient, GetWebIdentityTokenCommand } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
   const { fromNodeProviderChain } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
-  const config = stsConfig(tokenRegion, ctx.trust.fips);
+  // A call made for a FIPS destination goes to a FIPS endpoint wherever AWS has one, the mint
+  // in the build region included, whether or not --token-fips asked (stsConfig falls back to
+  // the regular endpoint where the token region has no FIPS STS; synth says so once).
+  const config = stsConfig(tokenRegion, ctx.trust.fips || target.fips);
   // The pod's own credentials, with their own STS call (IRSA) in the same region and FIPS mode.
   const sts = new STSClient({ ...config, credentials: fromNodeProviderChain(innerSts(config, ctx.log)) });
   sts.middlewareStack.use(endpointLogPlugin(ctx.log));

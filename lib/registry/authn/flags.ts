@@ -55,7 +55,8 @@ export const TRUST_USAGE = `Trust (how =<role-arn> on a --to is reached):
   --token-duration <seconds>    lifetime of the minted token (env ${TRUST_ENV.durationSeconds};
                                 default ${TRUST_DEFAULTS.durationSeconds}, ${TOKEN_DURATION_LIMITS.join('..')})
   --token-fips                  call GetWebIdentityToken at the FIPS endpoint of --token-region
-                                (env ${TRUST_ENV.fips}=true)`;
+                                (env ${TRUST_ENV.fips}=true); implied for a dkr.ecr-fips destination
+                                wherever --token-region has a FIPS STS endpoint`;
 
 export interface TrustSettings {
   readonly mode: TrustMode;
