@@ -18,7 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   operations: ['registry', 'image', 'common', 'contract'],
   cli: ['operations', 'registry', 'image', 'common', 'contract', 'config/partitions'],
   config: ['contract'],
-  aws: ['config', 'contract'],
+  aws: ['config', 'contract', 'cli-errors'],
   k8s: ['config', 'contract', 'cli-errors'],
   'cli-errors': ['config', 'contract'],
   synth: ['aws', 'k8s', 'config', 'cli-errors', 'contract'],

@@ -45,8 +45,9 @@ Options:
   --expect-audience <aud>       an aud of the pod token (build.yaml cluster.audience)
   --expect-subject <sub>        the pod token's sub, system:serviceaccount:<namespace>:<name>
   --expect-outbound-issuer <url>  the minted token's iss (build.yaml outboundFederation.issuerUrl)
-  --created-on-push             a destination repository that does not exist yet is fine: the
-                                first push creates it (a repository creation template covers it)
+  --created-on-push <prefix>    a destination repository under this prefix (e.g. team-a/) that does
+                                not exist yet is fine: the first push creates it (a repository
+                                creation template covers the prefix); repeatable
 ${COMMON_USAGE}
 
 ${TRUST_USAGE}
@@ -63,7 +64,7 @@ interface PathSettings extends CommonSettings {
   readonly destination: RoleRef & { readonly roleArn: string };
   readonly trust: TrustSettings;
   readonly expect: PathExpectations;
-  readonly createdOnPush: boolean;
+  readonly createdOnPush: readonly string[];
 }
 
 const PATH_OPTIONS = {
@@ -75,7 +76,7 @@ const PATH_OPTIONS = {
   'expect-audience': { type: 'string' },
   'expect-subject': { type: 'string' },
   'expect-outbound-issuer': { type: 'string' },
-  'created-on-push': { type: 'boolean' },
+  'created-on-push': { type: 'string', multiple: true },
 } as const;
 
 function nonEmpty(flag: string, value: string | undefined): string | undefined {
@@ -104,7 +105,7 @@ function parsePathArgs(argv: readonly string[], env: Env): PathSettings | 'help'
       subject: nonEmpty('--expect-subject', values['expect-subject']),
       outboundIssuer: nonEmpty('--expect-outbound-issuer', values['expect-outbound-issuer']),
     },
-    createdOnPush: values['created-on-push'] ?? false,
+    createdOnPush: (values['created-on-push'] ?? []).map((p) => (p.endsWith('/') ? p : `${p}/`)),
   };
 }
 

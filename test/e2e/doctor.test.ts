@@ -191,12 +191,13 @@ describe.each(
   });
 });
 
-test('a destination repository that does not exist yet is fine with --created-on-push (a creation template creates it on the first push)', async () => {
+test('a destination repository that does not exist yet is fine under a --created-on-push prefix (a creation template creates it on the first push)', async () => {
   const destination = stage.config.destinations[0];
   const m = mistake(stage, destination, 'destination repository missing', doctorTaskName(destination));
   stage.front.world = stage.worldOf(m.stacks!);
   const objects = JSON.parse(JSON.stringify(stage.dist));
-  findStep(objects, doctorTaskName(destination)).template.container.args.push('--created-on-push');
+  const repository = stage.config.repositories[0].name;
+  findStep(objects, doctorTaskName(destination)).template.container.args.push('--created-on-push', `${repository.split('/')[0]}/`);
   const result = await doctorStep(destination, objects);
   expect({ code: result.code, why: failure(stage, result) }).toMatchObject({ code: 0 });
   expect(hopLines(result.stdout).find((l) => l.hop === 'destination-registry')).toMatchObject({

@@ -267,6 +267,12 @@ describe('build-and-replicate DAG', () => {
       expect(task.withParam).toBe('{{workflow.parameters.repositories}}');
       expect(task.withItems).toBeUndefined();
     }
+    // The doctor accepts a repository under the prefix that its first push has not created yet.
+    for (const d of config.destinations) {
+      const args = prefixed.template(WORKFLOW_TEMPLATE.doctor, doctorTaskName(d)).container.args as string[];
+      expect(args.slice(args.indexOf('--created-on-push'), args.indexOf('--created-on-push') + 2)).toEqual(['--created-on-push', 'team-a/']);
+    }
+    expect(out.template(WORKFLOW_TEMPLATE.doctor, doctorTaskName(config.destinations[0])).container.args).not.toContain('--created-on-push');
   });
 });
 

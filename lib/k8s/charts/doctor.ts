@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { WorkflowTemplateSpecTemplates, WorkflowTemplateSpecTemplatesDagTasks } from '../../../imports/argoproj.io';
 import type { FerryConfig, Target } from '../../config/model';
-import { buildImageName, imageName, pusherImage, serviceAccountName, serviceAccountSubject, sourceRoleArn } from '../../config/naming';
+import { buildImageName, imageName, prefixPath, pusherImage, serviceAccountName, serviceAccountSubject, sourceRoleArn } from '../../config/naming';
 import { ALL_DESTINATIONS, INPUT, LABEL, LIMITS, PATH, TEMPLATE, VOLUME, WORKFLOW_PARAM, WORKFLOW_TEMPLATE } from '../constants';
 import { args, entrySpec, workflowParam } from '../dag';
 import { deliveryEnv, trustArgs, withRole } from '../delivery';
@@ -78,6 +78,8 @@ function expectations(config: FerryConfig, destination: Target): string[] {
     '--expect-subject',
     serviceAccountSubject(config.cluster, destination),
     ...(outbound ? ['--expect-outbound-issuer', outbound.issuerUrl] : []),
+    // A repository under a prefix may not exist yet: its first push creates it.
+    ...config.repositoryPrefixes.flatMap((p) => ['--created-on-push', `${prefixPath(p)}/`]),
   ];
 }
 

@@ -63,8 +63,11 @@ export interface PathCheck {
   readonly destination: { readonly ref: Reference; readonly roleArn: string };
   readonly trust: TrustSettings;
   readonly expect: PathExpectations;
-  /** A destination repository that does not exist yet is fine: the first push creates it (a repository creation template). */
-  readonly createdOnPush: boolean;
+  /**
+   * Repository prefixes (`team-a/`) whose repositories ECR creates on the first push (repository
+   * creation templates): a destination repository under one that does not exist yet is fine.
+   */
+  readonly createdOnPush: readonly string[];
 }
 
 export interface PathContext {
@@ -479,7 +482,8 @@ class PathWalk {
     }
     const arn = this.repositoryArn(target, ref.repository);
     if (read.missing) {
-      if (this.check.createdOnPush) return `repository ${arn} does not exist yet: the first push creates it (repository creation template)`;
+      if (this.check.createdOnPush.some((prefix) => ref.repository.startsWith(prefix)))
+        return `repository ${arn} does not exist yet: the first push creates it (repository creation template)`;
       throw mismatch(
         `repository ${arn}`,
         'the destination repository exists',
