@@ -234,10 +234,9 @@ export const tagMutability = z.enum(['MUTABLE', 'IMMUTABLE', 'IMMUTABLE_WITH_EXC
   error: required('MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION'),
 });
 
-export const repositorySchema = z.strictObject({
-  name: repositoryName,
-  tagMutability: tagMutability.default(DEFAULTS.tagMutability).describe('Tag mutability of the repository.'),
-  tagMutabilityExclusions: z
+/** Tag filters exempt from the mutability setting, for a repository and for a prefix's repositories alike. */
+function tagMutabilityExclusions() {
+  return z
     .array(
       // ECR's own pattern for an exclusion filter (API ImageTagMutabilityExclusionFilter).
       z.string({ error: required('a tag filter such as latest or dev-*') }).regex(/^[0-9a-zA-Z._*-]{1,128}$/, {
@@ -246,7 +245,13 @@ export const repositorySchema = z.strictObject({
       { error: required('a list of tag filters, e.g. [latest, dev-*]') },
     )
     .default([...DEFAULTS.tagMutabilityExclusions])
-    .describe('Tag filters exempt from the mutability setting (wildcard * allowed): 1-5 of them with the *_WITH_EXCLUSION settings, ignored otherwise.'),
+    .describe('Tag filters exempt from the mutability setting (wildcard * allowed): 1-5 of them with the *_WITH_EXCLUSION settings, ignored otherwise.');
+}
+
+export const repositorySchema = z.strictObject({
+  name: repositoryName,
+  tagMutability: tagMutability.default(DEFAULTS.tagMutability).describe('Tag mutability of the repository.'),
+  tagMutabilityExclusions: tagMutabilityExclusions(),
 });
 
 /**
@@ -275,15 +280,7 @@ export const repositoryPrefixSchema = z
         'Repository namespace, e.g. team-a/. A push to a repository under it that does not exist yet creates it (ECR create on push); the trailing / is implied.',
       ),
     tagMutability: tagMutability.default(DEFAULTS.tagMutability).describe('Tag mutability of the repositories created under this prefix.'),
-    tagMutabilityExclusions: z
-      .array(
-        z.string({ error: required('a tag filter such as latest or dev-*') }).regex(/^[0-9a-zA-Z._*-]{1,128}$/, {
-          error: 'is not a tag filter ECR accepts (expected 1-128 letters, digits, . _ - and the wildcard *, e.g. dev-*)',
-        }),
-        { error: required('a list of tag filters, e.g. [latest, dev-*]') },
-      )
-      .default([...DEFAULTS.tagMutabilityExclusions])
-      .describe('Tag filters exempt from the mutability setting (wildcard * allowed): 1-5 of them with the *_WITH_EXCLUSION settings, ignored otherwise.'),
+    tagMutabilityExclusions: tagMutabilityExclusions(),
   })
   .describe('One repository namespace in repository prefix mode.');
 

@@ -7,7 +7,6 @@
  * The example config plus one prefix, so both trust paths (GovCloud cluster-oidc, China
  * outbound-federation) run.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,11 +16,11 @@ import { synthesize } from '../../lib/synth';
 import { makeFixture, ociLayoutDir, SMALL_LAYERS } from '../push/fixtures';
 import { startRegistry, type TestRegistry } from '../push/registry-server';
 import { copyExampleConfig, tempDir } from '../support/config-fixture';
-import { requireTool } from '../support/tools';
 import { AwsFront } from './aws-front';
 import { IamWorld, readCloudAssembly, type StackTemplate } from './iam-world';
 import { TestIssuer } from './issuers';
 import { findStep, type PushStep, readDist, runStep, type StepResult } from './push-step';
+import { skopeoRaw } from './stage';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -77,21 +76,10 @@ afterAll(async () => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-function skopeoDigest(target: Target, ref: string): Promise<string | undefined> {
-  requireTool('skopeo', 'skopeo');
-  const registry = registries.get(registryHost(target))!;
-  const home = tempDir('ferry-skopeo-home-');
-  return new Promise((resolve) => {
-    execFile(
-      'skopeo',
-      ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${ref}`],
-      { env: { PATH: process.env.PATH, HOME: home }, encoding: 'buffer', timeout: 60_000 },
-      (err, stdout) => {
-        fs.rmSync(home, { recursive: true, force: true });
-        resolve(err ? undefined : `sha256:${createHash('sha256').update(stdout).digest('hex')}`);
-      },
-    );
-  });
+/** The digest of what really landed behind a target's registry, by skopeo; undefined when nothing did. */
+async function skopeoDigest(target: Target, ref: string): Promise<string | undefined> {
+  const out = await skopeoRaw(registries.get(registryHost(target))!, ref);
+  return out.code === 0 ? `sha256:${createHash('sha256').update(out.stdout).digest('hex')}` : undefined;
 }
 
 /**
