@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createAwsApp } from './aws/app';
+import { writeDoctorPlan } from './aws/plan';
 import { loadConfig } from './config/load';
 import type { FerryConfig } from './config/model';
 import { synthK8s } from './k8s/app';
@@ -27,7 +28,10 @@ export function synthesize(opts: SynthOptions): FerryConfig {
   // Staged beside the outputs so the final renames stay on one filesystem.
   const staging = fs.mkdtempSync(path.join(opts.outRoot, '.ferry-synth-'));
   try {
-    createAwsApp(config, { outdir: path.join(staging, CDK_OUT) }).synth();
+    const app = createAwsApp(config, { outdir: path.join(staging, CDK_OUT) });
+    app.synth();
+    // What `ferry doctor` reads besides the templates (lib/aws/plan.ts).
+    writeDoctorPlan(config, app, path.join(staging, CDK_OUT));
     // Fails on an Argo validation finding, as the AWS app fails on a cdk-nag finding.
     synthK8s(config, { outdir: path.join(staging, DIST) });
     for (const dir of [CDK_OUT, DIST]) replaceDir(path.join(staging, dir), path.join(opts.outRoot, dir));

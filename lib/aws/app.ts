@@ -8,6 +8,7 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig } from '../config/model';
 import { allTargets } from '../config/naming';
 import { controlTowerChecks } from './control-tower';
+import { addDoctorRoles } from './doctor-role';
 import { providerNotices } from './providers';
 import { TargetStack } from './target-stack';
 
@@ -45,6 +46,8 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
     analyticsReporting: false,
   });
   for (const target of allTargets(config)) new TargetStack(app, { config, target });
+  // After every stack exists: the doctor's read-only role may read what they contain.
+  addDoctorRoles(app, config);
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   for (const line of providerNotices(config)) notice(line);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());

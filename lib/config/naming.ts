@@ -31,6 +31,15 @@ export function identityName(target: Target): string {
 export const roleName = identityName;
 export const serviceAccountName = identityName;
 
+/** The read-only role `ferry doctor` reads an account with (one per account, in the stack of its first target), and its policy. */
+export const DOCTOR_ROLE = `${PROJECT}-doctor`;
+export const DOCTOR_POLICY = `${PROJECT}-doctor-read`;
+
+/** The first target of each account: its stack holds what exists once per account (the doctor role). */
+export function accountOwner(config: FerryConfig, target: Target): Target {
+  return allTargets(config).find((t) => sameAccount(t, target))!;
+}
+
 /** The customer-managed policy holding the role's ECR permissions. */
 export function rolePolicyName(target: Target): string {
   return `${roleName(target)}-ecr`;
