@@ -25,6 +25,18 @@ export async function checkAccount(ctx: AccountContext): Promise<Finding[]> {
   const findings: Finding[] = [];
   const emit: Emit = (f) => findings.push({ target: ctx.target.name, ...f });
   const who = await ctx.reader.callerAccount();
+  if ('unchecked' in who && /InvalidClientTokenId|UnrecognizedClient/.test(who.unchecked)) {
+    // STS of this partition does not know the credentials: a profile of another partition, or a typo.
+    emit({
+      hop: 'credentials',
+      status: 'mismatch',
+      subject: `profile ${ctx.profile}`,
+      expected: `credentials of account ${ctx.target.account} (${ctx.target.partition})`,
+      found: `credentials STS in ${ctx.target.region} does not know (${who.unchecked})`,
+      fix: `--profile ${ctx.target.name}=<a profile of account ${ctx.target.account} in ${ctx.target.partition}>`,
+    });
+    return findings;
+  }
   if (!('ok' in who)) {
     emit({
       hop: 'credentials',
