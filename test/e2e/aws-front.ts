@@ -56,10 +56,7 @@ export class AwsFront {
   }
 
   static async start(opts: AwsFrontOptions): Promise<AwsFront> {
-    const certs = issueCertificates(
-      opts.dir,
-      certificateNames(opts.regions, [...opts.issuers.map((i) => i.host), ...readHostNames(opts.regions)]),
-    );
+    const certs = issueCertificates(opts.dir, certificateNames(opts.regions, [...opts.issuers.map((i) => i.host), ...readHostNames(opts.regions)]));
     const server = https.createServer({ cert: certs.cert, key: certs.key });
     const front = new AwsFront(server, certs, opts.issuers, opts);
     server.on('request', (req, res) => {
@@ -102,7 +99,8 @@ export class AwsFront {
     const body = await readBody(req);
     if (endpoint?.service === 'sts') return send(res, await this.sts.handle(req, body, endpoint), 'text/xml');
     const ecrRead = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonEC2ContainerRegistry_V20150921\./, '');
-    if (endpoint?.service === 'ecr-api' && ECR_READS.has(ecrRead)) return send(res, await this.reads.ecr(req, body, endpoint, ecrRead), 'application/x-amz-json-1.1');
+    if (endpoint?.service === 'ecr-api' && ECR_READS.has(ecrRead))
+      return send(res, await this.reads.ecr(req, body, endpoint, ecrRead), 'application/x-amz-json-1.1');
     if (endpoint?.service === 'ecr-api') return send(res, await this.ecr.api(req, body, endpoint), 'application/x-amz-json-1.1');
     const read = parseReadHost(host);
     if (read) return send(res, await this.reads.query(req, body, read), 'text/xml');

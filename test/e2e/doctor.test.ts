@@ -193,14 +193,31 @@ test('everything as synthesized: every hop ok, exit 0, and no Secret value in th
   const run = await doctor([]);
   expect({ code: run.code, why: run.code === 0 ? '' : show(run) }).toEqual({ code: 0, why: '' });
   const hops = new Set(run.report.findings.map((f: Json) => f.hop));
-  for (const hop of ['credentials', 'stack', 'oidc-provider', 'builder-role-trust', 'destination-role-trust', 'destination-role-policy', 'source-role-trust', 'source-role-policy', 'doctor-role-trust', 'repository', 'namespace', 'service-account', 'workflow-template', 'cron-workflow', 'secret', 'cluster-issuer'])
+  for (const hop of [
+    'credentials',
+    'stack',
+    'oidc-provider',
+    'builder-role-trust',
+    'destination-role-trust',
+    'destination-role-policy',
+    'source-role-trust',
+    'source-role-policy',
+    'doctor-role-trust',
+    'repository',
+    'namespace',
+    'service-account',
+    'workflow-template',
+    'cron-workflow',
+    'secret',
+    'cluster-issuer',
+  ])
     if (hop !== 'credentials') expect([hop, hops.has(hop)]).toEqual([hop, true]);
   if (config.outboundFederation) expect(hops.has('outbound-federation')).toBe(true);
   expect(run.report.counts).toMatchObject({ mismatch: 0, unchecked: 0 });
   // Every stack of every target was compared, and every read passed the ferry-doctor policy.
   for (const t of [config.build, ...config.destinations])
     expect(run.report.findings.find((f: Json) => f.hop === 'stack' && f.target === t.name && f.status === 'ok')).toBeDefined();
-  expect(front.reads.calls.filter((c) => !c.ok && !/NotFoundException/.test(c.error ?? ""))).toEqual([]);
+  expect(front.reads.calls.filter((c) => !c.ok && !/NotFoundException/.test(c.error ?? ''))).toEqual([]);
   expect(run.stdout + run.stderr).not.toContain(SECRET_VALUE);
   expect(run.stdout + run.stderr).not.toContain(Buffer.from(SECRET_VALUE).toString('base64'));
   for (const secret of front.sessions.secrets()) expect((run.stdout + run.stderr).includes(secret)).toBe(false);
@@ -318,7 +335,13 @@ function mistakes(): Mistake[] {
       },
       hop: 'secret',
       target: 'cluster',
-      says: { subject: new RegExp(config.slack!.secretName), found: /no such Secret/, fix: new RegExp(`kubectl .*-n ${config.cluster.namespace} create secret generic ${config.slack!.secretName} --from-literal=${config.slack!.secretKey}=`) },
+      says: {
+        subject: new RegExp(config.slack!.secretName),
+        found: /no such Secret/,
+        fix: new RegExp(
+          `kubectl .*-n ${config.cluster.namespace} create secret generic ${config.slack!.secretName} --from-literal=${config.slack!.secretKey}=`,
+        ),
+      },
       clusterOnly: true,
     },
     {
@@ -331,7 +354,12 @@ function mistakes(): Mistake[] {
       },
       hop: 'service-account',
       target: 'cluster',
-      says: { subject: /eks\.amazonaws\.com\/role-arn/, expected: new RegExp(sourceRoleArn(config, gov)), found: /someone-elses-role/, fix: /sync dist\/ to your GitOps repository|kubectl .*apply -f/ },
+      says: {
+        subject: /eks\.amazonaws\.com\/role-arn/,
+        expected: new RegExp(sourceRoleArn(config, gov)),
+        found: /someone-elses-role/,
+        fix: /sync dist\/ to your GitOps repository|kubectl .*apply -f/,
+      },
       clusterOnly: true,
     },
     {
@@ -380,11 +408,17 @@ function mistakes(): Mistake[] {
       {
         name: 'wrong issuer (the build account issues under another URL than configured)',
         apply: () => {
-          front.reads.outbound = { [config.build.account]: { enabled: true, issuer: 'https://ffffffff-0000-4000-8000-999999999999.tokens.sts.global.api.aws' } };
+          front.reads.outbound = {
+            [config.build.account]: { enabled: true, issuer: 'https://ffffffff-0000-4000-8000-999999999999.tokens.sts.global.api.aws' },
+          };
         },
         hop: 'outbound-federation',
         target: config.build.name,
-        says: { expected: new RegExp(config.outboundFederation.issuerUrl.replace(/[.]/g, '\\.')), found: /ffffffff-0000/, fix: /outboundFederation\.issuerUrl: https:\/\/ffffffff/ },
+        says: {
+          expected: new RegExp(config.outboundFederation.issuerUrl.replace(/[.]/g, '\\.')),
+          found: /ffffffff-0000/,
+          fix: /outboundFederation\.issuerUrl: https:\/\/ffffffff/,
+        },
       },
       {
         name: 'outbound federation disabled',
@@ -412,21 +446,29 @@ function mistakes(): Mistake[] {
   return list;
 }
 
-test.each(mistakes().map((m) => [m.name, m] as const))('%s: exit 2, reported at its hop with the fix', async (_name, m) => {
-  m.apply();
-  const run = await doctor(m.clusterOnly ? ['--target', config.build.name] : [], m.clusterOnly ? { profiles: [config.build.name] } : {});
-  const at = run.report.findings.filter((f) => f.hop === m.hop && f.target === m.target && f.status === 'mismatch');
-  const matching = at.filter(
-    (f) =>
-      (!m.says.subject || m.says.subject.test(f.subject)) &&
-      (!m.says.expected || m.says.expected.test(f.expected ?? '')) &&
-      (!m.says.found || m.says.found.test(f.found ?? '')) &&
-      m.says.fix.test(f.fix ?? ''),
-  );
-  expect({ code: run.code, found: matching.length > 0, why: matching.length > 0 && run.code === 2 ? '' : show(run) }).toEqual({ code: 2, found: true, why: '' });
-  expect(run.report.counts.unchecked).toBe(0);
-  expect(run.stdout + run.stderr).not.toContain(SECRET_VALUE);
-}, 200_000);
+test.each(mistakes().map((m) => [m.name, m] as const))(
+  '%s: exit 2, reported at its hop with the fix',
+  async (_name, m) => {
+    m.apply();
+    const run = await doctor(m.clusterOnly ? ['--target', config.build.name] : [], m.clusterOnly ? { profiles: [config.build.name] } : {});
+    const at = run.report.findings.filter((f) => f.hop === m.hop && f.target === m.target && f.status === 'mismatch');
+    const matching = at.filter(
+      (f) =>
+        (!m.says.subject || m.says.subject.test(f.subject)) &&
+        (!m.says.expected || m.says.expected.test(f.expected ?? '')) &&
+        (!m.says.found || m.says.found.test(f.found ?? '')) &&
+        m.says.fix.test(f.fix ?? ''),
+    );
+    expect({ code: run.code, found: matching.length > 0, why: matching.length > 0 && run.code === 2 ? '' : show(run) }).toEqual({
+      code: 2,
+      found: true,
+      why: '',
+    });
+    expect(run.report.counts.unchecked).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(SECRET_VALUE);
+  },
+  200_000,
+);
 
 test('a target without a profile is skipped, not failed', async () => {
   const others = [config.build, ...config.destinations].filter((t) => t !== config.destinations[0]).map((t) => t.name);
@@ -451,7 +493,13 @@ test('a profile of another account is a credentials mismatch, and nothing else i
   const run = await doctor(['--target', a.name, '--profile', `${a.name}=${b.name}`], { profiles: [], kube: false });
   expect(run.code).toBe(2);
   expect(run.report.findings).toEqual([
-    expect.objectContaining({ hop: 'credentials', status: 'mismatch', target: a.name, expected: expect.stringContaining(a.account), found: expect.stringMatching(new RegExp(`${b.account}|InvalidClientTokenId`)) }),
+    expect.objectContaining({
+      hop: 'credentials',
+      status: 'mismatch',
+      target: a.name,
+      expected: expect.stringContaining(a.account),
+      found: expect.stringMatching(new RegExp(`${b.account}|InvalidClientTokenId`)),
+    }),
     expect.objectContaining({ target: 'cluster', status: 'skipped' }),
   ]);
 }, 200_000);

@@ -99,7 +99,8 @@ export class KubeStandIn {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
-    const status = (code: number, reason: string, message: string) => send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
+    const status = (code: number, reason: string, message: string) =>
+      send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
     if (req.headers.authorization !== `Bearer ${this.token}`) return status(401, 'Unauthorized', 'Unauthorized');
     if (req.method !== 'GET') return status(405, 'MethodNotAllowed', 'the stand-in is read only');
     const answer = this.answer(url.pathname);
@@ -115,9 +116,21 @@ export class KubeStandIn {
   /** The document at `p`; null for an object that does not exist, undefined for a path that does not. */
   private answer(p: string): Json | null | undefined {
     if (p === '/.well-known/openid-configuration')
-      return { issuer: this.issuer, jwks_uri: `${this.issuer}/keys`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] };
+      return {
+        issuer: this.issuer,
+        jwks_uri: `${this.issuer}/keys`,
+        response_types_supported: ['id_token'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+      };
     if (p === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
-    const groups = [...new Set(Object.values(KINDS).filter((k) => k.group).map((k) => `${k.group}/${k.version}`))];
+    const groups = [
+      ...new Set(
+        Object.values(KINDS)
+          .filter((k) => k.group)
+          .map((k) => `${k.group}/${k.version}`),
+      ),
+    ];
     if (p === '/apis')
       return {
         kind: 'APIGroupList',

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import { partitionOf } from './aws-hosts';
-import { evaluateIdentity, type StackTemplate, resolver } from './iam-world';
+import { evaluateIdentity, resolver, type StackTemplate } from './iam-world';
 import { type Sessions, StsError } from './sts-stand-in';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -127,7 +127,10 @@ function deploy(stacks: readonly StackTemplate[]): Deployed {
       if (r.Type === 'AWS::IAM::Policy') for (const ref of p.Roles ?? []) d.roles.get(roleArnOf(ref.Ref))?.inline.set(p.PolicyName, resolve(p.PolicyDocument));
       if (r.Type === 'AWS::IAM::OIDCProvider') {
         const url = resolve(p.Url) as string;
-        d.providers.set(`${iam}oidc-provider/${url.replace(/^https:\/\//, '')}`, { url: url.replace(/^https:\/\//, ''), clientIds: resolve(p.ClientIdList) ?? [] });
+        d.providers.set(`${iam}oidc-provider/${url.replace(/^https:\/\//, '')}`, {
+          url: url.replace(/^https:\/\//, ''),
+          clientIds: resolve(p.ClientIdList) ?? [],
+        });
       }
       if (r.Type === 'AWS::ECR::Repository') {
         const props = resolve(p);
@@ -174,7 +177,12 @@ export class ReadStandIns {
     const action = form.get('Action') ?? '';
     const record: { -readonly [K in keyof ReadCall]?: ReadCall[K] } = { api: `${endpoint.service}:${action}`, region: endpoint.region };
     try {
-      const session = await this.sessions.authenticate(req, body, { service: 'sts', region: endpoint.region, partition: endpoint.partition, fips: false }, endpoint.service);
+      const session = await this.sessions.authenticate(
+        req,
+        body,
+        { service: 'sts', region: endpoint.region, partition: endpoint.partition, fips: false },
+        endpoint.service,
+      );
       const account = session.role.account;
       const allow = (resource: string) => {
         record.resource = resource;
@@ -182,7 +190,8 @@ export class ReadStandIns {
         if (!decision.allowed) throw new StsError(403, 'AccessDenied', decision.reason);
       };
       if (this.throttle) throw new StsError(400, 'Throttling', 'Rate exceeded');
-      const result = endpoint.service === 'cloudformation' ? this.cloudformation(action, form, endpoint, account, allow) : this.iam(action, form, endpoint, account, allow);
+      const result =
+        endpoint.service === 'cloudformation' ? this.cloudformation(action, form, endpoint, account, allow) : this.iam(action, form, endpoint, account, allow);
       this.calls.push({ ...record, ok: true } as ReadCall);
       return { status: 200, body: xml(endpoint.service, action, result) };
     } catch (err) {
@@ -270,10 +279,20 @@ export class ReadStandIns {
   }
 
   /** ECR reads (JSON 1.1); `endpoint` is the ECR API endpoint the front parsed. */
-  async ecr(req: http.IncomingMessage, body: Buffer, endpoint: { region: string; partition: string }, operation: string): Promise<{ status: number; body: string }> {
+  async ecr(
+    req: http.IncomingMessage,
+    body: Buffer,
+    endpoint: { region: string; partition: string },
+    operation: string,
+  ): Promise<{ status: number; body: string }> {
     const record: { -readonly [K in keyof ReadCall]?: ReadCall[K] } = { api: `ecr:${operation}`, region: endpoint.region };
     try {
-      const session = await this.sessions.authenticate(req, body, { service: 'ecr-api', region: endpoint.region, partition: endpoint.partition, fips: false }, 'ecr');
+      const session = await this.sessions.authenticate(
+        req,
+        body,
+        { service: 'ecr-api', region: endpoint.region, partition: endpoint.partition, fips: false },
+        'ecr',
+      );
       const account = session.role.account;
       const input = JSON.parse(body.toString('utf8') || '{}');
       const allow = (resource: string) => {
@@ -286,7 +305,8 @@ export class ReadStandIns {
       const repository = (name: string) => {
         allow(repoArn(name));
         const props = this.deployed.repositories.get(repoArn(name));
-        if (!props) throw new StsError(400, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${account}'`);
+        if (!props)
+          throw new StsError(400, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${account}'`);
         return props;
       };
       let answer: Json;
@@ -325,7 +345,11 @@ export class ReadStandIns {
       } else if (operation === 'GetRepositoryPolicy') {
         const p = repository(input.repositoryName);
         if (!p.RepositoryPolicyText)
-          throw new StsError(400, 'RepositoryPolicyNotFoundException', `Repository policy does not exist for the repository with name '${input.repositoryName}'`);
+          throw new StsError(
+            400,
+            'RepositoryPolicyNotFoundException',
+            `Repository policy does not exist for the repository with name '${input.repositoryName}'`,
+          );
         answer = {
           registryId: account,
           repositoryName: input.repositoryName,
