@@ -1,6 +1,7 @@
 /** The `ferry` command: dispatches to its subcommands. */
 
 import { USAGE as COPY_USAGE, main as copy } from '../lib/cli/copy';
+import { USAGE as DOCTOR_USAGE, main as doctor } from '../lib/cli/doctor';
 import { main as doctorPath } from '../lib/cli/doctor-path';
 import { USAGE as PUSH_USAGE, main as push } from '../lib/cli/push';
 import { USAGE as STATUS_USAGE, main as status } from '../lib/cli/status';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   copy: { run: copy, usage: COPY_USAGE, summary: 'copy an image (and its signatures) from one registry to others' },
   sync: { run: sync, usage: SYNC_USAGE, summary: 'bring destination repositories up to every tag of a source repository' },
   status: { run: status, usage: STATUS_USAGE, summary: 'show which tags each registry holds, and at which digest' },
+  doctor: { run: doctor, usage: DOCTOR_USAGE, summary: 'check deployed accounts and the cluster against cdk.out/ and dist/, read only' },
 };
 
 const USAGE = `Usage: ferry <command> [options]

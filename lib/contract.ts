@@ -38,3 +38,41 @@ export const PUSH_STEP_MARGIN_SECONDS = 120;
 
 /** Default `--timeout`: per destination, from the start of the run. */
 export const DEFAULT_TIMEOUT_SECONDS = PUSH_STEP_DEADLINE_SECONDS - PUSH_STEP_MARGIN_SECONDS;
+
+/**
+ * What `npm run synth` writes into cdk.out/ for `ferry doctor` (DOCTOR_PLAN_FILE): the facts the
+ * doctor cannot read from the templates themselves (which target a stack belongs to, which profile
+ * reads it, which role plays which part), so the CLI needs neither the config loader nor the CDK.
+ */
+export const DOCTOR_PLAN_FILE = 'ferry.json';
+
+/** The part a role plays, which names its hops (`destination-role-trust`, `source-role-policy`, ...). */
+export type DoctorRoleKind = 'builder-role' | 'destination-role' | 'source-role' | 'doctor-role';
+
+export interface DoctorPlan {
+  readonly version: 1;
+  readonly targets: readonly DoctorPlanTarget[];
+  /** The build account's outbound issuer, when some destination uses trust: outbound-federation. */
+  readonly outboundFederation?: { readonly issuerUrl: string; readonly audience: string; readonly account: string; readonly target: string };
+  readonly cluster: { readonly issuerUrl: string; readonly namespace: string; readonly audience: string };
+  /** The config directory synth read, for messages. */
+  readonly configDir: string;
+}
+
+export interface DoctorPlanTarget {
+  readonly name: string;
+  readonly kind: 'build' | 'destination';
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+  readonly fips: boolean;
+  readonly trust: string;
+  /** The config file's `profile:`, if set. */
+  readonly profile?: string;
+  /** The config file the target came from. */
+  readonly source: string;
+  /** Every stack of this target in cdk.out, the first one `ferry-<name>`. */
+  readonly stacks: readonly string[];
+  /** Role ARN -> the part it plays, for every role the target's stacks create. */
+  readonly roles: Readonly<Record<string, DoctorRoleKind>>;
+}

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createAwsApp, synthAwsApp } from './aws/app';
+import { writeDoctorPlan } from './aws/plan';
 import { loadConfig } from './config/load';
 import type { FerryConfig } from './config/model';
 import { synthK8s } from './k8s/app';
@@ -35,8 +36,11 @@ export function synthesize(opts: SynthOptions): SynthResult {
   const staging = fs.mkdtempSync(path.join(opts.outRoot, '.ferry-synth-'));
   try {
     // Fails on a cdk-nag or Control Tower finding, and on a template over an AWS limit (limits.ts).
-    const assembly = synthAwsApp(createAwsApp(config, { outdir: path.join(staging, CDK_OUT) }));
+    const app = createAwsApp(config, { outdir: path.join(staging, CDK_OUT) });
+    const assembly = synthAwsApp(app);
     stacks = assembly.stacks.map((s) => s.stackName);
+    // What `ferry doctor` reads besides the templates (lib/aws/plan.ts).
+    writeDoctorPlan(config, app, path.join(staging, CDK_OUT));
     // Fails on an Argo validation finding, as the AWS app fails on a cdk-nag finding.
     synthK8s(config, { outdir: path.join(staging, DIST) });
     for (const dir of [CDK_OUT, DIST]) replaceDir(path.join(staging, dir), path.join(opts.outRoot, dir));

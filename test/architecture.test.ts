@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   common: ['contract'],
   image: ['common', 'contract'],
   registry: ['common', 'image', 'contract', 'config/partitions'],
-  operations: ['registry', 'image', 'common', 'contract'],
+  operations: ['registry', 'image', 'common', 'contract', 'config/partitions'],
   cli: ['operations', 'registry', 'image', 'common', 'contract', 'config/partitions'],
   config: ['contract'],
   aws: ['config', 'contract', 'cli-errors'],

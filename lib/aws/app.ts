@@ -9,6 +9,7 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig, Target } from '../config/model';
 import { allTargets, repositoryStackGlob, stackName } from '../config/naming';
 import { controlTowerChecks } from './control-tower';
+import { addDoctorRoles } from './doctor-role';
 import { assemblyTemplates, assertWithinLimits } from './limits';
 import { providerNotices } from './providers';
 import { addTargetStacks, STACK_RESOURCE_LIMIT } from './stack-split';
@@ -64,6 +65,8 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
     const stacks = addTargetStacks(app, { config, target });
     for (const line of splitNotices(target, stacks)) notice(line);
   }
+  // After every stack exists: the doctor's read-only role may read what they contain.
+  for (const line of addDoctorRoles(app, config)) notice(line);
   for (const line of providerNotices(config)) notice(line);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());
   return app;

@@ -48,6 +48,15 @@ export function identityName(target: Target): string {
 export const roleName = identityName;
 export const serviceAccountName = identityName;
 
+/** The read-only role `ferry doctor` reads an account with (one per account, in the stack of its first target), and its policy. */
+export const DOCTOR_ROLE = `${PROJECT}-doctor`;
+export const DOCTOR_POLICY = `${PROJECT}-doctor-read`;
+
+/** The first target of each account: its stack holds what exists once per account (the doctor role). */
+export function accountOwner(config: FerryConfig, target: Target): Target {
+  return allTargets(config).find((t) => sameAccount(t, target))!;
+}
+
 /** The role ECR assumes to create tagged or KMS-encrypted repositories under the prefixes (and its policy's name). */
 export function repositoryCreatorRoleName(target: Target): string {
   return `${PROJECT}-repository-creator-${target.name}`;
@@ -68,6 +77,11 @@ export function rolePolicyName(target: Target, index = 0): string {
  */
 export function sharedPolicyName(target: Target, index: number): string {
   return `${PROJECT}-${target.name}-shared-${index + 1}`;
+}
+
+/** The doctor role's managed policies: `ferry-doctor-read`, and when one is not enough `-2`, `-3`, ... (index is 0-based). */
+export function doctorPolicyName(index = 0): string {
+  return numbered(DOCTOR_POLICY, index);
 }
 
 function numbered(name: string, index: number): string {

@@ -137,6 +137,13 @@ const targetFields = {
     .default(DEFAULTS.fips)
     .describe('Push through the FIPS ECR endpoint (dkr.ecr-fips).'),
   oidcProviderArn: oidcProviderArn.optional(),
+  profile: z
+    .string({ error: required('an AWS CLI profile name, e.g. govcloud') })
+    .regex(/^[\w.@+=,-]{1,128}$/, { error: 'is not an AWS CLI profile name (expected letters, digits and . @ + = , - _, e.g. govcloud)' })
+    .optional()
+    .describe(
+      'AWS CLI profile that `ferry doctor` reads this account with (docs/doctor.md). `--profile <target>=<profile>` and FERRY_PROFILES override it; a target without one is reported as skipped. Never used by synth or deploy.',
+    ),
   kmsKeyArn: arn('a KMS key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-...')
     .optional()
     .describe('Encrypt the repositories with this KMS key. Without it: AES256 (ECR-managed keys).'),

@@ -14,6 +14,7 @@ import { certificateNames, parseAwsHost } from './aws-hosts';
 import { EcrStandIn } from './ecr-stand-in';
 import type { IamWorld } from './iam-world';
 import type { TestIssuer } from './issuers';
+import { ECR_READS, parseReadHost, ReadStandIns, readHostNames } from './read-stand-ins';
 import { Sessions, StsStandIn } from './sts-stand-in';
 import { issueCertificates, type TestCertificates } from './test-ca';
 
@@ -38,6 +39,8 @@ export class AwsFront {
   readonly sts: StsStandIn;
   readonly ecr: EcrStandIn;
   readonly sessions = new Sessions();
+  /** The read APIs of ferry doctor (CloudFormation, IAM, ECR), answered from what `reads.deploy` was given. */
+  readonly reads = new ReadStandIns(this.sessions);
 
   private constructor(
     private readonly server: https.Server,
@@ -53,13 +56,7 @@ export class AwsFront {
   }
 
   static async start(opts: AwsFrontOptions): Promise<AwsFront> {
-    const certs = issueCertificates(
-      opts.dir,
-      certificateNames(
-        opts.regions,
-        opts.issuers.map((i) => i.host),
-      ),
-    );
+    const certs = issueCertificates(opts.dir, certificateNames(opts.regions, [...opts.issuers.map((i) => i.host), ...readHostNames(opts.regions)]));
     const server = https.createServer({ cert: certs.cert, key: certs.key });
     const front = new AwsFront(server, certs, opts.issuers, opts);
     server.on('request', (req, res) => {
@@ -101,7 +98,12 @@ export class AwsFront {
     if (endpoint?.service === 'ecr-registry') return this.ecr.registry(req, res, endpoint);
     const body = await readBody(req);
     if (endpoint?.service === 'sts') return send(res, await this.sts.handle(req, body, endpoint), 'text/xml');
+    const ecrRead = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonEC2ContainerRegistry_V20150921\./, '');
+    if (endpoint?.service === 'ecr-api' && ECR_READS.has(ecrRead))
+      return send(res, await this.reads.ecr(req, body, endpoint, ecrRead), 'application/x-amz-json-1.1');
     if (endpoint?.service === 'ecr-api') return send(res, await this.ecr.api(req, body, endpoint), 'application/x-amz-json-1.1');
+    const read = parseReadHost(host);
+    if (read) return send(res, await this.reads.query(req, body, read), 'text/xml');
     const issuer = this.issuers.find((i) => i.host === host);
     const document = issuer?.document(new URL(req.url ?? '/', 'https://x').pathname);
     if (document) return send(res, { status: 200, body: JSON.stringify(document) }, 'application/json');

@@ -109,7 +109,7 @@ export interface Decision {
 
 // ---------- CloudFormation intrinsics, as far as ferry's templates use them ----------
 
-function resolver(stack: StackTemplate): (value: Json) => Json {
+export function resolver(stack: StackTemplate): (value: Json) => Json {
   const partition = partitionOf(stack.region);
   const pseudo: Record<string, string> = {
     'AWS::Partition': partition.id,
