@@ -16,10 +16,18 @@ describe('npm run synth', () => {
   test('writes every stack template and every chart from the example config', () => {
     const out = tempDir();
     const result = synth(copyExampleConfig(), out);
-    expect(result.stderr).toContain('ferry: synthesized 3 stacks');
+    // One stack per target, and one doctor stack per account (three accounts).
+    expect(result.stderr).toContain('ferry: synthesized 6 stacks');
     expect(result.status).toBe(0);
     const templates = fs.readdirSync(path.join(out, 'cdk.out')).filter((f) => f.endsWith('.template.json'));
-    expect(templates.sort()).toEqual(['ferry-build.template.json', 'ferry-china.template.json', 'ferry-govcloud.template.json']);
+    expect(templates.sort()).toEqual([
+      'ferry-build-doctor.template.json',
+      'ferry-build.template.json',
+      'ferry-china-doctor.template.json',
+      'ferry-china.template.json',
+      'ferry-govcloud-doctor.template.json',
+      'ferry-govcloud.template.json',
+    ]);
     expect(fs.readdirSync(path.join(out, 'dist')).filter((f) => f.endsWith('.yaml')).length).toBeGreaterThan(0);
     expect(fs.readdirSync(out).sort()).toEqual(['cdk.out', 'dist']);
   });

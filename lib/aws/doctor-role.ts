@@ -20,6 +20,7 @@ import * as naming from '../config/naming';
 import { arnPrefix } from '../config/partitions';
 import { type Grant, MANAGED_POLICIES_PER_ROLE, type PolicyDocumentJson, packGrants, policyDocument } from './policy-documents';
 import { providerPlans } from './providers';
+import { tagStack, targetStackProps } from './target-stack';
 import { managedPolicy } from './web-identity-role';
 
 /** Reads of a deployed stack (the template compared with cdk.out). */
@@ -156,7 +157,7 @@ export function stackArnPattern(target: Pick<Target, 'partition' | 'region' | 'a
 }
 
 /**
- * One DoctorRole per account, in the stack of the account's first target: call after every stack
+ * One DoctorRole per account, in a stack of its own (`ferry-<first target>-doctor`): call after every stack
  * of the app exists. What it may read is collected from the app's resources in that account.
  * Returns one line per account whose repository reads moved into repository policies.
  */
@@ -168,11 +169,22 @@ export function addDoctorRoles(app: App, config: FerryConfig): string[] {
   for (const [key, owner] of owners) {
     const targets = naming.allTargets(config).filter((t) => naming.accountKey(t) === key);
     const inAccount = stacks.filter((s) => targets.some((t) => s.account === t.account && s.region === t.region));
-    const ownerStack = inAccount.find((s) => s.stackName === naming.stackName(owner));
-    if (!ownerStack) throw new Error(`no stack ${naming.stackName(owner)} for the doctor role of account ${owner.account}`);
-    const found = readable(inAccount, owner);
+    const doctorStack = new Stack(
+      app,
+      naming.doctorStackName(owner),
+      targetStackProps(
+        owner,
+        naming.doctorStackName(owner),
+        `ferry doctor's read-only role of account ${owner.account} (${owner.partition.id}): reads what ferry's stacks of this account create. Deployed before them.`,
+      ),
+    );
+    tagStack(doctorStack, owner);
+    // Every stack of the account deploys after this one: `cdk deploy ferry-<target>` deploys it first,
+    // and a repository policy naming the doctor role (below) never names a role that does not exist yet.
+    for (const stack of inAccount) stack.addStackDependency(doctorStack, `it holds the ferry-doctor role that reads ${stack.stackName}`);
+    const found = readable([...inAccount, doctorStack], owner);
     const own = `${arnPrefix(owner.partition.id)}iam::${owner.account}:`;
-    const doctor = new DoctorRole(ownerStack, 'DoctorRole', {
+    const doctor = new DoctorRole(doctorStack, 'DoctorRole', {
       path: owner.rolePath,
       permissionsBoundaryArn: owner.permissionsBoundaryArn,
       ...found,
@@ -185,7 +197,7 @@ export function addDoctorRoles(app: App, config: FerryConfig): string[] {
       outboundFederation: config.build === owner && config.destinations.some((d) => d.trust === 'outbound-federation'),
     });
     if (doctor.readsInRepositoryPolicies) {
-      grantReadsInRepositoryPolicies(inAccount, doctor, `${own}role${owner.rolePath}${naming.DOCTOR_ROLE}`);
+      grantReadsInRepositoryPolicies(inAccount, `${own}role${owner.rolePath}${naming.DOCTOR_ROLE}`);
       notices.push(
         `ferry: the ferry-doctor role of account ${owner.account} reads its ${found.repositoryArns.length} repositories through their repository policies: their exact ARNs do not fit into ${MANAGED_POLICIES_PER_ROLE} managed policies next to its other reads (docs/doctor.md)`,
       );
@@ -197,15 +209,13 @@ export function addDoctorRoles(app: App, config: FerryConfig): string[] {
 /**
  * The doctor's repository reads in each repository's own policy, naming its exact role ARN (the
  * pushers' fallback, access-plan.ts). ECR refuses a policy naming a role that does not exist yet:
- * repositories of the role's own stack deploy after it; the further stacks already deploy after
- * that stack (stack-split.ts).
+ * every stack of the account deploys after the doctor's own stack.
  */
-function grantReadsInRepositoryPolicies(stacks: readonly Stack[], doctor: DoctorRole, roleArn: string): void {
+function grantReadsInRepositoryPolicies(stacks: readonly Stack[], roleArn: string): void {
   const statement = { Action: [...DOCTOR_REPOSITORY_ACTIONS].sort(), Effect: 'Allow', Principal: { AWS: roleArn }, Sid: DOCTOR_REPOSITORY_SID };
   for (const repository of stacks.flatMap((s) => s.node.findAll()).filter((c): c is ecr.CfnRepository => c instanceof ecr.CfnRepository)) {
     const current = repository.repositoryPolicyText as PolicyDocumentJson | undefined;
     repository.repositoryPolicyText = policyDocument([...(current?.Statement ?? []), statement]);
-    if (Stack.of(repository) === Stack.of(doctor)) repository.node.addDependency(doctor.role);
   }
 }
 

@@ -35,6 +35,17 @@ export function repositoryStackName(target: Target, n: number): string {
   return `${stackName(target)}${REPOSITORY_STACK_INFIX}${n}`;
 }
 
+/**
+ * The stack of an account's read-only `ferry-doctor` role, named after the account's first target:
+ * `ferry-<name>-doctor`. Every stack of the account deploys after it, so `cdk deploy ferry-<name>`
+ * deploys it first. The config loader refuses a target named `<name>-doctor` beside `<name>`.
+ */
+export const DOCTOR_STACK_SUFFIX = '-doctor';
+
+export function doctorStackName(owner: Target): string {
+  return `${stackName(owner)}${DOCTOR_STACK_SUFFIX}`;
+}
+
 /** The glob that selects every further repository stack of a target: `cdk deploy <stackName> '<glob>'` deploys the whole account. */
 export function repositoryStackGlob(target: Target): string {
   return `${stackName(target)}${REPOSITORY_STACK_INFIX}*`;

@@ -2,7 +2,7 @@
  * Checks that span fields or files, run once every file has the right shape.
  */
 
-import { PUSHER_REPOSITORY, prefixPath, REPOSITORY_STACK_INFIX } from './naming';
+import { DOCTOR_STACK_SUFFIX, PUSHER_REPOSITORY, prefixPath, REPOSITORY_STACK_INFIX } from './naming';
 import { arnPrefix, partition, partitionOfRegion } from './partitions';
 import type { FieldPath, Problem, SourceFile } from './problems';
 import { closestRegion, ECR_FIPS_REGIONS, hasEcrFipsEndpoint, isKnownRegion } from './regions';
@@ -174,12 +174,24 @@ function tagProblems(source: SourceFile, at: FieldPath, tags: Readonly<Record<st
 function repositoryStackClashes(targets: readonly Located[]): Problem[] {
   return targets.flatMap((t) => {
     const other = targets.find((o) => o !== t && t.target.name.startsWith(`${o.target.name}${REPOSITORY_STACK_INFIX}`));
-    if (!other) return [];
+    const doctor = targets.find((o) => o !== t && t.target.name === `${o.target.name}${DOCTOR_STACK_SUFFIX}`);
     return [
-      t.source.problem(
-        [...t.path, 'name'],
-        `starts with "${other.target.name}${REPOSITORY_STACK_INFIX}", the prefix of the further repository stacks of target ${other.target.name} (${where(other)}): choose a name that does not`,
-      ),
+      ...(other
+        ? [
+            t.source.problem(
+              [...t.path, 'name'],
+              `starts with "${other.target.name}${REPOSITORY_STACK_INFIX}", the prefix of the further repository stacks of target ${other.target.name} (${where(other)}): choose a name that does not`,
+            ),
+          ]
+        : []),
+      ...(doctor
+        ? [
+            t.source.problem(
+              [...t.path, 'name'],
+              `is the name of the ferry-doctor role's stack of target ${doctor.target.name} (${where(doctor)}), ferry-${doctor.target.name}${DOCTOR_STACK_SUFFIX}: choose another name`,
+            ),
+          ]
+        : []),
     ];
   });
 }

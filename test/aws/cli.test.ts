@@ -26,14 +26,21 @@ function cdk(args: string[], env: Record<string, string> = {}) {
   return { ...result, outdir };
 }
 
-test('cdk ls lists one stack per target, offline and without credentials; -c config=<dir> wins over FERRY_CONFIG', () => {
+test('cdk ls lists one stack per target and one doctor stack per account, offline and without credentials; -c config=<dir> wins over FERRY_CONFIG', () => {
   const bad = configVariant({ 'aws-us-gov.yaml': { 'destinations.0.region': 'us-east-1' } });
   const renamed = configVariant({ 'aws-us-gov.yaml': { 'destinations.0.name': 'gov-prod' } });
   dirs.push(bad, renamed);
   const { status, stdout, stderr } = cdk(['ls', '-c', `config=${renamed}`], { FERRY_CONFIG: bad });
   expect(stderr).not.toMatch(/error/i);
   expect(status).toBe(0);
-  expect(stdout.trim().split('\n')).toEqual(['ferry-build', 'ferry-china', 'ferry-gov-prod']);
+  expect(stdout.trim().split('\n')).toEqual([
+    'ferry-build',
+    'ferry-china',
+    'ferry-gov-prod',
+    'ferry-build-doctor',
+    'ferry-china-doctor',
+    'ferry-gov-prod-doctor',
+  ]);
 });
 
 test('a bad config exits 1 with its one-line reason and writes no template', () => {

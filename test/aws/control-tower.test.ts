@@ -70,7 +70,8 @@ test('running only the rules that name a resource type present gives exactly the
       .readdirSync(app.outdir)
       .filter((f) => f.endsWith('.template.json'))
       .map((f) => path.join(app.outdir, f));
-    expect(templatePaths).toHaveLength(1 + config.destinations.length);
+    // One stack per target, and one doctor stack per account.
+    expect(templatePaths).toHaveLength(2 * (1 + config.destinations.length));
     const context = { templatePaths } as never;
     const findings = (report: { violations: { ruleName: string; violatingResources: { resourceLogicalId: string; templatePath: string }[] }[] }) =>
       report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${path.basename(r.templatePath)} ${r.resourceLogicalId}`)).sort();

@@ -35,7 +35,9 @@ const READ_ACTIONS = new Set<string>([
 test.each(naming.allTargets(config).map((t) => [t.name, t] as const))(
   '%s: one doctor role, trusted by its own account, reading only its own resources',
   (_name, target) => {
-    const resources = Object.values<any>(synth.json(target).Resources);
+    // Its own stack, which every stack of the account deploys after.
+    const resources = Object.values<any>(synth.assembly.getStackByName(naming.doctorStackName(target)).template.Resources);
+    expect(synth.assembly.getStackByName(naming.stackName(target)).dependencies.map((d) => d.id)).toContain(naming.doctorStackName(target));
     const roles = resources.filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === naming.DOCTOR_ROLE);
     expect(roles).toHaveLength(1);
     expect(roles[0].Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -58,9 +60,11 @@ test.each(naming.allTargets(config).map((t) => [t.name, t] as const))(
         .map((r) => naming.repositoryArn(target, r))
         .sort(),
     );
-    expect(resourcesOf('ReadStacks')).toEqual([
-      `arn:${target.partition.id}:cloudformation:${target.region}:${target.account}:stack/${naming.stackName(target)}/*`,
-    ]);
+    expect(resourcesOf('ReadStacks')).toEqual(
+      [naming.stackName(target), naming.doctorStackName(target)]
+        .map((s) => `arn:${target.partition.id}:cloudformation:${target.region}:${target.account}:stack/${s}/*`)
+        .sort(),
+    );
     // Outbound federation is read in the build account only, and only when some destination uses it.
     expect(statements.some((s) => s.Action === DOCTOR_OUTBOUND_ACTION)).toBe(target.kind === 'build');
   },

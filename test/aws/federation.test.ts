@@ -56,7 +56,8 @@ test('the unseen config covers both paths in all four partitions and several tar
   const partitions = new Set(config.destinations.map((d) => `${d.partition.id} ${d.trust}`));
   for (const p of ['aws-cn', 'aws-us-gov', 'aws-eusc']) expect(partitions).toContain(`${p} outbound-federation`);
   for (const p of ['aws', 'aws-cn', 'aws-us-gov']) expect(partitions).toContain(`${p} cluster-oidc`);
-  expect(synth.assembly.stacks).toHaveLength(1 + config.destinations.length);
+  // One stack per target, and one doctor stack per account.
+  expect(synth.assembly.stacks).toHaveLength(1 + config.destinations.length + new Set(naming.allTargets(config).map(naming.accountKey)).size);
 });
 
 describe('source roles (build stack)', () => {
@@ -252,7 +253,7 @@ describe('once-per-account resources', () => {
       synth.assembly
         .getStackByName(naming.stackName(t))
         .dependencies.map((d) => d.id)
-        .filter((id) => id.startsWith('ferry-') && !id.endsWith('.assets'));
+        .filter((id) => id.startsWith('ferry-') && !id.endsWith('.assets') && !id.endsWith(naming.DOCTOR_STACK_SUFFIX));
     expect(dependsOn(target('same-account'))).toEqual(['ferry-ci']);
     expect(dependsOn(target('com-b'))).toEqual(['ferry-com-a']);
     expect(dependsOn(target('cn-b'))).toEqual(['ferry-cn-a']);

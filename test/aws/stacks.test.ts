@@ -22,8 +22,15 @@ beforeAll(() => {
   synth = synthesize(exampleConfig);
 });
 
-test('the example config yields the build stack and one stack per destination', () => {
-  expect(synth.assembly.stacks.map((s) => s.stackName).sort()).toEqual(['ferry-build', 'ferry-china', 'ferry-govcloud']);
+test('the example config yields the build stack and one stack per destination, each account a doctor stack beside', () => {
+  expect(synth.assembly.stacks.map((s) => s.stackName).sort()).toEqual([
+    'ferry-build',
+    'ferry-build-doctor',
+    'ferry-china',
+    'ferry-china-doctor',
+    'ferry-govcloud',
+    'ferry-govcloud-doctor',
+  ]);
 });
 
 describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), t] as const))('%s', (_name, target: Target) => {
@@ -100,9 +107,7 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
     for (const role of Object.values(template().findResources('AWS::IAM::Role'))) expect(role.Properties.Policies).toBeUndefined();
     // The build stack also holds one source role (and policy) per destination in another account.
     const sourceRoles = target.kind === 'build' ? exampleConfig.destinations.filter((d) => naming.sourceRoleInBuildStack(exampleConfig, d)).length : 0;
-    // The first stack of each account also holds the doctor's read-only role and policy.
-    const doctor = naming.accountOwner(exampleConfig, target) === target ? 1 : 0;
-    template().resourceCountIs('AWS::IAM::ManagedPolicy', 1 + sourceRoles + doctor);
+    template().resourceCountIs('AWS::IAM::ManagedPolicy', 1 + sourceRoles);
     template().hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: naming.rolePolicyName(target), Roles: [{ Ref: roleId }] });
   });
 
@@ -208,7 +213,8 @@ describe.each(naming.allTargets(exampleConfig).map((t) => [naming.stackName(t), 
       expect(artifact().cloudFormationExecutionRoleArn).toBeUndefined();
       expect(artifact().stackTemplateAssetObjectUrl).toBeUndefined();
       expect(artifact().requiresBootstrapStackVersion).toBeUndefined();
-      expect(artifact().dependencies).toEqual([]);
+      // Only the account's doctor stack deploys before it (no assets).
+      expect(artifact().dependencies.map((d) => d.id)).toEqual([naming.doctorStackName(target)]);
       expect(synth.json(target).Parameters?.BootstrapVersion).toBeUndefined();
     });
   } else {
@@ -244,11 +250,13 @@ describe('cdk-nag (AwsSolutions and NIST 800-53 R5) on the example config', () =
         // The doctor's policy: the stack-ID suffix of its own stack's ARN, and in the build account the outbound federation read.
         ...naming
           .allTargets(exampleConfig)
-          .map(
-            (t) =>
-              `AwsSolutions-IAM5[Resource::arn:${t.partition.id}:cloudformation:${t.region}:${t.account}:stack/${naming.stackName(t)}/*] ${naming.stackName(t)}/DoctorRole/Policy/Resource`,
+          .flatMap((t) =>
+            [naming.stackName(t), naming.doctorStackName(t)].map(
+              (s) =>
+                `AwsSolutions-IAM5[Resource::arn:${t.partition.id}:cloudformation:${t.region}:${t.account}:stack/${s}/*] ${naming.doctorStackName(t)}/DoctorRole/Policy/Resource`,
+            ),
           ),
-        `AwsSolutions-IAM5[Resource::*] ${naming.stackName(exampleConfig.build)}/DoctorRole/Policy/Resource`,
+        `AwsSolutions-IAM5[Resource::*] ${naming.doctorStackName(exampleConfig.build)}/DoctorRole/Policy/Resource`,
       ].sort(),
     );
     for (const s of suppressed.filter((x: any) => !x.violatingConstructs.some((c: any) => c.constructPath.includes('/DoctorRole/'))))
