@@ -8,6 +8,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig, Target } from '../config/model';
 import { allTargets, repositoryStackGlob, stackName } from '../config/naming';
+import { cloudFormationValidate } from './cfn-validate';
 import { controlTowerChecks } from './control-tower';
 import { addDoctorRoles } from './doctor-role';
 import { assemblyTemplates, assertWithinLimits } from './limits';
@@ -68,7 +69,7 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
   // After every stack exists: the doctor's read-only role may read what they contain.
   for (const line of addDoctorRoles(app, config)) notice(line);
   for (const line of providerNotices(config)) notice(line);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks());
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), controlTowerChecks(), cloudFormationValidate());
   return app;
 }
 

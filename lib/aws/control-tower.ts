@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { DEDUPLICATED_TYPE, expandFinding, NAME_PROPERTY, reduceTemplates } from './check-dedup';
 
 /** The plugin's name: the prefix of its rule ids in acknowledgements and in the report. */
 export const CONTROL_TOWER_PLUGIN = 'cdk-validator-cfnguard';
@@ -25,10 +26,12 @@ export const CONTROL_TOWER_RULES = path.join(
   'cfn-guard',
 );
 
-interface RuleFile {
+export interface RuleFile {
   readonly file: string;
   /** The resource types the rule names; empty means it may apply to any template. */
   readonly types: ReadonlySet<string>;
+  /** Whether the rule's text names the repository name property. */
+  readonly readsName: boolean;
 }
 
 /**
@@ -42,6 +45,13 @@ interface RuleFile {
  * - Severity: the validator sets none, and once any of its findings is acknowledged aws-cdk-lib
  *   recomputes the plugin's success from severities alone, so unacknowledged findings without
  *   one would pass synth silently. Every finding is marked `error`.
+ * - Repositories that differ only in their names are evaluated once per template (check-dedup.ts),
+ *   and each finding is reported for every one of them, under its own logical ID: the published
+ *   ECR rules (CT.ECR.PR.1-3) each read one repository's `Properties` (never `RepositoryName`) and
+ *   the template only for "a template with at least one repository", and no rule naming the ECR
+ *   type names another type. The deduplication is used only while the selected rules are such
+ *   (`deduplicates`), else every repository is evaluated. cfn-guard's time grows with the
+ *   resources it reads: at 1,000 repositories x 30 destinations, about 31,000 repositories.
  */
 export class ControlTowerChecks implements IPolicyValidationPlugin {
   readonly name = CONTROL_TOWER_PLUGIN;
@@ -52,11 +62,37 @@ export class ControlTowerChecks implements IPolicyValidationPlugin {
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const present = new Set(context.templatePaths.flatMap(resourceTypes));
-    const selected = this.rules.filter((r) => r.types.size === 0 || [...r.types].some((t) => present.has(t))).map((r) => r.file);
+    const selected = this.rules.filter((r) => r.types.size === 0 || [...r.types].some((t) => present.has(t)));
     if (selected.length === 0) return { success: true, violations: [] };
-    const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: selected }).validate(context);
-    return { ...report, violations: report.violations.map((v) => ({ ...v, severity: v.severity ?? 'error' })) };
+    const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: selected.map((r) => r.file) });
+    if (!deduplicates(selected)) return withSeverity(validator.validate(context));
+    const reduction = reduceTemplates(context.templatePaths);
+    try {
+      const report = validator.validate({ ...context, templatePaths: reduction.templates.map((t) => t.checked) });
+      return withSeverity({
+        ...report,
+        violations: report.violations.map((v) => ({
+          ...v,
+          violatingResources: v.violatingResources.flatMap((r) => expandFinding(r, reduction.templates)),
+        })),
+      });
+    } finally {
+      reduction.dispose();
+    }
   }
+}
+
+/**
+ * Whether repositories of one class may be evaluated once (check-dedup.ts): every selected rule
+ * names at least one type (so none reads every resource), a rule naming the repository type names
+ * no other, and none names the repository name property.
+ */
+export function deduplicates(rules: readonly RuleFile[]): boolean {
+  return rules.every((r) => r.types.size > 0 && !r.readsName && (!r.types.has(DEDUPLICATED_TYPE) || r.types.size === 1));
+}
+
+function withSeverity(report: PolicyValidationPluginReport): PolicyValidationPluginReport {
+  return { ...report, violations: report.violations.map((v) => ({ ...v, severity: v.severity ?? 'error' })) };
 }
 
 function ruleFiles(dir: string): RuleFile[] {
@@ -64,7 +100,8 @@ function ruleFiles(dir: string): RuleFile[] {
     const file = path.join(dir, entry.name);
     if (entry.isDirectory()) return ruleFiles(file);
     if (!entry.name.endsWith('.guard')) return [];
-    return [{ file, types: new Set(fs.readFileSync(file, 'utf8').match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []) }];
+    const text = fs.readFileSync(file, 'utf8');
+    return [{ file, types: new Set(text.match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []), readsName: text.includes(NAME_PROPERTY) }];
   });
 }
 
