@@ -1,6 +1,6 @@
 /**
- * What bench:push and bench:copy share: the compiled CLI, timed child processes (peak RSS
- * from /usr/bin/time -f %M), the 64 MB layers of the benchmark image, and fresh loopback
+ * What bench:push and bench:copy share: the compiled CLI, timed child processes (CPU time
+ * and peak RSS from /usr/bin/time -f '%U %S %M'), the 64 MB layers of the benchmark image, and fresh loopback
  * registries per run.
  */
 import { execFileSync, spawn } from 'node:child_process';
