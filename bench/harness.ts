@@ -1,6 +1,6 @@
 /**
- * What bench:push and bench:copy share: the compiled CLI, timed child processes (peak RSS
- * from /usr/bin/time -f %M), the 64 MB layers of the benchmark image, and fresh loopback
+ * What bench:push and bench:copy share: the compiled CLI, timed child processes (CPU time
+ * and peak RSS from /usr/bin/time -f '%U %S %M'), the 64 MB layers of the benchmark image, and fresh loopback
  * registries per run.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -16,6 +16,8 @@ export const MB = 1 << 20;
 export interface Timed {
   seconds: number;
   rssKb?: number;
+  /** User + system CPU seconds of the process (under /usr/bin/time). */
+  cpuSeconds?: number;
 }
 
 /** Runs a command; the last 8000 characters of stdout and stderr come back. */
@@ -35,19 +37,20 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   });
 }
 
-/** Wall seconds of one run that must succeed; under /usr/bin/time -f %M also its peak RSS. */
+/** Wall seconds of one run that must succeed; under /usr/bin/time -f '%U %S %M' also its CPU time and peak RSS. */
 export async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
   const started = performance.now();
   const { code, stderr } = await run(cmd, args, env);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} ... exited ${code}: ${stderr}`);
-  const rss = /(\d+)\s*$/.exec(stderr.trim());
-  return { seconds, rssKb: cmd === '/usr/bin/time' && rss ? Number(rss[1]) : undefined };
+  const usage = /([\d.]+) ([\d.]+) (\d+)\s*$/.exec(stderr.trim());
+  if (cmd !== '/usr/bin/time' || !usage) return { seconds };
+  return { seconds, rssKb: Number(usage[3]), cpuSeconds: Number(usage[1]) + Number(usage[2]) };
 }
 
-/** `ferry <command> ...` from the compiled CLI (build() first), timed with its peak RSS. */
-export function ferry(command: string, args: string[]): Promise<Timed> {
-  return timed('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'build/bin/ferry.js'), command, ...args]);
+/** `ferry <command> ...` from the compiled CLI (build() first), timed with its CPU time and peak RSS. */
+export function ferry(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
+  return timed('/usr/bin/time', ['-f', '%U %S %M', process.execPath, path.join(ROOT, 'build/bin/ferry.js'), command, ...args], env);
 }
 
 /** Compiles the CLI the benchmarks run. */

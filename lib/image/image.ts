@@ -80,43 +80,74 @@ export function dockerManifest(config: Descriptor, layers: readonly Descriptor[]
 }
 
 /**
- * Passes bytes through while hashing them, and fails the stream when the digest or
- * length is not what the descriptor promised. The newest chunk is held back until the
- * next one arrives, so a corrupt blob's last bytes never reach the registry: the upload
- * cannot complete and the blob can never be committed.
+ * The sha256 and length check of a blob whose bytes pass in chunks. The newest chunk is
+ * held back until the next one arrives, and the last one until the whole blob has
+ * matched, so a corrupt blob's last bytes are never handed on: an upload fed from here
+ * cannot complete, and the blob can never be committed.
  */
-export class VerifyingStream extends Transform {
+export class BlobCheck {
   private readonly hash = createHash('sha256');
   private seen = 0;
   private held?: Buffer;
 
+  /** `onBytes`: told of every chunk handed on (progress). */
   constructor(
     private readonly blob: Blob,
     private readonly onBytes: (n: number) => void = () => {},
-  ) {
-    super({ highWaterMark: 1 << 20 });
-  }
+  ) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  /** Takes the next chunk; returns the chunk held before it, now safe to pass on. Throws InputError past the size. */
+  next(chunk: Buffer): Buffer | undefined {
     this.seen += chunk.length;
-    if (this.seen > this.blob.size) return done(this.mismatch(`more than ${this.blob.size} bytes`));
+    if (this.seen > this.blob.size) throw this.mismatch(`more than ${this.blob.size} bytes`);
     this.hash.update(chunk);
     const previous = this.held;
     this.held = chunk;
     if (previous) this.onBytes(previous.length);
-    done(null, previous);
+    return previous;
   }
 
-  override _flush(done: TransformCallback): void {
-    if (this.seen !== this.blob.size) return done(this.mismatch(`${this.seen} bytes, expected ${this.blob.size}`));
+  /** At the end: the last chunk if size and digest match; InputError otherwise. */
+  finish(): Buffer | undefined {
+    if (this.seen !== this.blob.size) throw this.mismatch(`${this.seen} bytes, expected ${this.blob.size}`);
     const actual = `sha256:${this.hash.digest('hex')}`;
-    if (actual !== this.blob.digest) return done(this.mismatch(`content hashes to ${actual}`));
+    if (actual !== this.blob.digest) throw this.mismatch(`content hashes to ${actual}`);
     if (this.held) this.onBytes(this.held.length);
-    done(null, this.held);
+    return this.held;
   }
 
   private mismatch(detail: string): InputError {
     return new InputError(`${this.blob.origin}: digest mismatch for ${this.blob.digest}: ${detail}; the image file is corrupt`);
+  }
+}
+
+/** Passes bytes through a BlobCheck, failing the stream when the blob is not what its descriptor promised. */
+export class VerifyingStream extends Transform {
+  private readonly check: BlobCheck;
+
+  constructor(blob: Blob, onBytes?: (n: number) => void) {
+    super({ highWaterMark: 1 << 20 });
+    this.check = new BlobCheck(blob, onBytes);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let ready: Buffer | undefined;
+    try {
+      ready = this.check.next(chunk);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done(null, ready);
+  }
+
+  override _flush(done: TransformCallback): void {
+    let last: Buffer | undefined;
+    try {
+      last = this.check.finish();
+    } catch (err) {
+      return done(err as Error);
+    }
+    done(null, last);
   }
 }
 

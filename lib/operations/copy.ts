@@ -13,11 +13,11 @@
  * replaced (referrers.ts mergeReferrersIndex): what the destination lists already stays.
  */
 
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../common/concurrency';
 import { errorMessage, InputError, isUnfixable, PushError, RetryableError, sanitize } from '../common/errors';
-import { type Blob, type Descriptor, VerifyingStream } from '../image/image';
+import { type Blob, BlobCheck, type Descriptor } from '../image/image';
 import { type Deadline, withinDeadline } from '../registry/deadlines';
 import type { Progress } from '../registry/progress';
 import { openBlob, type PulledManifest, type RemoteImage, readImage } from '../registry/pull';
@@ -36,7 +36,7 @@ import {
   verifyManifest,
 } from '../registry/remote';
 import type { RetryBudget } from '../registry/retry';
-import { AbandonedError, Fanout } from './fanout';
+import { AbandonedError, type Branch, Fanout } from './fanout';
 
 /** A registry, a repository in it, and a tag or digest. */
 export interface Endpoint {
@@ -139,9 +139,14 @@ class CopyRun {
     for (const t of this.live) t.error = err;
   }
 
-  /** Every blob of an image into every live destination (of `among`); a corrupt source blob throws SourceError. */
+  /**
+   * Every blob of an image into every live destination (of `among`); a corrupt source blob
+   * throws SourceError. Largest first: the config and small layers come first in a manifest,
+   * and in front they would hold --jobs slots while the big layers wait; behind them they
+   * fill the gaps as big layers finish, so the copy ends when the bytes do.
+   */
   async blobs(descriptors: readonly Descriptor[], among: readonly Target[] = this.targets): Promise<void> {
-    await mapLimit(descriptors, this.opts.jobs, (d) => this.blob(d, among));
+    await mapLimit(largestFirst(descriptors), this.opts.jobs, (d) => this.blob(d, among));
   }
 
   private async blob(d: Descriptor, among: readonly Target[]): Promise<void> {
@@ -190,13 +195,13 @@ class CopyRun {
    * the targets whose upload failed and why; a download failure counts for all of them.
    */
   private async transfer(blob: Blob, targets: readonly Target[]): Promise<Map<Target, unknown>> {
-    const fan = new Fanout();
+    const onBytes = (n: number) => targets.forEach((t) => t.dest.progress.blobBytes(t.dest.label, blob.digest, n));
+    const fan = new Fanout(new BlobCheck(blob, onBytes));
     // pipeline() reports the fan-out's errors once attached; before that, every upload may
     // already have failed and abandoned it, which must not be an unhandled 'error'.
     fan.on('error', () => undefined);
     const branches = targets.map(() => fan.branch());
     let sourceFailure: unknown;
-    const onBytes = (n: number) => targets.forEach((t) => t.dest.progress.blobBytes(t.dest.label, blob.digest, n));
     const uploads = targets.map(async (t, i): Promise<unknown> => {
       t.dest.progress.blobStart(t.dest.label, blob.digest, blob.size);
       try {
@@ -220,7 +225,7 @@ class CopyRun {
           body.destroy();
           return;
         }
-        await pipeline(body, new VerifyingStream(blob, onBytes), fan);
+        await pipeline(body, fan);
       } catch (err) {
         if (err instanceof AbandonedError) return;
         sourceFailure = sourceError(err, this.sourceLabel, blob.digest);
@@ -312,7 +317,7 @@ class CopyRun {
  * call (an upload retrying its PATCH inside push's upload) gets a stream that fails at
  * once with ReplayRefused, and copy retries that destination itself with a fresh read.
  */
-function branchBody(branch: PassThrough, sourceFailure: () => unknown): () => PassThrough {
+function branchBody(branch: Branch, sourceFailure: () => unknown): () => Readable {
   let used = false;
   return () => {
     const first = !used && !branch.destroyed;
@@ -339,6 +344,11 @@ function sourceError(err: unknown, source: string, digest: string): unknown {
   }
   if (err instanceof PushError) return err;
   return new RetryableError(`download of ${digest} from ${source}: ${errorMessage(err)}`);
+}
+
+/** Blobs by size, largest first; equal sizes keep the manifest's order. */
+export function largestFirst(descriptors: readonly Descriptor[]): Descriptor[] {
+  return [...descriptors].sort((a, b) => b.size - a.size);
 }
 
 /** After a failed transfer: a retryable failure spends from the destination's budget; anything else, or an empty budget, fails it. */

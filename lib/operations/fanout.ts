@@ -5,10 +5,18 @@
  * closes early (its upload failed) is dropped and no longer holds the others back; when
  * every branch is gone the fan-out destroys itself so the source download stops.
  *
+ * With a BlobCheck the fan-out also verifies what passes: a chunk reaches the branches
+ * only once the next one has been hashed, and the last one only once the whole blob
+ * matched its digest; on a mismatch every branch fails instead.
+ *
  * Hand-written because node:stream has no multi-consumer tee with backpressure
  * (Readable.pipe to several destinations drops nothing but lets a closed one stall the rest).
+ * The check and the fan-out are one stage, and a branch is a bare Readable rather than a
+ * PassThrough, because a blob crosses every stage in thousands of 64 KiB chunks: each
+ * stream hop per chunk is event-loop time on the path of every byte.
  */
-import { PassThrough, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import type { BlobCheck } from '../image/image';
 
 const BRANCH_HIGH_WATER_MARK = 1 << 20;
 
@@ -20,16 +28,48 @@ export class AbandonedError extends Error {
   }
 }
 
-export class Fanout extends Writable {
-  private readonly branches = new Set<PassThrough>();
+/** One consumer's stream: the fan-out pushes into it; reading it below its high-water mark wakes the fan-out. */
+export class Branch extends Readable {
+  private wake?: () => void;
 
   constructor() {
     super({ highWaterMark: BRANCH_HIGH_WATER_MARK });
   }
 
+  /** Hands `chunk` on; true when the branch can take more now, otherwise `ready` runs once it can (or has closed). */
+  offer(chunk: Buffer, ready: () => void): boolean {
+    if (this.destroyed || this.push(chunk)) return true;
+    this.wake = ready;
+    return false;
+  }
+
+  override _read(): void {
+    this.release();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    done(err);
+    this.release();
+  }
+
+  private release(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+export class Fanout extends Writable {
+  private readonly branches = new Set<Branch>();
+
+  /** `check`: verify the bytes on their way through (see above). */
+  constructor(private readonly check?: BlobCheck) {
+    super({ highWaterMark: BRANCH_HIGH_WATER_MARK });
+  }
+
   /** A new consumer; create every branch before the first write. */
-  branch(): PassThrough {
-    const b = new PassThrough({ highWaterMark: BRANCH_HIGH_WATER_MARK });
+  branch(): Branch {
+    const b = new Branch();
     // The consumer reports its own failure; an error with nobody listening must not crash the process.
     b.on('error', () => {});
     b.once('close', () => this.drop(b));
@@ -38,22 +78,34 @@ export class Fanout extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    const slow = [...this.branches].filter((b) => !b.destroyed && !b.write(chunk));
-    if (slow.length === 0) return done();
-    let waiting = slow.length;
-    for (const b of slow) {
-      const ready = () => {
-        b.off('drain', ready);
-        b.off('close', ready);
-        if (--waiting === 0) done();
-      };
-      b.on('drain', ready);
-      b.on('close', ready);
+    let ready: Buffer | undefined = chunk;
+    try {
+      if (this.check) ready = this.check.next(chunk);
+    } catch (err) {
+      return done(err as Error);
     }
+    if (!ready) return done();
+    let waiting = 1;
+    const one = () => {
+      if (--waiting === 0) done();
+    };
+    for (const b of this.branches) if (!b.offer(ready, one)) waiting++;
+    one();
   }
 
+  /** The last chunk goes out only after the check passed; then every branch ends. */
   override _final(done: (err?: Error | null) => void): void {
-    for (const b of this.branches) b.end();
+    let last: Buffer | undefined;
+    try {
+      last = this.check?.finish();
+    } catch (err) {
+      return done(err as Error);
+    }
+    for (const b of this.branches) {
+      if (b.destroyed) continue;
+      if (last) b.push(last);
+      b.push(null);
+    }
     done();
   }
 
@@ -63,7 +115,7 @@ export class Fanout extends Writable {
     done(err);
   }
 
-  private drop(b: PassThrough): void {
+  private drop(b: Branch): void {
     this.branches.delete(b);
     if (this.branches.size === 0 && !this.writableEnded && !this.destroyed) this.destroy(new AbandonedError());
   }

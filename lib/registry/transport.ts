@@ -11,7 +11,8 @@
 import { setMaxListeners } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { pipeline, type Readable, Transform } from 'node:stream';
+import type * as net from 'node:net';
+import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { FatalError, PushError, RetryableError, sanitize } from '../common/errors';
 import { DEFAULT_TIMEOUT_SECONDS, USER_AGENT } from '../contract';
@@ -59,7 +60,7 @@ export interface Response {
 export interface StreamResponse {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
-  /** The answer's bytes, counted for the throughput rule as the caller reads them; destroying it ends the request. */
+  /** The answer itself (node:http), under the throughput rule while the caller reads it; destroying it ends the request. */
   readonly body: Readable;
 }
 
@@ -143,17 +144,29 @@ function timeoutError(message: string): NodeJS.ErrnoException {
  * Watches one request: the connect deadline, then, while the body goes out, the
  * throughput rule; the first-byte deadline once it is sent; the throughput rule again
  * while the answer comes in. A trickle below the minimum fails like silence.
+ *
+ * Bytes are read off the socket's own counters once per tick rather than counted per
+ * chunk: a blob passes in thousands of 64 KiB chunks, and a listener or a counting
+ * stream on each costs event-loop time on the path every byte takes. The counters
+ * stop when the reader stops (backpressure pauses the socket), so a body the caller
+ * no longer reads still counts as stalled.
  */
 class Watchdog {
   private timer?: NodeJS.Timeout;
   private ticker?: NodeJS.Timeout;
+  private socket?: net.Socket;
   private windowStart = 0;
-  private windowBytes = 0;
+  private windowMark = 0;
 
   constructor(
     private readonly timeouts: RequestTimeouts,
     private readonly kill: (err: NodeJS.ErrnoException) => void,
   ) {}
+
+  /** The socket whose counters measure the flow (a keep-alive socket's are cumulative: only differences count). */
+  watch(socket: net.Socket): void {
+    this.socket = socket;
+  }
 
   connecting(): void {
     this.after(this.timeouts.connectMs, `no connection within ${this.timeouts.connectMs / 1000}s`);
@@ -162,23 +175,19 @@ class Watchdog {
   flowing(): void {
     this.stop();
     this.windowStart = Date.now();
-    this.windowBytes = 0;
+    this.windowMark = this.moved();
     const window = this.timeouts.stallWindowMs;
     const min = (this.timeouts.minBytesPerSecond * window) / 1000;
     this.ticker = setInterval(
       () => {
         if (Date.now() - this.windowStart < window) return;
-        if (this.windowBytes < min)
-          this.kill(timeoutError(`stalled: ${this.windowBytes} bytes in ${window / 1000}s, below ${this.timeouts.minBytesPerSecond} B/s`));
+        const bytes = this.moved() - this.windowMark;
+        if (bytes < min) this.kill(timeoutError(`stalled: ${bytes} bytes in ${window / 1000}s, below ${this.timeouts.minBytesPerSecond} B/s`));
         this.windowStart = Date.now();
-        this.windowBytes = 0;
+        this.windowMark = this.moved();
       },
       Math.max(50, window / 4),
     );
-  }
-
-  moved(bytes: number): void {
-    this.windowBytes += bytes;
   }
 
   waiting(firstByteMs: number): void {
@@ -190,6 +199,11 @@ class Watchdog {
     clearTimeout(this.timer);
     clearInterval(this.ticker);
     this.timer = this.ticker = undefined;
+  }
+
+  /** Bytes the socket has taken from the request and handed to the answer's reader so far. */
+  private moved(): number {
+    return (this.socket?.bytesRead ?? 0) + (this.socket?.bytesWritten ?? 0);
   }
 
   private after(ms: number, message: string): void {
@@ -269,16 +283,8 @@ export class Transport {
   open(req: Request): Promise<StreamResponse> {
     return this.start(
       req,
-      (incoming, settle, moved) => {
-        // Counted as the caller reads: a 'data' listener here would start the flow and lose the bytes.
-        const body = new Transform({
-          transform(chunk: Buffer, _enc, next) {
-            moved(chunk.length);
-            next(null, chunk);
-          },
-        });
-        pipeline(incoming, body, () => undefined);
-        settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body });
+      (incoming, settle) => {
+        settle.resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: incoming });
       },
       true,
     );
@@ -291,7 +297,7 @@ export class Transport {
    */
   private start<T>(
     req: Request,
-    answer: (incoming: http.IncomingMessage, settle: { resolve: (v: T) => void; reject: (e: Error) => void }, moved: (bytes: number) => void) => void,
+    answer: (incoming: http.IncomingMessage, settle: { resolve: (v: T) => void; reject: (e: Error) => void }) => void,
     streaming = false,
   ): Promise<T> {
     if (req.url.protocol === 'http:' && !this.isInsecure(req.url.host)) {
@@ -348,6 +354,7 @@ export class Transport {
         else watchdog.flowing();
       };
       outgoing.on('socket', (socket) => {
+        watchdog.watch(socket);
         if (!socket.connecting) {
           connectedNow();
           return;
@@ -365,12 +372,10 @@ export class Transport {
         if (source && !source.readableEnded) source.unpipe(outgoing).destroy();
         watchdog.flowing();
         if (streaming) incoming.once('close', done);
-        else incoming.on('data', (chunk: Buffer) => watchdog.moved(chunk.length));
-        answer(incoming, { resolve: succeed, reject: fail }, (bytes) => watchdog.moved(bytes));
+        answer(incoming, { resolve: succeed, reject: fail });
       });
       if (typeof req.body === 'function') {
         source = req.body();
-        source.on('data', (chunk: Buffer) => watchdog.moved(chunk.length));
         source.on('error', (err) => {
           bodyError = err;
           outgoing.destroy(err);

@@ -1,6 +1,9 @@
 /** The pieces of copy and sync that need no registry: the fan-out, tag globs, manifest parsing. */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { InputError } from '../../lib/common/errors';
+import { type Blob, BlobCheck } from '../../lib/image/image';
 import { AbandonedError, Fanout } from '../../lib/operations/fanout';
 import { globToRegExp } from '../../lib/operations/sync';
 import { parseManifest } from '../../lib/registry/pull';
@@ -74,6 +77,62 @@ describe('Fanout', () => {
     });
     const results = await Promise.allSettled([pipeline(failing, fan), ...branches.map(drain)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+});
+
+describe('Fanout with a BlobCheck', () => {
+  const blobOf = (data: Buffer[]): Blob => {
+    const all = Buffer.concat(data);
+    const digest = `sha256:${createHash('sha256').update(all).digest('hex')}`;
+    return { mediaType: 'application/octet-stream', size: all.length, digest, origin: 'test blob', open: () => Readable.from(data) };
+  };
+
+  /** Everything a branch received before it ended or failed, and how it ended. */
+  function collect(stream: Readable): Promise<{ bytes: Buffer; error?: unknown }> {
+    return new Promise((resolve) => {
+      const got: Buffer[] = [];
+      stream.on('data', (c: Buffer) => got.push(c));
+      stream.on('end', () => resolve({ bytes: Buffer.concat(got) }));
+      stream.on('error', (error) => resolve({ bytes: Buffer.concat(got), error }));
+    });
+  }
+
+  test('a blob that matches reaches every branch whole, and progress counts every byte', async () => {
+    const data = chunks(30);
+    let counted = 0;
+    const fan = new Fanout(new BlobCheck(blobOf(data), (n) => (counted += n)));
+    const branches = [fan.branch(), fan.branch()];
+    const [, ...out] = await Promise.all([pipeline(Readable.from(data), fan), ...branches.map(collect)]);
+    for (const o of out) {
+      expect(o.error).toBeUndefined();
+      expect(o.bytes.equals(Buffer.concat(data))).toBe(true);
+    }
+    expect(counted).toBe(30 * 64 * 1024);
+  });
+
+  test.each([1, 3])('a corrupt blob fails all %i branch(es) before its last chunk reaches any of them', async (count) => {
+    const data = chunks(30);
+    const blob = blobOf(data);
+    const corrupt = data.map((c, i) => (i === 29 ? Buffer.alloc(c.length, 0xff) : c));
+    const fan = new Fanout(new BlobCheck(blob));
+    const branches = Array.from({ length: count }, () => fan.branch());
+    const [piped, ...out] = await Promise.allSettled([pipeline(Readable.from(corrupt), fan), ...branches.map(collect)]);
+    expect(piped.status).toBe('rejected');
+    expect((piped as PromiseRejectedResult).reason).toBeInstanceOf(InputError);
+    for (const o of out as PromiseFulfilledResult<{ bytes: Buffer; error?: unknown }>[]) {
+      expect(o.value.error).toBeInstanceOf(InputError);
+      expect(o.value.bytes.length).toBeLessThan(blob.size);
+    }
+  });
+
+  test('more bytes than the descriptor says fail before the extra bytes pass', async () => {
+    const data = chunks(4);
+    const fan = new Fanout(new BlobCheck(blobOf(data.slice(0, 3))));
+    const branch = fan.branch();
+    const [piped, out] = await Promise.all([pipeline(Readable.from(data), fan).catch((e: unknown) => e), collect(branch)]);
+    expect(piped).toBeInstanceOf(InputError);
+    expect(String((piped as Error).message)).toContain('more than');
+    expect(out.bytes.length).toBeLessThan(3 * 64 * 1024);
   });
 });
 

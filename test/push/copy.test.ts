@@ -170,6 +170,28 @@ test('a corrupt source blob tags nothing anywhere, not even where that blob is a
   expect(await status(secure, `/v2/corrupt/app/blobs/${layer}`)).toBe(404);
 });
 
+test('to a single destination too, a corrupt source blob is never committed and nothing is tagged (exit 2)', async () => {
+  const image = await storeImage(src.host, 'corrupt-one/app', 'v1', 'corrupt-one', 1_000_000);
+  const layer = image.blobs[1];
+  corruptBlob(src, layer);
+  const run = await ferryCopy([`${proxy.host}/corrupt-one/app:v1`, '--to', `${plain.host}/corrupt-one/app:v1`, '--json']);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(`blob ${layer} is corrupt`);
+  expect(JSON.parse(run.stdout).destinations).toEqual([expect.objectContaining({ ok: false, digest: null })]);
+  expect(await status(plain, `/v2/corrupt-one/app/blobs/${layer}`)).toBe(404);
+  expect(await status(plain, '/v2/corrupt-one/app/manifests/v1')).toBe(404);
+  expect(await status(plain, `/v2/corrupt-one/app/manifests/${image.digest}`)).toBe(404);
+});
+
+test('blobs are read largest first, so the small config does not hold a --jobs slot while a big layer waits', async () => {
+  const image = await storeImage(src.host, 'order/app', 'v1', 'order', 200_000);
+  const [config, layer] = image.blobs;
+  proxy.log.length = 0;
+  const run = await ferryCopy([`${proxy.host}/order/app:v1`, '--to', `${plain.host}/order/app:v1`, '--jobs', '1']);
+  expect(run.code).toBe(0);
+  expect(proxy.blobGets().map((r) => r.path.split('/').pop())).toEqual([layer, config]);
+});
+
 test('referrers from the OCI 1.1 referrers API land, and are listed under the tag schema where the destination lacks the API', async () => {
   const image = await storeImage(src.host, 'api/app', 'v1', 'api');
   const artifact = await storeArtifact(src.host, 'api/app', { mediaType: MT.manifest, digest: image.digest, size: image.manifest.length });
