@@ -26,6 +26,7 @@ ${Object.entries(COMMANDS)
 Also:
   ferry --version, ferry version  print ferry's version and Node's, exit 0
   ferry help <command>            a command's usage, as ferry <command> --help
+  ferry doctor path --help        the in-cluster doctor: one destination's credential path
 
 Exit codes: 0 done; 1 failed in a way a later run may fix; 2 nothing a retry can fix
 (bad input or usage, an unknown command included).`;

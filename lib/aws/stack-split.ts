@@ -79,7 +79,7 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
       const repository = current.repositories.add(settings, statements ? repositoryPolicyDocument(statements) : undefined);
       const resource = repository.node.defaultChild as CfnResource;
       // Inside the target's stack, ECR needs the named roles first; a further stack already deploys after them.
-      if (statements && current.stack === head) for (const role of principalsOf(head, statements, roleDependencies)) resource.addDependency(role);
+      if (statements && current.stack === head) for (const role of principalsOf(head, statements, roleDependencies)) resource.addResourceDependency(role);
       return resourceBytes(current.stack, resource, format, tags);
     };
     let bytes = add();

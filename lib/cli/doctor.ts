@@ -36,6 +36,9 @@ Options:
   --json                        write every finding as JSON to stdout
   -h, --help                    show this help
 
+From inside the cluster, \`ferry doctor path\` walks one destination's credential path as its push
+step does (what the ferry-doctor WorkflowTemplate runs; see ferry doctor path --help).
+
 Exit codes: 0 everything holds (skipped targets included), 2 something does not hold,
 1 something could not be checked (network, throttling, a denied read).`;
 
