@@ -60,6 +60,9 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
     context: featureFlags(config),
     // No AWS::CDK::Metadata resource: the templates hold only what ferry declares.
     analyticsReporting: false,
+    // No construct stack traces in cdk.out metadata: capturing one per construct (source-mapped
+    // under tsx) cost about 9 % of a 1,000 x 30 synth (55 s -> 50 s), and no check reads them.
+    stackTraces: false,
   });
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   for (const target of allTargets(config)) {
