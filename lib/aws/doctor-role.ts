@@ -1,7 +1,9 @@
 /**
  * The read-only identity `ferry doctor` reads an account with: one role `ferry-doctor` per account,
- * trusted by the account's own principals (users assume it from their profile), with one
- * customer-managed policy that may read exactly what ferry's stacks of that account create.
+ * in a stack of its own that every stack of the account deploys after, trusted by the account's own
+ * principals (users assume it from their profile), with customer-managed policies (as many as the
+ * exact ARNs need, packed by measured size) that may read exactly what ferry's stacks of that
+ * account create.
  *
  * A role of its own rather than read actions on the pushers: the pushers are assumed by pods, and
  * every permission they hold is one a compromised build step holds too; the doctor runs as a person
