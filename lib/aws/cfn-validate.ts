@@ -23,7 +23,7 @@
  */
 import * as fs from 'node:fs';
 import { CloudFormationValidatePlugin, type IPolicyValidationContext, type PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { expandFinding, reduceTemplates } from './check-dedup';
+import { expandReport, reduceTemplates } from './check-dedup';
 
 /** CloudFormation's per-template limits that the engine's template-wide rules compare against. */
 const FULL_READ = { resources: 500, bytes: 1_000_000 };
@@ -39,13 +39,7 @@ export class DeduplicatingCloudFormationValidate extends CloudFormationValidateP
         templatePaths: context.templatePaths.map((p) => checked.get(p) ?? p),
         stackTemplates: context.stackTemplates.map((s) => ({ ...s, templatePath: checked.get(s.templatePath) ?? s.templatePath })),
       });
-      return {
-        ...report,
-        violations: report.violations.map((v) => ({
-          ...v,
-          violatingResources: v.violatingResources.flatMap((r) => expandFinding(r, reduction.templates)),
-        })),
-      };
+      return expandReport(report, reduction.templates);
     } finally {
       reduction.dispose();
     }

@@ -163,3 +163,14 @@ export function expandFinding<T extends ResourceFinding>(finding: T, templates: 
     locations: member && id ? finding.locations.map((l) => l.split(id).join(member)) : finding.locations,
   }));
 }
+
+/** A plugin's report on checked templates, every finding expanded to the resources it stands for (expandFinding). */
+export function expandReport<R extends { readonly violations: readonly { readonly violatingResources: readonly ResourceFinding[] }[] }>(
+  report: R,
+  templates: readonly ReducedTemplate[],
+): R {
+  return {
+    ...report,
+    violations: report.violations.map((v) => ({ ...v, violatingResources: v.violatingResources.flatMap((r) => expandFinding(r, templates)) })),
+  };
+}

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { DEDUPLICATED_TYPE, expandFinding, NAME_PROPERTY, reduceTemplates } from './check-dedup';
+import { DEDUPLICATED_TYPE, expandReport, NAME_PROPERTY, reduceTemplates } from './check-dedup';
 
 /** The plugin's name: the prefix of its rule ids in acknowledgements and in the report. */
 export const CONTROL_TOWER_PLUGIN = 'cdk-validator-cfnguard';
@@ -69,13 +69,7 @@ export class ControlTowerChecks implements IPolicyValidationPlugin {
     const reduction = reduceTemplates(context.templatePaths);
     try {
       const report = validator.validate({ ...context, templatePaths: reduction.templates.map((t) => t.checked) });
-      return withSeverity({
-        ...report,
-        violations: report.violations.map((v) => ({
-          ...v,
-          violatingResources: v.violatingResources.flatMap((r) => expandFinding(r, reduction.templates)),
-        })),
-      });
+      return withSeverity(expandReport(report, reduction.templates));
     } finally {
       reduction.dispose();
     }
