@@ -83,12 +83,21 @@ function mismatch(emit: Emit, hop: string, subject: string, d: Difference, fix: 
   emit({ hop, status: 'mismatch', subject: `${subject}: ${d.path}`, expected: d.expected, found: d.found, fix });
 }
 
-function unchecked(emit: Emit, hop: string, subject: string, r: { unchecked: string }): void {
+/** Whether a role has exactly the policy names it should (attached ARNs or inline names); a mismatch names both sets. */
+function sameNames(emit: Emit, where: { hop: string; subject: string; fix: string }, want: ReadonlySet<string>, found: ReadonlySet<string>): boolean {
+  if ([...want].every((n) => found.has(n)) && [...found].every((n) => want.has(n))) return true;
+  const list = (names: ReadonlySet<string>) => [...names].sort().join(', ') || '(none)';
+  emit({ ...where, status: 'mismatch', expected: list(want), found: list(found) });
+  return false;
+}
+
+/** A read that did not answer: why (a read that found nothing is reported by its caller when that is a finding). */
+function unchecked(emit: Emit, hop: string, subject: string, r: { unchecked: string } | { missing: string }): void {
   emit({
     hop,
     status: 'unchecked',
     subject,
-    found: r.unchecked,
+    found: 'missing' in r ? r.missing : r.unchecked,
     fix: 'run ferry doctor again; if the read is denied, use the ferry-doctor role (docs/doctor.md#the-iam-it-needs)',
   });
 }
@@ -257,21 +266,9 @@ async function checkPermissions(
   emit: Emit,
 ): Promise<void> {
   const attached = await listAll<{ PolicyArn: string }>(ctx.reader, 'ListAttachedRolePolicies', { RoleName: roleName }, 'AttachedPolicies');
-  if (!('ok' in attached)) return unchecked(emit, hop, roleArn, { unchecked: 'missing' in attached ? attached.missing : attached.unchecked });
+  if (!('ok' in attached)) return unchecked(emit, hop, roleArn, attached);
   const found = new Set(attached.ok.map((p) => p.PolicyArn));
-  const want = new Set(expected.managed.keys());
-  const missing = [...want].filter((a) => !found.has(a));
-  const extra = [...found].filter((a) => !want.has(a));
-  if (missing.length || extra.length)
-    emit({
-      hop,
-      status: 'mismatch',
-      subject: `${roleArn} attached policies`,
-      expected: [...want].sort().join(', ') || '(none)',
-      found: [...found].sort().join(', ') || '(none)',
-      fix,
-    });
-  let allOk = !(missing.length || extra.length);
+  let allOk = sameNames(emit, { hop, subject: `${roleArn} attached policies`, fix }, new Set(expected.managed.keys()), found);
   for (const [policyArn, document] of expected.managed) {
     if (document === undefined || !found.has(policyArn)) continue;
     const policy = await ctx.reader.iam('GetPolicy', { PolicyArn: policyArn });
@@ -284,7 +281,7 @@ async function checkPermissions(
     const version = await ctx.reader.iam('GetPolicyVersion', { PolicyArn: policyArn, VersionId: policy.ok.Policy?.DefaultVersionId });
     if (!('ok' in version)) {
       allOk = false;
-      unchecked(emit, hop, policyArn, { unchecked: 'missing' in version ? version.missing : version.unchecked });
+      unchecked(emit, hop, policyArn, version);
       continue;
     }
     const d = policyDifference(document, decodePolicy(version.ok.PolicyVersion?.Document));
@@ -294,26 +291,15 @@ async function checkPermissions(
     }
   }
   const inlineNames = await listAll<string>(ctx.reader, 'ListRolePolicies', { RoleName: roleName }, 'PolicyNames');
-  if (!('ok' in inlineNames)) return unchecked(emit, hop, roleArn, { unchecked: 'missing' in inlineNames ? inlineNames.missing : inlineNames.unchecked });
+  if (!('ok' in inlineNames)) return unchecked(emit, hop, roleArn, inlineNames);
   const inlineFound = new Set(inlineNames.ok);
-  const inlineWant = new Set(expected.inline.keys());
-  if ([...inlineWant].some((n) => !inlineFound.has(n)) || [...inlineFound].some((n) => !inlineWant.has(n))) {
-    allOk = false;
-    emit({
-      hop,
-      status: 'mismatch',
-      subject: `${roleArn} inline policies`,
-      expected: [...inlineWant].sort().join(', ') || '(none)',
-      found: [...inlineFound].sort().join(', ') || '(none)',
-      fix,
-    });
-  }
+  if (!sameNames(emit, { hop, subject: `${roleArn} inline policies`, fix }, new Set(expected.inline.keys()), inlineFound)) allOk = false;
   for (const [name, document] of expected.inline) {
     if (!inlineFound.has(name)) continue;
     const got = await ctx.reader.iam('GetRolePolicy', { RoleName: roleName, PolicyName: name });
     if (!('ok' in got)) {
       allOk = false;
-      unchecked(emit, hop, `${roleArn} inline ${name}`, { unchecked: 'missing' in got ? got.missing : got.unchecked });
+      unchecked(emit, hop, `${roleArn} inline ${name}`, got);
       continue;
     }
     const d = policyDifference(document, decodePolicy(got.ok.PolicyDocument));
