@@ -166,10 +166,9 @@ export function stackArnPattern(target: Pick<Target, 'partition' | 'region' | 'a
 export function addDoctorRoles(app: App, config: FerryConfig): string[] {
   const notices: string[] = [];
   const stacks = app.node.children.filter((c): c is Stack => Stack.isStack(c));
-  const owners = new Map<string, Target>();
-  for (const target of naming.allTargets(config)) if (!owners.has(naming.accountKey(target))) owners.set(naming.accountKey(target), target);
-  for (const [key, owner] of owners) {
-    const targets = naming.allTargets(config).filter((t) => naming.accountKey(t) === key);
+  const owners = new Set(naming.allTargets(config).map((t) => naming.accountOwner(config, t)));
+  for (const owner of owners) {
+    const targets = naming.allTargets(config).filter((t) => naming.sameAccount(t, owner));
     const inAccount = stacks.filter((s) => targets.some((t) => s.account === t.account && s.region === t.region));
     const doctorStack = new Stack(
       app,
@@ -185,21 +184,20 @@ export function addDoctorRoles(app: App, config: FerryConfig): string[] {
     // and a repository policy naming the doctor role (below) never names a role that does not exist yet.
     for (const stack of inAccount) stack.addStackDependency(doctorStack, `it holds the ferry-doctor role that reads ${stack.stackName}`);
     const found = readable([...inAccount, doctorStack], owner);
-    const own = `${arnPrefix(owner.partition.id)}iam::${owner.account}:`;
     const doctor = new DoctorRole(doctorStack, 'DoctorRole', {
       path: owner.rolePath,
       permissionsBoundaryArn: owner.permissionsBoundaryArn,
       ...found,
       // The doctor checks its own role and policies too.
-      roleArns: [...found.roleArns, `${own}role${owner.rolePath}${naming.DOCTOR_ROLE}`],
-      ownPolicyArn: (i) => `${own}policy${owner.rolePath}${naming.doctorPolicyName(i)}`,
+      roleArns: [...found.roleArns, naming.doctorRoleArn(owner)],
+      ownPolicyArn: (i) => naming.doctorPolicyArn(owner, i),
       providerArns: providerPlans(config)
-        .filter((p) => p.users.some((u) => naming.accountKey(u) === key))
+        .filter((p) => p.users.some((u) => naming.sameAccount(u, owner)))
         .map((p) => p.arn),
       outboundFederation: config.build === owner && config.destinations.some((d) => d.trust === 'outbound-federation'),
     });
     if (doctor.readsInRepositoryPolicies) {
-      grantReadsInRepositoryPolicies(inAccount, `${own}role${owner.rolePath}${naming.DOCTOR_ROLE}`);
+      grantReadsInRepositoryPolicies(inAccount, naming.doctorRoleArn(owner));
       notices.push(
         `ferry: the ferry-doctor role of account ${owner.account} reads its ${found.repositoryArns.length} repositories through their repository policies: their exact ARNs do not fit into ${MANAGED_POLICIES_PER_ROLE} managed policies next to its other reads (docs/doctor.md)`,
       );

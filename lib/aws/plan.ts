@@ -27,10 +27,7 @@ function rolesOf(config: FerryConfig, target: Target): Record<string, DoctorRole
   const roles: Record<string, DoctorRoleKind> = { [naming.roleArn(target)]: target.kind === 'build' ? 'builder-role' : 'destination-role' };
   if (target.kind === 'build')
     for (const d of config.destinations) if (naming.sourceRoleInBuildStack(config, d)) roles[naming.sourceRoleArn(config, d)] = 'source-role';
-  if (naming.accountOwner(config, target) === target) {
-    const prefix = naming.roleArn(target).replace(/:role\/.*$/, ':role');
-    roles[`${prefix}${target.rolePath}${naming.DOCTOR_ROLE}`] = 'doctor-role';
-  }
+  if (naming.accountOwner(config, target) === target) roles[naming.doctorRoleArn(target)] = 'doctor-role';
   return roles;
 }
 

@@ -63,6 +63,16 @@ export const serviceAccountName = identityName;
 export const DOCTOR_ROLE = `${PROJECT}-doctor`;
 export const DOCTOR_POLICY = `${PROJECT}-doctor-read`;
 
+/** The doctor role of `owner`'s account (owner: the account's first target, whose rolePath it takes). */
+export function doctorRoleArn(owner: Target): string {
+  return `${arnPrefix(owner.partition.id)}iam::${owner.account}:role${owner.rolePath}${DOCTOR_ROLE}`;
+}
+
+/** The doctor's n-th (0-based) managed policy in `owner`'s account. */
+export function doctorPolicyArn(owner: Target, index: number): string {
+  return `${arnPrefix(owner.partition.id)}iam::${owner.account}:policy${owner.rolePath}${doctorPolicyName(index)}`;
+}
+
 /** The first target of each account: its stack holds what exists once per account (the doctor role). */
 export function accountOwner(config: FerryConfig, target: Target): Target {
   return allTargets(config).find((t) => sameAccount(t, target))!;
