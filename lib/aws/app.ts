@@ -57,7 +57,13 @@ export function featureFlags(config: FerryConfig): Record<string, unknown> {
 export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App {
   const app = new App({
     outdir: opts.outdir,
-    context: featureFlags(config),
+    context: {
+      ...featureFlags(config),
+      // Nor one per resource at its creation (a separate switch; `cdk --debug` turns it back on):
+      // at 1,000 x 30 they cost about 2 s, and only the validation report showed them, as lines
+      // of ferry's own source next to the construct path that already names the resource.
+      [cxapi.DISABLE_CREATION_STACK_TRACES]: true,
+    },
     // No AWS::CDK::Metadata resource: the templates hold only what ferry declares.
     analyticsReporting: false,
     // No construct stack traces in cdk.out metadata: capturing one per construct (source-mapped

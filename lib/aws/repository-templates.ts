@@ -14,6 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TagMutability } from '../config/model';
 import { acknowledgeControl, CT_ECR_PR_3 } from './control-tower';
+import { encryptionConfiguration, exclusionFilters, lifecyclePolicyText } from './repository-settings';
 
 /** The scenario ferry's templates apply to: ECR creates the repository on its first push. */
 export const CREATE_ON_PUSH = 'CREATE_ON_PUSH';
@@ -47,23 +48,6 @@ export interface RepositoryTemplatesProps {
   readonly permissionsBoundaryArn?: string;
 }
 
-/**
- * The lifecycle policy ferry's repositories get (repositories.ts), as the JSON document a template
- * takes: the same rule the CDK renders from `lifecycleRules`.
- */
-export function untaggedExpiryPolicy(days: number): string {
-  return JSON.stringify({
-    rules: [
-      {
-        rulePriority: 1,
-        description: `Expire untagged images after ${days} days`,
-        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: days, countUnit: 'days' },
-        action: { type: 'expire' },
-      },
-    ],
-  });
-}
-
 export class RepositoryTemplates extends Construct {
   /** The templates by prefix. */
   readonly byPrefix: ReadonlyMap<string, ecr.CfnRepositoryCreationTemplate>;
@@ -78,18 +62,15 @@ export class RepositoryTemplates extends Construct {
   }
 
   private template(p: PrefixSettings, props: RepositoryTemplatesProps, tags: { key: string; value: string }[]): ecr.CfnRepositoryCreationTemplate {
-    const withExclusions = p.tagMutability.endsWith('_WITH_EXCLUSION');
     // Construct id by prefix: reordering the config never replaces a template.
     const template = new ecr.CfnRepositoryCreationTemplate(this, p.prefix, {
       prefix: p.prefix,
       appliedFor: [CREATE_ON_PUSH],
       description: `ferry: repositories created on first push under ${p.prefix}/`,
       imageTagMutability: p.tagMutability,
-      imageTagMutabilityExclusionFilters: withExclusions
-        ? p.tagMutabilityExclusions.map((value) => ({ imageTagMutabilityExclusionFilterType: 'WILDCARD', imageTagMutabilityExclusionFilterValue: value }))
-        : undefined,
-      lifecyclePolicy: untaggedExpiryPolicy(props.untaggedImageExpiryDays),
-      encryptionConfiguration: props.kmsKeyArn ? { encryptionType: 'KMS', kmsKey: props.kmsKeyArn } : { encryptionType: 'AES256' },
+      imageTagMutabilityExclusionFilters: exclusionFilters(p.tagMutability, p.tagMutabilityExclusions),
+      lifecyclePolicy: lifecyclePolicyText(props.untaggedImageExpiryDays),
+      encryptionConfiguration: encryptionConfiguration(props.kmsKeyArn),
       resourceTags: tags.length > 0 ? tags : undefined,
       customRoleArn: this.creatorRole?.roleArn,
     });

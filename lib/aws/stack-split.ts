@@ -77,7 +77,7 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
     const statements = head.access.repositoryStatements.get(arn);
     const add = () => {
       const repository = current.repositories.add(settings, statements ? repositoryPolicyDocument(statements) : undefined);
-      const resource = repository.node.defaultChild as CfnResource;
+      const resource: CfnResource = repository;
       // Inside the target's stack, ECR needs the named roles first; a further stack already deploys after them.
       if (statements && current.stack === head) for (const role of principalsOf(head, statements, roleDependencies)) resource.addResourceDependency(role);
       return resourceBytes(current.stack, resource, format, tags);
