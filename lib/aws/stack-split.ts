@@ -67,20 +67,23 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
     resources: PLANNED_RESOURCES_PER_STACK,
     bytes: Math.floor((format === 'yaml' ? INLINE_TEMPLATE_LIMIT_BYTES : S3_TEMPLATE_LIMIT_BYTES) * PLANNED_TEMPLATE_SHARE),
   };
-  const tags = tagList(target);
+  const meter = new ResourceMeter(format, tagList(target));
   const roleDependencies = head.rolesById;
 
   let current: { stack: Stack; repositories: Repositories } = { stack: head, repositories: head.repositories };
-  let used = usage(head, format, tags);
+  let used = usage(head, meter);
   for (const settings of repositorySettings(config, target)) {
     const arn = naming.repositoryArn(target, settings.name);
     const statements = head.access.repositoryStatements.get(arn);
+    const policy = statements ? repositoryPolicyDocument(statements) : undefined;
     const add = () => {
-      const repository = current.repositories.add(settings, statements ? repositoryPolicyDocument(statements) : undefined);
-      const resource: CfnResource = repository;
+      const repository = current.repositories.add(settings, policy);
       // Inside the target's stack, ECR needs the named roles first; a further stack already deploys after them.
-      if (statements && current.stack === head) for (const role of principalsOf(head, statements, roleDependencies)) resource.addResourceDependency(role);
-      return resourceBytes(current.stack, resource, format, tags);
+      const dependencies = statements && current.stack === head ? principalsOf(head, statements, roleDependencies) : [];
+      for (const role of dependencies) repository.addResourceDependency(role);
+      const { name, mutabilityReason: _reason, ...rest } = settings;
+      const settingsClass = JSON.stringify([rest, policy ?? null, dependencies.map((d) => d.node.path)]);
+      return meter.repositoryBytes(current.stack, repository, name, settingsClass);
     };
     let bytes = add();
     if (used.resources + 1 > budget.resources || used.bytes + bytes > budget.bytes) {
@@ -106,9 +109,9 @@ function principalsOf(head: TargetStack, statements: readonly PolicyStatementJso
   });
 }
 
-function usage(stack: Stack, format: 'json' | 'yaml', tags: readonly { Key: string; Value: string }[]): { resources: number; bytes: number } {
+function usage(stack: Stack, meter: ResourceMeter): { resources: number; bytes: number } {
   const resources = stack.node.findAll().filter((c): c is CfnResource => (c as CfnResource).cfnResourceType !== undefined && 'cfnProperties' in c);
-  return { resources: resources.length, bytes: TEMPLATE_OVERHEAD_BYTES + resources.reduce((sum, r) => sum + resourceBytes(stack, r, format, tags), 0) };
+  return { resources: resources.length, bytes: TEMPLATE_OVERHEAD_BYTES + resources.reduce((sum, r) => sum + meter.bytes(stack, r), 0) };
 }
 
 /**
@@ -116,13 +119,42 @@ function usage(stack: Stack, format: 'json' | 'yaml', tags: readonly { Key: stri
  * file as the CDK writes it (JSON, indented by one space) when uploaded, YAML when sent inline (the
  * CDK CLI converts it). Tags are added by an aspect at synth, so they are added here by hand.
  */
-function resourceBytes(stack: Stack, resource: CfnResource, format: 'json' | 'yaml', tags: readonly { Key: string; Value: string }[]): number {
-  const fragment = stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()) as {
-    Resources: Record<string, { Properties?: object }>;
-  };
-  if (tags.length && tagsOf(resource)) for (const r of Object.values(fragment.Resources)) r.Properties = { ...r.Properties, Tags: tags };
-  const text = format === 'json' ? JSON.stringify(fragment, undefined, 1) : stringify(fragment);
-  return Buffer.byteLength(text);
+export class ResourceMeter {
+  /** The first measured repository of each class: its bytes, name and logical ID. */
+  private readonly classes = new Map<string, { bytes: number; name: string; logicalId: string }>();
+
+  constructor(
+    private readonly format: 'json' | 'yaml',
+    private readonly tags: readonly { Key: string; Value: string }[],
+  ) {}
+
+  /** Renders and measures one resource (about 60 microseconds: the CDK resolves its tokens). */
+  bytes(stack: Stack, resource: CfnResource): number {
+    const fragment = stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()) as {
+      Resources: Record<string, { Properties?: object }>;
+    };
+    if (this.tags.length && tagsOf(resource)) for (const r of Object.values(fragment.Resources)) r.Properties = { ...r.Properties, Tags: this.tags };
+    const text = this.format === 'json' ? JSON.stringify(fragment, undefined, 1) : stringify(fragment);
+    return Buffer.byteLength(text);
+  }
+
+  /**
+   * A repository's bytes, rendered once per class: repositories whose settings, policy and
+   * dependencies (`settingsClass`) are equal render to the same JSON but for the name (once, as
+   * RepositoryName) and the logical ID (once, as the key), and neither needs escaping (ECR names
+   * are lowercase letters, digits and `._-/`; logical IDs alphanumeric), so the difference in
+   * bytes is the difference in their lengths. Thirty thousand repositories are then measured in a
+   * few hundred renders. YAML is measured every time: it may quote or fold a longer string.
+   */
+  repositoryBytes(stack: Stack, repository: CfnResource, name: string, settingsClass: string): number {
+    if (this.format !== 'json') return this.bytes(stack, repository);
+    const logicalId = stack.getLogicalId(repository);
+    const known = this.classes.get(settingsClass);
+    if (known) return known.bytes + (name.length - known.name.length) + (logicalId.length - known.logicalId.length);
+    const bytes = this.bytes(stack, repository);
+    this.classes.set(settingsClass, { bytes, name, logicalId });
+    return bytes;
+  }
 }
 
 /** Whether the resource type carries tags (the tag aspect tags every taggable resource). */
