@@ -9,6 +9,7 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { FerryConfig, Target } from '../config/model';
 import { allTargets, repositoryStackGlob, stackName } from '../config/naming';
 import { cloudFormationValidate } from './cfn-validate';
+import { releaseSharedReduction } from './check-dedup';
 import { controlTowerChecks } from './control-tower';
 import { addDoctorRoles } from './doctor-role';
 import { assemblyTemplates, assertWithinLimits } from './limits';
@@ -87,7 +88,12 @@ export function createAwsApp(config: FerryConfig, opts: AwsAppOptions = {}): App
  * a limit throws one line per finding, as a user-facing error (exit 2).
  */
 export function synthAwsApp(app: App): CloudAssembly {
-  const assembly = app.synth();
+  let assembly: CloudAssembly;
+  try {
+    assembly = app.synth();
+  } finally {
+    releaseSharedReduction();
+  }
   assertWithinLimits(assemblyTemplates(assembly));
   return assembly;
 }

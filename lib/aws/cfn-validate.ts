@@ -18,44 +18,26 @@
  *   resource references is kept.
  * - the repository name's schema (2-256 characters; segments separated by `/`, each runs of
  *   lowercase letters and digits joined by single `.`, `_` or `-`): names of one class have the
- *   same summary (`nameSummary`), and the schema cannot tell apart names of one summary.
+ *   same summary (`nameSummary` in check-dedup.ts), and the schema cannot tell apart names of one summary.
  * Every other rule reads one resource, and repositories of one class are equal in everything else.
  */
-import * as fs from 'node:fs';
 import { CloudFormationValidatePlugin, type IPolicyValidationContext, type PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { expandReport, reduceTemplates } from './check-dedup';
+import { expandReport, sharedReduction } from './check-dedup';
 
 /** CloudFormation's per-template limits that the engine's template-wide rules compare against. */
 const FULL_READ = { resources: 500, bytes: 1_000_000 };
 
 export class DeduplicatingCloudFormationValidate extends CloudFormationValidatePlugin {
   override validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const small = context.stackTemplates.filter((s) => withinLimits(s.templatePath)).map((s) => s.templatePath);
-    const reduction = reduceTemplates(small, nameSummary);
-    try {
-      const checked = new Map(reduction.templates.map((t) => [t.original, t.checked]));
-      const report = super.validate({
-        ...context,
-        templatePaths: context.templatePaths.map((p) => checked.get(p) ?? p),
-        stackTemplates: context.stackTemplates.map((s) => ({ ...s, templatePath: checked.get(s.templatePath) ?? s.templatePath })),
-      });
-      return expandReport(report, reduction.templates);
-    } finally {
-      reduction.dispose();
-    }
+    const reduced = sharedReduction(context.templatePaths).templates.filter((t) => t.resources <= FULL_READ.resources && t.bytes <= FULL_READ.bytes);
+    const checked = new Map(reduced.map((t) => [t.original, t.checked]));
+    const report = super.validate({
+      ...context,
+      templatePaths: context.templatePaths.map((p) => checked.get(p) ?? p),
+      stackTemplates: context.stackTemplates.map((s) => ({ ...s, templatePath: checked.get(s.templatePath) ?? s.templatePath })),
+    });
+    return expandReport(report, reduced);
   }
-}
-
-/**
- * A repository name as the schema's pattern and length bounds see it: each run of lowercase
- * letters and digits becomes `a` (the pattern only ever matches such runs whole, between the
- * separators), and the length is only in or out of 2-256. `team-01/app` and `team-02/service`
- * share a summary; `Team/app`, `team//app` and a 300-character name each have their own.
- */
-export function nameSummary(name: unknown): string {
-  if (typeof name !== 'string') return JSON.stringify(name ?? null);
-  const length = name.length >= 2 && name.length <= 256 ? 'fits' : String(name.length);
-  return `${name.replace(/[a-z0-9]+/g, 'a')} ${length}`;
 }
 
 let instance: DeduplicatingCloudFormationValidate | undefined;
@@ -64,10 +46,4 @@ let instance: DeduplicatingCloudFormationValidate | undefined;
 export function cloudFormationValidate(): DeduplicatingCloudFormationValidate {
   instance ??= new DeduplicatingCloudFormationValidate();
   return instance;
-}
-
-function withinLimits(templatePath: string): boolean {
-  const text = fs.readFileSync(templatePath, 'utf8');
-  const resources = Object.keys((JSON.parse(text) as { Resources?: object }).Resources ?? {}).length;
-  return resources <= FULL_READ.resources && Buffer.byteLength(text) <= FULL_READ.bytes;
 }

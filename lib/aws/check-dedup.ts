@@ -4,8 +4,8 @@
  * 31,000 repositories that differ only in their names, and the Control Tower rules and
  * CloudFormation's template validation cost time per resource.
  *
- * For each template, repositories that are equal in everything but `RepositoryName` (or all but
- * what the check reads of it) and their construct path form one class; the check reads a copy of the template that keeps every other
+ * For each template, repositories that are equal in everything but their construct path and
+ * `RepositoryName` (beyond its summary, see nameSummary) form one class; the check reads a copy of the template that keeps every other
  * resource, the first repository of each class, and whatever a kept resource references; each
  * finding on a kept repository is then reported for every repository of its class, under that
  * repository's own logical ID, so reports and acknowledgements stay per resource.
@@ -44,6 +44,11 @@ export interface ReducedTemplate {
   readonly checked: string;
   /** Logical ID of a kept repository -> the logical IDs of its class (itself first). */
   readonly classes: ReadonlyMap<string, readonly string[]>;
+  /** The resource types of the original. */
+  readonly types: ReadonlySet<string>;
+  /** The original's resources, and its size in bytes. */
+  readonly resources: number;
+  readonly bytes: number;
 }
 
 export interface Reduction {
@@ -123,17 +128,63 @@ export function reduceTemplate(template: Template, nameSummary: NameSummary = ()
  * Writes the reduced copies into a fresh temp directory (plugins must not write into the cloud
  * assembly), each under its original file name.
  */
-export function reduceTemplates(templatePaths: readonly string[], nameSummary?: NameSummary): Reduction {
+export function reduceTemplates(templatePaths: readonly string[], summary?: NameSummary): Reduction {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-checks-'));
   const templates = templatePaths.map((original): ReducedTemplate => {
-    const template = JSON.parse(fs.readFileSync(original, 'utf8')) as Template;
-    const reduced = reduceTemplate(template, nameSummary);
-    if (!reduced) return { original, checked: original, classes: new Map() };
+    const text = fs.readFileSync(original, 'utf8');
+    const template = JSON.parse(text) as Template;
+    const resources = Object.values(template.Resources ?? {});
+    const measures = { types: new Set(resources.flatMap((r) => (r.Type ? [r.Type] : []))), resources: resources.length, bytes: Buffer.byteLength(text) };
+    const reduced = reduceTemplate(template, summary);
+    if (!reduced) return { original, checked: original, classes: new Map(), ...measures };
     const checked = path.join(dir, path.basename(original));
     fs.writeFileSync(checked, JSON.stringify(reduced.template, undefined, 1));
-    return { original, checked, classes: reduced.classes };
+    return { original, checked, classes: reduced.classes, ...measures };
   });
   return { templates, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+let shared: { key: string; reduction: Reduction } | undefined;
+
+/**
+ * The reduction of one synth's templates, by name summary, shared by its checks
+ * (control-tower.ts, cfn-validate.ts): reading, reducing and writing the 126 templates of
+ * 1,000 x 30 costs about a second each time. Classes by name summary are finer than classes that
+ * ignore the name, so they are sound for a check that reads no name too. Keyed by the templates'
+ * paths, sizes and modification times, so another synth in the process (tests build many) gets its
+ * own; the copies are removed when a synth ends (releaseSharedReduction), replaced, or at exit.
+ */
+export function sharedReduction(templatePaths: readonly string[]): Reduction {
+  const key = JSON.stringify(
+    templatePaths.map((p) => {
+      const stat = fs.statSync(p);
+      return [p, stat.size, stat.mtimeMs];
+    }),
+  );
+  if (shared?.key !== key) {
+    releaseSharedReduction();
+    if (!shared) process.once('exit', releaseSharedReduction);
+    shared = { key, reduction: reduceTemplates(templatePaths, nameSummary) };
+  }
+  return shared.reduction;
+}
+
+/** Removes the shared reduction's copies (synthAwsApp calls it once the checks have run). */
+export function releaseSharedReduction(): void {
+  shared?.reduction.dispose();
+  shared = undefined;
+}
+
+/**
+ * A repository name as the schema's pattern and length bounds see it: each run of lowercase
+ * letters and digits becomes `a` (the pattern only ever matches such runs whole, between the
+ * separators), and the length is only in or out of 2-256. `team-01/app` and `team-02/service`
+ * share a summary; `Team/app`, `team//app` and a 300-character name each have their own.
+ */
+export function nameSummary(name: unknown): string {
+  if (typeof name !== 'string') return JSON.stringify(name ?? null);
+  const length = name.length >= 2 && name.length <= 256 ? 'fits' : String(name.length);
+  return `${name.replace(/[a-z0-9]+/g, 'a')} ${length}`;
 }
 
 /** What a report says about one resource: the shape both plugin reports share. */

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { DEDUPLICATED_TYPE, expandReport, NAME_PROPERTY, reduceTemplates } from './check-dedup';
+import { DEDUPLICATED_TYPE, expandReport, NAME_PROPERTY, sharedReduction } from './check-dedup';
 
 /** The plugin's name: the prefix of its rule ids in acknowledgements and in the report. */
 export const CONTROL_TOWER_PLUGIN = 'cdk-validator-cfnguard';
@@ -61,18 +61,14 @@ export class ControlTowerChecks implements IPolicyValidationPlugin {
   readonly ruleIds = this.rules.map((r) => path.parse(r.file).name.replace('ct-', '').replace(/-/g, ''));
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const present = new Set(context.templatePaths.flatMap(resourceTypes));
+    const { templates } = sharedReduction(context.templatePaths);
+    const present = new Set(templates.flatMap((t) => [...t.types]));
     const selected = this.rules.filter((r) => r.types.size === 0 || [...r.types].some((t) => present.has(t)));
     if (selected.length === 0) return { success: true, violations: [] };
     const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: selected.map((r) => r.file) });
     if (!deduplicates(selected)) return withSeverity(validator.validate(context));
-    const reduction = reduceTemplates(context.templatePaths);
-    try {
-      const report = validator.validate({ ...context, templatePaths: reduction.templates.map((t) => t.checked) });
-      return withSeverity(expandReport(report, reduction.templates));
-    } finally {
-      reduction.dispose();
-    }
+    const report = validator.validate({ ...context, templatePaths: templates.map((t) => t.checked) });
+    return withSeverity(expandReport(report, templates));
   }
 }
 
@@ -97,11 +93,6 @@ function ruleFiles(dir: string): RuleFile[] {
     const text = fs.readFileSync(file, 'utf8');
     return [{ file, types: new Set(text.match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []), readsName: text.includes(NAME_PROPERTY) }];
   });
-}
-
-function resourceTypes(templatePath: string): string[] {
-  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as { Resources?: Record<string, { Type?: string }> };
-  return Object.values(template.Resources ?? {}).flatMap((r) => (r.Type ? [r.Type] : []));
 }
 
 export function controlTowerChecks(): IPolicyValidationPlugin {

@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { cloudFormationValidate, nameSummary } from '../../lib/aws/cfn-validate';
-import { reduceTemplate } from '../../lib/aws/check-dedup';
+import { cloudFormationValidate } from '../../lib/aws/cfn-validate';
+import { nameSummary, reduceTemplate } from '../../lib/aws/check-dedup';
 import { acknowledgeControl, CONTROL_TOWER_PLUGIN, ControlTowerChecks, CT_ECR_PR_3 } from '../../lib/aws/control-tower';
 import { tempDir } from '../support/config-fixture';
 
