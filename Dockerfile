@@ -16,6 +16,12 @@ RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
+# glibc's allocator: Node reads and copies every HTTP chunk into fresh 64 KiB buffers, and by
+# default glibc returns the freed top of its heap to the kernel and page-faults it back in for the
+# next chunk. Keeping up to 32 MiB and backing the heap with transparent huge pages (where the
+# kernel offers them on request) cut ferry copy's page faults by about two thirds and its CPU by
+# about a fifth (docs/push.md, "Benchmarks"). Only allocator behaviour: no effect on what is sent.
+ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=33554432
 WORKDIR /opt/ferry
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

@@ -12,8 +12,9 @@
  *  - ferry copy to one destination, and skopeo copy docker:// docker://;
  *  - three destinations: the floor with one GET teed into three PUTs, ferry copy with
  *    three --to, and three skopeo copies in parallel.
- * Every tool runs with the same minimal environment (PATH and a HOME of its own), as a
- * pipeline pod would: no inherited NODE_OPTIONS or NODE_EXTRA_CA_CERTS.
+ * Every tool runs with the same minimal environment, as a pipeline pod would: the pusher image's
+ * ENV (the Dockerfile's; glibc's allocator tunables among them), PATH and a HOME of its own; no
+ * inherited NODE_OPTIONS or NODE_EXTRA_CA_CERTS.
  * Also: ferry's CPU time and peak RSS (/usr/bin/time), and a no-op ferry sync of a
  * repository with 50 tags (after one backfill run).
  * Options: --runs N (default 3).
@@ -25,6 +26,7 @@ import { mapLimit } from '../lib/common/concurrency';
 import { storeImage } from '../test/push/copy-support';
 import { kanikoTar } from '../test/push/fixtures';
 import { startRegistry, type TestRegistry } from '../test/push/registry-server';
+import { imageEnv } from '../test/support/dockerfile';
 import { ferry, fmt, imageMb, makeBenchImage, prepare, run, runsOption, type Timed, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
@@ -34,9 +36,9 @@ const MANIFEST_TYPES = 'application/vnd.docker.distribution.manifest.v2+json';
 
 const insecure = (...registries: TestRegistry[]) => registries.flatMap((r) => ['--insecure-registry', r.host]);
 
-/** The one environment every tool gets. */
+/** The one environment every tool gets: the pusher image's (its ENV lines: the allocator's tunables), a PATH and a HOME. */
 function toolEnv(home: string): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: home };
+  return { ...imageEnv(), PATH: process.env.PATH, HOME: home };
 }
 
 function ferryCopy(src: TestRegistry, dests: TestRegistry[], home: string): Promise<Timed> {

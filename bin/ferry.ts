@@ -1,19 +1,36 @@
 /** The `ferry` command: dispatches to its subcommands. */
 
-import { USAGE as COPY_USAGE, main as copy } from '../lib/cli/copy';
-import { USAGE as DOCTOR_USAGE, main as doctor } from '../lib/cli/doctor';
-import { main as doctorPath } from '../lib/cli/doctor-path';
-import { USAGE as PUSH_USAGE, main as push } from '../lib/cli/push';
-import { USAGE as STATUS_USAGE, main as status } from '../lib/cli/status';
-import { USAGE as SYNC_USAGE, main as sync } from '../lib/cli/sync';
 import { EXIT, FERRY_VERSION } from '../lib/contract';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
-  push: { run: push, usage: PUSH_USAGE, summary: 'push an image tarball or OCI layout to registries' },
-  copy: { run: copy, usage: COPY_USAGE, summary: 'copy an image (and its signatures) from one registry to others' },
-  sync: { run: sync, usage: SYNC_USAGE, summary: 'bring destination repositories up to every tag of a source repository' },
-  status: { run: status, usage: STATUS_USAGE, summary: 'show which tags each registry holds, and at which digest' },
-  doctor: { run: doctor, usage: DOCTOR_USAGE, summary: 'check deployed accounts and the cluster against cdk.out/ and dist/, read only' },
+/** What every command module exports. */
+interface CommandModule {
+  readonly main: (argv: string[]) => Promise<number>;
+  readonly USAGE: string;
+}
+
+/**
+ * Each command's module is loaded only when that command runs: a pipeline step starts one
+ * `ferry copy` per destination and image, and loading every command's modules (the doctor's
+ * among them) first added tens of milliseconds to each start.
+ */
+const COMMANDS: Record<string, { load: () => CommandModule; summary: string }> = {
+  push: { load: () => require('../lib/cli/push') as typeof import('../lib/cli/push'), summary: 'push an image tarball or OCI layout to registries' },
+  copy: {
+    load: () => require('../lib/cli/copy') as typeof import('../lib/cli/copy'),
+    summary: 'copy an image (and its signatures) from one registry to others',
+  },
+  sync: {
+    load: () => require('../lib/cli/sync') as typeof import('../lib/cli/sync'),
+    summary: 'bring destination repositories up to every tag of a source repository',
+  },
+  status: {
+    load: () => require('../lib/cli/status') as typeof import('../lib/cli/status'),
+    summary: 'show which tags each registry holds, and at which digest',
+  },
+  doctor: {
+    load: () => require('../lib/cli/doctor') as typeof import('../lib/cli/doctor'),
+    summary: 'check deployed accounts and the cluster against cdk.out/ and dist/, read only',
+  },
 };
 
 const USAGE = `Usage: ferry <command> [options]
@@ -42,9 +59,9 @@ function unknown(command: string): number {
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // The in-cluster doctor (ferry-doctor WorkflowTemplate); `ferry doctor` itself is the workstation doctor's.
-  if (command === 'doctor' && rest[0] === 'path') return doctorPath(rest.slice(1));
+  if (command === 'doctor' && rest[0] === 'path') return (require('../lib/cli/doctor-path') as typeof import('../lib/cli/doctor-path')).main(rest.slice(1));
   const known = command === undefined ? undefined : COMMANDS[command];
-  if (known) return known.run(rest);
+  if (known) return known.load().main(rest);
   if (command === undefined) {
     process.stderr.write(`${USAGE}\n`);
     return EXIT.badInput;
@@ -61,7 +78,7 @@ async function run(argv: string[]): Promise<number> {
     }
     // `ferry help <typo>` is as wrong as `ferry <typo>`: the same line and exit code.
     if (!COMMANDS[topic]) return unknown(topic);
-    process.stdout.write(`${COMMANDS[topic].usage}\n`);
+    process.stdout.write(`${COMMANDS[topic].load().USAGE}\n`);
     return EXIT.ok;
   }
   return unknown(command);

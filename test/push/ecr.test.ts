@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { version } from '../../package.json';
 import { childOutput } from '../support/child-output';
+import { imageEnv, imageInstruction } from '../support/dockerfile';
 import { type AwsApiStandIn, startAwsApiStandIn } from './aws-api-stand-in';
 import { kanikoTar, makeFixture, SMALL_LAYERS } from './fixtures';
 import { ECR_PASSWORD, ferryProcess, PASSWORD, REPO_ROOT, registryGet, skopeo, tmpDir, USER } from './helpers';
@@ -110,15 +111,7 @@ test('stand-in ECR: a token the registry keeps refusing ends in exit 1 naming th
  * image links onto its PATH.
  */
 function imageArgv(): string[] {
-  const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
-  const last = (instruction: string): string[] => {
-    const lines = dockerfile.split('\n').filter((l) => l.startsWith(`${instruction} `));
-    if (lines.length === 0) return [];
-    const argv = JSON.parse(lines[lines.length - 1].slice(instruction.length + 1));
-    if (!Array.isArray(argv)) throw new Error(`Dockerfile ${instruction} is not in JSON exec form`);
-    return argv;
-  };
-  const [program, ...args] = [...last('ENTRYPOINT'), ...last('CMD')];
+  const [program, ...args] = [...imageInstruction('ENTRYPOINT'), ...imageInstruction('CMD')];
   expect(program).toBe('ferry');
   return [path.join(REPO_ROOT, 'bin', 'ferry'), ...args];
 }
@@ -128,6 +121,8 @@ test('the pusher image run with no arguments pushes IMAGE_TAR to IMAGE_URI throu
   // The wrapper's three variables, and what the pod and this test's stand-ins add: IRSA's
   // role and token, the region of an ECR host whose name shows none, the stand-in's URLs, the CA.
   const env = {
+    // What the image's ENV sets (NODE_ENV, the allocator's tunables), as the container has it.
+    ...imageEnv(),
     IMAGE_TAR: image,
     IMAGE_URI: `${registry.host}/ecr/from-image:v1`,
     AWS_ECR_ENDPOINT: `https://${registry.host}`,
