@@ -20,7 +20,7 @@ ENV NODE_ENV=production
 # default glibc returns the freed top of its heap to the kernel and page-faults it back in for the
 # next chunk. Keeping up to 32 MiB and backing the heap with transparent huge pages (where the
 # kernel offers them on request) cut ferry copy's page faults by about two thirds and its CPU by
-# about a fifth (docs/push.md, "Benchmarks"). Only allocator behaviour: no effect on what is sent.
+# about a fifth (docs/push.md, "Tests and benchmark"). Only allocator behaviour: no effect on what is sent.
 ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=33554432
 WORKDIR /opt/ferry
 COPY package.json package-lock.json ./
