@@ -10,7 +10,10 @@ import { Repositories, type RepositorySettings } from '../../lib/aws/repositorie
 import { ResourceMeter } from '../../lib/aws/stack-split';
 
 const TAGS = [{ Key: 'owner', Value: 'platform' }];
-const POLICY: PolicyDocumentJson = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:role/p' }, Action: 'ecr:*' }] };
+const POLICY: PolicyDocumentJson = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:role/p' }, Action: 'ecr:*' }],
+};
 
 function names(n: number): string[] {
   // Of very different lengths, so that a shortcut that ignored the name or the logical ID is off.
