@@ -126,6 +126,23 @@ function planDoctorPolicies(props: DoctorRoleProps): { documents: PolicyDocument
   return { documents: settle(false), readsInRepositoryPolicies: true };
 }
 
+/**
+ * Whether the doctor's repository reads may move into the repository policies of `owner`'s
+ * account: the stack split has to know before the doctor decides (its stack ARNs are part of what
+ * the doctor reads), so it keeps room for them wherever this holds. True when the repository ARNs
+ * alone fill more than half of the doctor's managed policies; below that, the account's stacks,
+ * roles and policies would need the other half (about 300 ARNs) for the reads to move. Nothing
+ * depends on the guess being right: where it is wrong, the limits check refuses the template.
+ */
+export function doctorReadsMayMove(config: FerryConfig, owner: Target): boolean {
+  const repositoryArns = naming
+    .allTargets(config)
+    .filter((t) => naming.sameAccount(t, owner))
+    .flatMap((t) => naming.repositoriesOf(config, t).map((r) => naming.repositoryArn(t, r)));
+  const reads = grant(DOCTOR_REPOSITORY_SID, DOCTOR_REPOSITORY_ACTIONS, repositoryArns);
+  return reads !== undefined && packGrants([reads]).length > MANAGED_POLICIES_PER_ROLE / 2;
+}
+
 /** The Sid of the repository reads, in the role's policy or in each repository's own policy. */
 export const DOCTOR_REPOSITORY_SID = 'ReadRepositories';
 
@@ -212,11 +229,19 @@ export function addDoctorRoles(app: App, config: FerryConfig): string[] {
  * every stack of the account deploys after the doctor's own stack.
  */
 function grantReadsInRepositoryPolicies(stacks: readonly Stack[], roleArn: string): void {
-  const statement = { Action: [...DOCTOR_REPOSITORY_ACTIONS].sort(), Effect: 'Allow', Principal: { AWS: roleArn }, Sid: DOCTOR_REPOSITORY_SID };
   for (const repository of stacks.flatMap((s) => s.node.findAll()).filter((c): c is ecr.CfnRepository => c instanceof ecr.CfnRepository)) {
-    const current = repository.repositoryPolicyText as PolicyDocumentJson | undefined;
-    repository.repositoryPolicyText = policyDocument([...(current?.Statement ?? []), statement]);
+    repository.repositoryPolicyText = withDoctorReads(repository.repositoryPolicyText as PolicyDocumentJson | undefined, roleArn);
   }
+}
+
+/**
+ * A repository's policy with the doctor's reads added, as addDoctorRoles writes it when they do
+ * not fit into the doctor's own policies. The stack split measures it too: it is decided only
+ * after every stack is filled, so the split keeps room for it (stack-split.ts).
+ */
+export function withDoctorReads(policy: PolicyDocumentJson | undefined, doctorRoleArn: string): PolicyDocumentJson {
+  const statement = { Action: [...DOCTOR_REPOSITORY_ACTIONS].sort(), Effect: 'Allow', Principal: { AWS: doctorRoleArn }, Sid: DOCTOR_REPOSITORY_SID };
+  return policyDocument([...(policy?.Statement ?? []), statement]);
 }
 
 /** The stacks, roles, managed policies and repositories the app creates in these stacks (one account). */

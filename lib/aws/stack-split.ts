@@ -19,6 +19,7 @@ import type { FerryConfig, Target } from '../config/model';
 import * as naming from '../config/naming';
 import { FERRY_TAGS } from '../config/tags';
 import { repositoryPolicyDocument } from './access-plan';
+import { doctorReadsMayMove, withDoctorReads } from './doctor-role';
 import type { PolicyStatementJson } from './policy-documents';
 import { Repositories } from './repositories';
 import { INLINE_TEMPLATE_LIMIT_BYTES, S3_TEMPLATE_LIMIT_BYTES } from './synthesizer';
@@ -32,6 +33,16 @@ export const PLANNED_RESOURCES_PER_STACK = 450;
 
 /** The share of the template size limit ferry plans to fill: the measure per resource is close, not exact. */
 const PLANNED_TEMPLATE_SHARE = 0.9;
+
+/**
+ * The share of the limit a stack never passes even if the doctor's repository reads later join
+ * every repository policy (doctor-role.ts decides that only once every stack is filled, and it
+ * adds about 250 bytes per repository: up to 12 % of a full stack, more than the planned share
+ * leaves). The rest of the limit covers the measure's error (within 1 % observed). Only in accounts
+ * where the reads may move (doctorReadsMayMove): elsewhere the split stays as it was, so no
+ * deployed repository changes stacks.
+ */
+const TEMPLATE_SHARE_WITH_DOCTOR_READS = 0.98;
 
 /** Description, parameters and rules of a stack without its resources (the bootstrap version check is about 1 KB). */
 const TEMPLATE_OVERHEAD_BYTES = 3_000;
@@ -63,12 +74,16 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
   const head = new TargetStack(scope, props);
   const stacks: Stack[] = [head];
   const format = target.synthesizer === 'cli-credentials' ? 'yaml' : 'json';
-  const budget = {
+  const limit = format === 'yaml' ? INLINE_TEMPLATE_LIMIT_BYTES : S3_TEMPLATE_LIMIT_BYTES;
+  const budget: Usage = {
     resources: PLANNED_RESOURCES_PER_STACK,
-    bytes: Math.floor((format === 'yaml' ? INLINE_TEMPLATE_LIMIT_BYTES : S3_TEMPLATE_LIMIT_BYTES) * PLANNED_TEMPLATE_SHARE),
+    bytes: Math.floor(limit * PLANNED_TEMPLATE_SHARE),
+    withDoctorReads: Math.floor(limit * TEMPLATE_SHARE_WITH_DOCTOR_READS),
   };
   const meter = new ResourceMeter(format, tagList(target));
   const roleDependencies = head.rolesById;
+  const owner = naming.accountOwner(config, target);
+  const doctorRoleArn = doctorReadsMayMove(config, owner) ? naming.doctorRoleArn(owner) : undefined;
 
   let current: { stack: Stack; repositories: Repositories } = { stack: head, repositories: head.repositories };
   let used = usage(head, meter);
@@ -76,27 +91,48 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
     const arn = naming.repositoryArn(target, settings.name);
     const statements = head.access.repositoryStatements.get(arn);
     const policy = statements ? repositoryPolicyDocument(statements) : undefined;
-    const add = () => {
+    const add = (): Usage => {
       const repository = current.repositories.add(settings, policy);
       // Inside the target's stack, ECR needs the named roles first; a further stack already deploys after them.
       const dependencies = statements && current.stack === head ? principalsOf(head, statements, roleDependencies) : [];
       for (const role of dependencies) repository.addResourceDependency(role);
       const { name, mutabilityReason: _reason, ...rest } = settings;
       const settingsClass = JSON.stringify([rest, policy ?? null, dependencies.map((d) => d.node.path)]);
-      return meter.repositoryBytes(current.stack, repository, name, settingsClass);
+      const bytes = meter.repositoryBytes(current.stack, repository, name, settingsClass);
+      if (doctorRoleArn === undefined) return { resources: 1, bytes, withDoctorReads: bytes };
+      // Measured as the doctor may leave it, then put back: the doctor decides after the split.
+      repository.repositoryPolicyText = withDoctorReads(policy, doctorRoleArn);
+      const withDoctorReadsBytes = meter.repositoryBytes(current.stack, repository, name, `${settingsClass} with the doctor's reads`);
+      repository.repositoryPolicyText = policy;
+      return { resources: 1, bytes, withDoctorReads: withDoctorReadsBytes };
     };
-    let bytes = add();
-    if (used.resources + 1 > budget.resources || used.bytes + bytes > budget.bytes) {
+    let added = add();
+    if (!fits(used, added, budget)) {
       current.repositories.remove(settings.name);
       const next = new RepositoryStack(scope, config, target, stacks.length + 1, head);
       stacks.push(next);
       current = { stack: next, repositories: next.repositories };
-      used = { resources: 0, bytes: TEMPLATE_OVERHEAD_BYTES };
-      bytes = add();
+      used = { resources: 0, bytes: TEMPLATE_OVERHEAD_BYTES, withDoctorReads: TEMPLATE_OVERHEAD_BYTES };
+      added = add();
     }
-    used = { resources: used.resources + 1, bytes: used.bytes + bytes };
+    used = { resources: used.resources + 1, bytes: used.bytes + added.bytes, withDoctorReads: used.withDoctorReads + added.withDoctorReads };
   }
   return stacks;
+}
+
+/** A stack's resources and estimated template bytes, as synthesized and with the doctor's reads in every repository policy. */
+interface Usage {
+  readonly resources: number;
+  readonly bytes: number;
+  readonly withDoctorReads: number;
+}
+
+function fits(used: Usage, added: Usage, budget: Usage): boolean {
+  return (
+    used.resources + added.resources <= budget.resources &&
+    used.bytes + added.bytes <= budget.bytes &&
+    used.withDoctorReads + added.withDoctorReads <= budget.withDoctorReads
+  );
 }
 
 /** The L1 roles a repository policy names, found by their ARN among the stack's roles. */
@@ -109,9 +145,11 @@ function principalsOf(head: TargetStack, statements: readonly PolicyStatementJso
   });
 }
 
-function usage(stack: Stack, meter: ResourceMeter): { resources: number; bytes: number } {
+/** What the target's stack holds before its repositories (none of them yet: the doctor's reads add nothing). */
+function usage(stack: Stack, meter: ResourceMeter): Usage {
   const resources = stack.node.findAll().filter((c): c is CfnResource => (c as CfnResource).cfnResourceType !== undefined && 'cfnProperties' in c);
-  return { resources: resources.length, bytes: TEMPLATE_OVERHEAD_BYTES + resources.reduce((sum, r) => sum + meter.bytes(stack, r), 0) };
+  const bytes = TEMPLATE_OVERHEAD_BYTES + resources.reduce((sum, r) => sum + meter.bytes(stack, r), 0);
+  return { resources: resources.length, bytes, withDoctorReads: bytes };
 }
 
 /**

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { DOCTOR_REPOSITORY_SID, doctorReadsMayMove } from '../../lib/aws/doctor-role';
 import { loadConfig } from '../../lib/config/load';
 import * as naming from '../../lib/config/naming';
 import { synthesize } from '../../lib/synth';
@@ -94,6 +95,9 @@ describe.each<[string, ScaleConfig]>([
   ['150 repositories x 3 destinations', { repositories: 150, destinations: 3 }],
   // About 5,200 repositories in 13 stacks: some 40 s of synth on a quiet 2-core machine.
   ['400 repositories x 12 destinations', { repositories: 400, destinations: 12 }],
+  // The build account's 1,000 repositories are bytes-bound (ten source roles in each policy), and the
+  // doctor's reads join every repository policy only after the split: it must have kept room for them.
+  ['1,000 repositories x 10 destinations (the doctor reads through 1,000 repository policies)', { repositories: 1000, destinations: 10 }],
   ['120 repositories with cli-credentials (past the 51,200-byte inline template)', { repositories: 120, destinations: 2, synthesizer: 'cli-credentials' }],
 ])('%s', (_name, scale) => {
   let result: ReturnType<typeof synth>;
@@ -115,6 +119,29 @@ describe.each<[string, ScaleConfig]>([
       expect(pushed.sort()).toEqual((pushed.some((p) => p.startsWith('repository:')) ? viaRepositoryPolicy : expected).sort());
     }
   });
+
+  test("wherever the doctor's repository reads moved into repository policies, the split had kept room for them", () => {
+    const config = loadConfig(result.dir);
+    for (const owner of new Set(naming.allTargets(config).map((t) => naming.accountOwner(config, t)))) {
+      const roleArn = naming.doctorRoleArn(owner);
+      const moved = result.stacks.some((s) =>
+        Object.values<any>(s.template.Resources).some(
+          (r) => r.Type === 'AWS::ECR::Repository' && (r.Properties.RepositoryPolicyText?.Statement ?? []).some((st: any) => st.Principal.AWS === roleArn),
+        ),
+      );
+      if (moved) expect(`${owner.account}: ${doctorReadsMayMove(config, owner)}`).toBe(`${owner.account}: true`);
+    }
+  });
+
+  if (scale.repositories >= 1000)
+    test("the doctor's repository reads moved into the build account's repository policies (what the split keeps room for)", () => {
+      const config = loadConfig(result.dir);
+      const head = naming.stackName(config.build);
+      const build = result.stacks.filter((s) => s.name === head || s.name.startsWith(`${head}${naming.REPOSITORY_STACK_INFIX}`));
+      const policies = build.flatMap((s) => Object.values<any>(s.template.Resources).filter((r) => r.Type === 'AWS::ECR::Repository'));
+      expect(policies).toHaveLength(naming.repositoriesOf(config, config.build).length);
+      for (const r of policies) expect(r.Properties.RepositoryPolicyText.Statement.map((st: any) => st.Sid)).toContain(DOCTOR_REPOSITORY_SID);
+    });
 
   test("a target's further stacks deploy after its own stack, and their names are the documented ones", () => {
     const config = loadConfig(result.dir);
