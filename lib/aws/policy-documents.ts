@@ -16,6 +16,9 @@ export const MANAGED_POLICY_MAX_CHARS = 6_144;
  */
 export const MANAGED_POLICY_PACK_CHARS = 6_000;
 
+/** IAM's limit for the description of a role or managed policy (CreatePolicy `Description`, 1,000 characters). */
+export const IAM_DESCRIPTION_MAX_CHARS = 1_000;
+
 /** IAM's default quota of managed policies attached to one role (20 on request). */
 export const MANAGED_POLICIES_PER_ROLE = 10;
 

@@ -13,7 +13,7 @@ import { FERRY_TAGS } from '../config/tags';
 import { type AccessPlan, planAccess, type RoleAccess, type RolePlan } from './access-plan';
 import { IrsaRole, irsaGrants } from './irsa-role';
 import { ClusterOidcProvider } from './oidc-provider';
-import type { Grant } from './policy-documents';
+import { type Grant, IAM_DESCRIPTION_MAX_CHARS } from './policy-documents';
 import { combineGrants, type PrefixGrant, prefixPullGrant, prefixPushGrant } from './prefix-grants';
 import { issuerKind, type ProviderPlan, providerOf } from './providers';
 import { Repositories, type RepositoriesProps, type RepositorySettings } from './repositories';
@@ -140,7 +140,10 @@ export class TargetStack extends Stack {
     this.access.shared.forEach((shared, i) => {
       managedPolicy(this, `SharedPolicy${i + 1}`, {
         managedPolicyName: shared.name,
-        description: `Repository permissions that the roles ${shared.roles.map((id) => this.roleNames.get(id)).join(', ')} all need, on exact repository ARNs (part ${i + 1} of ${this.access.shared.length}).`,
+        description: sharedPolicyDescription(
+          shared.roles.map((id) => this.roleNames.get(id) ?? id),
+          `part ${i + 1} of ${this.access.shared.length}`,
+        ),
         path: this.props.target.rolePath,
         document: shared.document,
         roles: shared.roles.map((id) => {
@@ -333,4 +336,14 @@ function configuredReason(mutability: TagMutability, exclusions: readonly string
   const field = `${SHARED_FILE} repositories[${index}].tagMutability`;
   const moving = mutability.endsWith('_WITH_EXCLUSION') ? ` with exclusions ${exclusions.join(', ') || '(none)'}` : '';
   return `Chosen in the config (${field}: ${mutability}${moving}) so that ${mutability === 'IMMUTABLE_WITH_EXCLUSION' ? 'release tags stay immutable while the excluded tags (such as latest) can move' : 'tags can be overwritten'}. CT.ECR.PR.3 accepts only IMMUTABLE: set tagMutability: IMMUTABLE to pass it.`;
+}
+
+/**
+ * Names the roles sharing a policy while that fits into IAM's description limit; a policy shared by
+ * a hundred source roles only counts them (its attachments name them all).
+ */
+export function sharedPolicyDescription(roleNames: readonly string[], part: string): string {
+  const named = `Repository permissions that the roles ${roleNames.join(', ')} all need, on exact repository ARNs (${part}).`;
+  if (named.length <= IAM_DESCRIPTION_MAX_CHARS) return named;
+  return `Repository permissions that the ${roleNames.length} roles it is attached to all need, on exact repository ARNs (${part}).`;
 }

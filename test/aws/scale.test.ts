@@ -1,5 +1,5 @@
 /**
- * The issue's table, as large as CI's time allows (the benchmark also synthesizes
+ * The issue's table and 1,000 x 10, as large as CI's time allows (the benchmark also synthesizes
  * 1,000 x 30, about 31,000 repositories in 126 stacks): every config synthesizes through `npm run synth`'s code path, and every template
  * it writes is within AWS's limits, measured here from cdk.out's JSON by code of its own, not by
  * lib/aws/limits.ts. Grants stay exact: each pusher may push to exactly its repositories.
