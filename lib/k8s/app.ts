@@ -19,6 +19,7 @@ import { SyncChart } from './charts/sync';
 import { SyncScheduleChart } from './charts/sync-schedule';
 import { VerifyChart } from './charts/verify';
 import { COMMON_LABELS } from './constants';
+import { markForServerSideApply, objectSizeNotices } from './object-size';
 import { assertValid } from './validate';
 import { validateOptionsFor } from './validate/config';
 
@@ -50,6 +51,7 @@ export function createK8sApp(config: FerryConfig, opts: K8sAppOptions = {}): App
   new SyncChart(app, 'sync', props);
   new SyncScheduleChart(app, 'sync-schedule', props);
   new DoctorChart(app, 'doctor', props);
+  markForServerSideApply(app);
   return app;
 }
 
@@ -68,7 +70,8 @@ export function synthK8s(config: FerryConfig, opts: K8sAppOptions = {}): void {
     app.charts.flatMap((chart) => chart.toJson()),
     validateOptionsFor(config),
   );
+  const sizeNotices = objectSizeNotices(app);
   app.synth();
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  for (const line of fipsMintNotices(config)) notice(line);
+  for (const line of [...fipsMintNotices(config), ...sizeNotices]) notice(line);
 }
