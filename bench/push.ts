@@ -4,7 +4,7 @@
  *
  * Image: 4 layers of 64 MB incompressible data plus 3 small ones, Kaniko format (and the
  * same image as a docker-save tar for skopeo, which only reads that).
- *  - ferry: the compiled CLI as a child process, peak RSS from /usr/bin/time -f %M;
+ *  - ferry: the compiled CLI as a child process with the pusher image's ENV, peak RSS from /usr/bin/time -f %M;
  *  - skopeo copy docker-archive: (it recompresses every layer: it does more work, by design);
  *  - floor: the same blobs with plain curl, 4 in parallel, POST then PUT with the body,
  *    then the manifest PUT.
@@ -17,13 +17,15 @@ import * as path from 'node:path';
 import { mapLimit } from '../lib/common/concurrency';
 import { dockerSaveTar, type Fixture, kanikoManifest, kanikoTar, makeFixture } from '../test/push/fixtures';
 import type { TestRegistry } from '../test/push/registry-server';
+import { imageEnv } from '../test/support/dockerfile';
 import { ferry, fmt, imageMb, largeLayers, makeBenchImage, prepare, run, runsOption, type Timed, timed, withRegistries } from './harness';
 import { median, verdict } from './stats';
 
 const TARGETS = { floorRatio: 1.25, repushSeconds: 0.5, rssMb: 150 };
 
+/** ferry as the pusher image runs it: with the Dockerfile's ENV (its allocator tunables). */
 function ferryPush(image: string, registry: TestRegistry, repo: string): Promise<Timed> {
-  return ferry('push', [image, '--to', `${registry.host}/${repo}:v1`, '--insecure-registry', registry.host]);
+  return ferry('push', [image, '--to', `${registry.host}/${repo}:v1`, '--insecure-registry', registry.host], { ...process.env, ...imageEnv() });
 }
 
 function skopeoCopy(saveTar: string, registry: TestRegistry, home: string): Promise<Timed> {
