@@ -74,7 +74,9 @@ export class DoctorRole extends Construct {
       roleName: naming.DOCTOR_ROLE,
       path: props.path,
       description: 'Read-only: ferry doctor compares what is deployed in this account with the synthesized stacks. Assumed by people, never by pods.',
-      assumedBy: new iam.AccountRootPrincipal(),
+      // The account by its ID, which IAM stores as the account's root ARN: the same principal as
+      // AccountRootPrincipal, but cfn-lint (E3530) knows no aws-eusc ARNs and refused that one.
+      assumedBy: new iam.ArnPrincipal(literalAccount(scope)),
       permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Boundary', props.permissionsBoundaryArn) : undefined,
     });
     ({ documents: this.documents, readsInRepositoryPolicies: this.readsInRepositoryPolicies } = planDoctorPolicies(props));
@@ -90,6 +92,12 @@ export class DoctorRole extends Construct {
     );
     acknowledgeWildcards(this, props);
   }
+}
+
+function literalAccount(scope: Construct): string {
+  const account = Stack.of(scope).account;
+  if (Token.isUnresolved(account)) throw new Error(`the doctor role needs a stack with a literal account, got ${account}`);
+  return account;
 }
 
 /**

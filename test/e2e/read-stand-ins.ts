@@ -110,7 +110,7 @@ function deploy(stacks: readonly StackTemplate[]): Deployed {
           arn,
           name: resolve(p.RoleName),
           path: resolve(p.Path) ?? '/',
-          trust: resolve(p.AssumeRolePolicyDocument),
+          trust: storedAsIam(resolve(p.AssumeRolePolicyDocument), partition),
           boundary: p.PermissionsBoundary ? resolve(p.PermissionsBoundary) : undefined,
           attached: (p.ManagedPolicyArns ?? []).map(resolve),
           inline: new Map((p.Policies ?? []).map((x: Json) => [x.PolicyName, resolve(x.PolicyDocument)])),
@@ -386,4 +386,19 @@ export class ReadStandIns {
       return { status: e.status, body: JSON.stringify({ __type: type, message: e.message }) };
     }
   }
+}
+
+/** A trust policy as IAM returns it: an account given by its 12-digit ID comes back as its root ARN. */
+function storedAsIam(document: Json, partition: string): Json {
+  const root = (v: Json) => (typeof v === 'string' && /^\d{12}$/.test(v) ? `arn:${partition}:iam::${v}:root` : v);
+  return {
+    ...document,
+    Statement: [document.Statement]
+      .flat()
+      .map((st: Json) =>
+        st.Principal?.AWS === undefined
+          ? st
+          : { ...st, Principal: { ...st.Principal, AWS: Array.isArray(st.Principal.AWS) ? st.Principal.AWS.map(root) : root(st.Principal.AWS) } },
+      ),
+  };
 }

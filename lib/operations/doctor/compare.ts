@@ -70,7 +70,7 @@ function canonicalStatement(statement: Json): Json {
   for (const [key, value] of Object.entries(statement)) {
     if (LIST_ELEMENTS.has(key)) out[key] = sortedList(value);
     else if ((key === 'Principal' || key === 'NotPrincipal') && isObject(value))
-      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sortedList(v)]));
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sortedList(k === 'AWS' ? [v].flat().map(accountPrincipal) : v)]));
     else if (key === 'Condition' && isObject(value))
       out[key] = Object.fromEntries(
         Object.entries(value).map(([op, block]) => [
@@ -81,6 +81,15 @@ function canonicalStatement(statement: Json): Json {
     else out[key] = value;
   }
   return out;
+}
+
+/**
+ * IAM stores an account given by its ID as the account's root ARN (GetRole returns
+ * `arn:<partition>:iam::<id>:root` for a trust that said `<id>`): both are the same principal.
+ */
+function accountPrincipal(value: Json): Json {
+  const root = typeof value === 'string' ? /^arn:[a-z-]+:iam::(\d{12}):root$/.exec(value) : null;
+  return root ? root[1] : value;
 }
 
 function sortedList(value: Json): Json {
