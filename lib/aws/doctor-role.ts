@@ -76,7 +76,7 @@ export class DoctorRole extends Construct {
       description: 'Read-only: ferry doctor compares what is deployed in this account with the synthesized stacks. Assumed by people, never by pods.',
       // The account by its ID, which IAM stores as the account's root ARN: the same principal as
       // AccountRootPrincipal, but cfn-lint (E3530) knows no aws-eusc ARNs and refused that one.
-      assumedBy: new iam.ArnPrincipal(literalAccount(scope)),
+      assumedBy: new iam.ArnPrincipal(literal(Stack.of(scope).account, 'account')),
       permissionsBoundary: props.permissionsBoundaryArn ? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Boundary', props.permissionsBoundaryArn) : undefined,
     });
     ({ documents: this.documents, readsInRepositoryPolicies: this.readsInRepositoryPolicies } = planDoctorPolicies(props));
@@ -94,10 +94,10 @@ export class DoctorRole extends Construct {
   }
 }
 
-function literalAccount(scope: Construct): string {
-  const account = Stack.of(scope).account;
-  if (Token.isUnresolved(account)) throw new Error(`the doctor role needs a stack with a literal account, got ${account}`);
-  return account;
+/** What the doctor's policies name must be known at synth: a value CloudFormation resolves later cannot be measured or compared. */
+function literal(value: unknown, what: string): string {
+  if (typeof value !== 'string' || Token.isUnresolved(value)) throw new Error(`the doctor role needs a literal ${what}, got ${String(value)}`);
+  return value;
 }
 
 /**
@@ -258,10 +258,6 @@ function readable(
   owner: Target,
 ): Pick<DoctorRoleProps, 'stackArns' | 'roleArns' | 'policyArns' | 'repositoryArns' | 'creationTemplates'> {
   const prefix = arnPrefix(owner.partition.id);
-  const literal = (value: unknown, what: string): string => {
-    if (typeof value !== 'string' || Token.isUnresolved(value)) throw new Error(`the doctor role needs a literal ${what}, got ${String(value)}`);
-    return value;
-  };
   const all = stacks.flatMap((s) => s.node.findAll().map((c) => ({ stack: s, c })));
   return {
     stackArns: stacks.map((s) => stackArnPattern({ partition: owner.partition, region: s.region, account: owner.account }, s.stackName)),
