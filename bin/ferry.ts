@@ -1,5 +1,6 @@
 /** The `ferry` command: dispatches to its subcommands. */
 
+import { endProcess } from '../lib/cli/exit';
 import { EXIT, FERRY_VERSION } from '../lib/contract';
 
 /** What every command module exports. */
@@ -84,15 +85,13 @@ async function run(argv: string[]): Promise<number> {
   return unknown(command);
 }
 
-// Exit through the normal path so the temp-file cleanup registered on 'exit' runs.
+// A signal stops the work at once; process.exit still runs the temp-file cleanup registered on 'exit'.
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 
-// Exit explicitly: work abandoned at the --timeout deadline must not keep the process alive.
-run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(EXIT.destinationFailed);
-  },
-);
+// The process ends by itself (lib/cli/exit.ts: process.exit can hang on Node 24), by force only
+// when work abandoned at the --timeout deadline keeps it alive.
+run(process.argv.slice(2)).then(endProcess, (err: unknown) => {
+  process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`);
+  endProcess(EXIT.destinationFailed);
+});

@@ -17,6 +17,7 @@ import { DOCTOR_ROLE, roleArn, roleName, serviceAccountName, sourceRoleArn, stac
 import { DOCTOR_PLAN_FILE } from '../../lib/contract';
 import { synthesize } from '../../lib/synth';
 import { EXAMPLE_CONFIG, REPO_ROOT, tempDir } from '../support/config-fixture';
+import { EXIT_PROBE_NODE_OPTIONS, FORCED_EXIT } from '../support/exit-probe';
 import { requireTool } from '../support/tools';
 import { AwsFront } from './aws-front';
 import { IamWorld, readCloudAssembly, type StackTemplate } from './iam-world';
@@ -109,12 +110,15 @@ function doctor(args: string[], opts: { profiles?: string[]; kube?: boolean } = 
     ...(opts.kube === false ? [] : ['--kubeconfig', kubeconfig]),
     ...args,
   ];
+  const aws = front.processEnv();
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: awsDir,
     AWS_CONFIG_FILE: path.join(awsDir, 'config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(awsDir, 'credentials'),
-    ...front.processEnv(),
+    ...aws,
+    // Also says whether the doctor's process had to be ended through process.exit() (lib/cli/exit.ts).
+    NODE_OPTIONS: `${aws.NODE_OPTIONS} ${EXIT_PROBE_NODE_OPTIONS}`,
   };
   return new Promise((resolve) => {
     execFile(process.execPath, argv, { env, timeout: 180_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -192,6 +196,8 @@ test('synth writes the doctor plan next to the templates', () => {
 test('everything as synthesized: every hop ok, exit 0, and no Secret value in the output', async () => {
   const run = await doctor([]);
   expect({ code: run.code, why: run.code === 0 ? '' : show(run) }).toEqual({ code: 0, why: '' });
+  // Its AWS SDK clients and kubectl runs leave nothing that keeps the process alive: it ended by itself.
+  expect(run.stderr).not.toMatch(FORCED_EXIT);
   const hops = new Set(run.report.findings.map((f: Json) => f.hop));
   for (const hop of [
     'credentials',
