@@ -15,8 +15,10 @@
  * Every tool runs with the same minimal environment, as a pipeline pod would: the pusher image's
  * ENV (the Dockerfile's; glibc's allocator tunables among them), PATH and a HOME of its own; no
  * inherited NODE_OPTIONS or NODE_EXTRA_CA_CERTS.
- * Also: ferry's CPU time and peak RSS (/usr/bin/time), and a no-op ferry sync of a
- * repository with 50 tags (after one backfill run).
+ * Also: ferry's CPU time and peak RSS (/usr/bin/time), a no-op ferry sync of a
+ * repository with 50 tags (after one backfill run), and what each tool takes to start
+ * (`copy --help`: the process and the copy command's code, no network), the part of a copy a
+ * Node program pays and a Go one barely does.
  * Options: --runs N (default 3).
  */
 import * as fs from 'node:fs';
@@ -145,6 +147,8 @@ async function main(): Promise<void> {
       ferry3: [] as number[],
       skopeo3: [] as number[],
       noop: [] as number[],
+      ferryStart: [] as number[],
+      skopeoStart: [] as number[],
     };
     const cpu: number[] = [];
     let rssKb = 0;
@@ -171,6 +175,9 @@ async function main(): Promise<void> {
     ];
     for (let i = 0; i < runs; i++) {
       process.stderr.write(`round ${i + 1}/${runs}\n`);
+      // What each tool costs before it moves a byte: its start and the copy command's code, no network.
+      t.ferryStart.push((await ferry('copy', ['--help'], toolEnv(home))).seconds);
+      t.skopeoStart.push((await timed('skopeo', ['copy', '--help'], toolEnv(home))).seconds);
       for (let k = 0; k < measures.length; k++) {
         const [name, count, measure] = measures[(i + k) % measures.length];
         t[name].push(await withRegistries(count, measure));
@@ -199,6 +206,7 @@ async function main(): Promise<void> {
       `  ferry copy, 3 destinations  ${fmt(m.ferry3)}   ${x(m.ferry3, m.curl3)} 3-destination floor, ${x(m.ferry3, m.skopeo3)} 3 skopeos, ${x(m.ferry3, m.ferry)} one destination   runs: ${runsOf(t.ferry3)}`,
       `  3 parallel skopeo copies    ${fmt(m.skopeo3)}   runs: ${runsOf(t.skopeo3)}`,
       `  no-op sync, ${SYNC_TAGS} tags        ${fmt(m.noop)}   runs: ${runsOf(t.noop)}`,
+      `  start, no network: ferry copy --help ${fmt(m.ferryStart)} (${((100 * m.ferryStart) / m.ferry).toFixed(0)} % of its copy), skopeo copy --help ${fmt(m.skopeoStart)}`,
       `  ferry copy CPU (user+sys)   ${fmt(median(cpu))}   runs: ${runsOf(cpu)}`,
       `  ferry peak RSS              ${rssMb.toFixed(0)} MB`,
       'targets:',
