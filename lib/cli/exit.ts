@@ -20,6 +20,13 @@ export const FORCED_EXIT_AFTER_MS = 1000;
 /** Sets the exit code and lets the process end by itself; after FORCED_EXIT_AFTER_MS, ends it. */
 export function endProcess(code: number): void {
   process.exitCode = code;
+  // The result is decided and reported: an error of work abandoned at the deadline that surfaces
+  // while the process winds down must neither print a stack trace nor change the exit code.
+  const late = () => {
+    process.exitCode = code;
+  };
+  process.on('uncaughtException', late);
+  process.on('unhandledRejection', late);
   // Unref'd: this timer alone never keeps the process alive, so a clean run ends at once.
   setTimeout(() => process.exit(code), FORCED_EXIT_AFTER_MS).unref();
 }

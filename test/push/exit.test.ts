@@ -4,10 +4,13 @@
  * garbage collection; nodejs/node#64274); by force only when something keeps its event loop
  * alive, as work abandoned at the --timeout deadline can.
  */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { FORCED_EXIT_AFTER_MS } from '../../lib/cli/exit';
+import { childOutput } from '../support/child-output';
 import { EXIT_PROBE_NODE_OPTIONS, FORCED_EXIT as FORCED } from '../support/exit-probe';
 import { storeImage } from './copy-support';
-import { ferryProcess } from './helpers';
+import { ferryProcess, REPO_ROOT } from './helpers';
 import { startRegistry, type TestRegistry } from './registry-server';
 
 function probed(args: string[], extra: Record<string, string> = {}) {
@@ -59,4 +62,15 @@ test('a run whose event loop does not empty is ended by force after the grace, w
   expect(run.code).toBe(2);
   expect(FORCED.exec(run.stderr)?.[1]).toBe('2');
   expect(Date.now() - started).toBeGreaterThanOrEqual(FORCED_EXIT_AFTER_MS);
+});
+
+test('an error of abandoned work surfacing while the process winds down changes neither the exit code nor the output', async () => {
+  const script = `
+    require(${JSON.stringify(path.join(REPO_ROOT, 'lib', 'cli', 'exit.ts'))}).endProcess(3);
+    setTimeout(() => { throw new Error('late throw'); }, 10);
+    setTimeout(() => Promise.reject(new Error('late rejection')), 20);
+  `;
+  const run = await childOutput(spawn(process.execPath, ['--import', 'tsx', '--eval', script], { cwd: REPO_ROOT }));
+  expect(run.code).toBe(3);
+  expect(run.stderr).toBe('');
 });
