@@ -107,7 +107,7 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
       return { resources: 1, bytes, withDoctorReads: withDoctorReadsBytes };
     };
     let added = add();
-    if (!fits(used, added, budget)) {
+    if (!within(plus(used, added), budget)) {
       current.repositories.remove(settings.name);
       const next = new RepositoryStack(scope, config, target, stacks.length + 1, head);
       stacks.push(next);
@@ -115,7 +115,7 @@ export function addTargetStacks(scope: Construct, props: TargetStackProps): Stac
       used = { resources: 0, bytes: TEMPLATE_OVERHEAD_BYTES, withDoctorReads: TEMPLATE_OVERHEAD_BYTES };
       added = add();
     }
-    used = { resources: used.resources + 1, bytes: used.bytes + added.bytes, withDoctorReads: used.withDoctorReads + added.withDoctorReads };
+    used = plus(used, added);
   }
   return stacks;
 }
@@ -127,12 +127,12 @@ interface Usage {
   readonly withDoctorReads: number;
 }
 
-function fits(used: Usage, added: Usage, budget: Usage): boolean {
-  return (
-    used.resources + added.resources <= budget.resources &&
-    used.bytes + added.bytes <= budget.bytes &&
-    used.withDoctorReads + added.withDoctorReads <= budget.withDoctorReads
-  );
+function plus(a: Usage, b: Usage): Usage {
+  return { resources: a.resources + b.resources, bytes: a.bytes + b.bytes, withDoctorReads: a.withDoctorReads + b.withDoctorReads };
+}
+
+function within(used: Usage, budget: Usage): boolean {
+  return used.resources <= budget.resources && used.bytes <= budget.bytes && used.withDoctorReads <= budget.withDoctorReads;
 }
 
 /** The L1 roles a repository policy names, found by their ARN among the stack's roles. */

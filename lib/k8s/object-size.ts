@@ -31,22 +31,25 @@ export function markForServerSideApply(app: App): void {
  * is larger than the API server stores.
  */
 export function objectSizeNotices(app: App): string[] {
-  const objects = apiObjects(app).map((o) => ({ o, json: o.toJson() as KubeJson }));
-  const tooLarge = objects.filter(({ json }) => jsonBytes(json) > OBJECT_MAX_BYTES);
+  const objects = apiObjects(app).map((o) => {
+    const json = o.toJson() as KubeJson;
+    return { o, json, bytes: Buffer.byteLength(JSON.stringify(json)) };
+  });
+  const tooLarge = objects.filter(({ bytes }) => bytes > OBJECT_MAX_BYTES);
   if (tooLarge.length > 0)
     throw new UserFacingError(
       tooLarge
         .map(
-          ({ o, json }) =>
-            `${fileOf(o)}: ${json.kind} ${json.metadata.name} is ${jsonBytes(json)} bytes, more than the Kubernetes API server stores (${OBJECT_MAX_BYTES} bytes, etcd's default request limit); configure fewer destinations`,
+          ({ o, json, bytes }) =>
+            `${fileOf(o)}: ${json.kind} ${json.metadata.name} is ${bytes} bytes, more than the Kubernetes API server stores (${OBJECT_MAX_BYTES} bytes, etcd's default request limit); configure fewer destinations`,
         )
         .join('\n'),
     );
   return objects
     .filter(({ json }) => json.metadata.annotations?.[ARGOCD_SYNC_OPTIONS_ANNOTATION] === SERVER_SIDE_APPLY)
     .map(
-      ({ o, json }) =>
-        `ferry: ${fileOf(o)}: ${json.kind} ${json.metadata.name} is ${jsonBytes(json)} bytes, too large for client-side apply (${ANNOTATIONS_MAX_BYTES} bytes of annotations); it carries ${ARGOCD_SYNC_OPTIONS_ANNOTATION}: ${SERVER_SIDE_APPLY} for ArgoCD, apply it with kubectl apply --server-side otherwise`,
+      ({ o, json, bytes }) =>
+        `ferry: ${fileOf(o)}: ${json.kind} ${json.metadata.name} is ${bytes} bytes, too large for client-side apply (${ANNOTATIONS_MAX_BYTES} bytes of annotations); it carries ${ARGOCD_SYNC_OPTIONS_ANNOTATION}: ${SERVER_SIDE_APPLY} for ArgoCD, apply it with kubectl apply --server-side otherwise`,
     );
 }
 
@@ -69,10 +72,6 @@ export function tooLargeForClientSideApply(json: KubeJson): boolean {
 /** The file synth writes the object to (app.ts: one file per chart, named by its id). */
 function fileOf(o: ApiObject): string {
   return `${Chart.of(o).node.id}.k8s.yaml`;
-}
-
-function jsonBytes(json: unknown): number {
-  return Buffer.byteLength(JSON.stringify(json));
 }
 
 function apiObjects(app: App): ApiObject[] {
